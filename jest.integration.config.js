@@ -1,0 +1,9 @@
+// Integration tier: *.integration-spec.ts against real components (etcd, processes, ...)
+// that each test file starts through @wharf/testing.
+module.exports = {
+  ...require('./jest.preset'),
+  displayName: 'integration',
+  testMatch: ['<rootDir>/{libs,services,console,proto}/**/*.integration-spec.ts'],
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

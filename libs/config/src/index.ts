@@ -1,0 +1,3 @@
+export { ConfigError, loadConfig, loadConfigOrExit } from './config';
+export { fields } from './fields';
+export { z } from 'zod';

@@ -1,0 +1,32 @@
+import { ConsecutiveBreaker, ExponentialBackoff, IBackoff, circuitBreaker, handleWhen, noop, retry } from 'cockatiel';
+import { Etcd3, isRecoverableError } from 'etcd3';
+
+export interface EtcdClientOptions {
+  endpoints: string[];
+  /** How many times a recoverable failure (connection lost, leader change) is retried. */
+  maxAttempts?: number;
+  dialTimeoutMs?: number;
+}
+
+/**
+ * The one way services open etcd. etcd3's default fault handling opens a per-host
+ * circuit breaker for 5 s after three failures, which turns a 1 s etcd restart into
+ * 5 s of errors; with one endpoint we retry with back-off instead, and keep the
+ * breaker only when there are several hosts to fail over to.
+ */
+export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
+  const backoff = new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 });
+  return new Etcd3({
+    hosts: options.endpoints,
+    dialTimeout: options.dialTimeoutMs ?? 3000,
+    faultHandling: {
+      host: () =>
+        options.endpoints.length > 1
+          ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(3) })
+          : noop,
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: options.maxAttempts ?? 8, backoff }),
+      // etcd3 types this as IBackoff but calls .next() on it like a factory (watch.js), as its own default does.
+      watchBackoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) as unknown as IBackoff<unknown>,
+    },
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * The key layout of the whole system in etcd: every key any service reads or writes is
+ * built here, so this file is the map. All keys live under one root (WHARF_ETCD_PREFIX,
+ * default "/wharf"), which lets several data centers or test runs share one etcd.
+ *
+ * Event store (libs/event-store):
+ *   <root>/es/head/<stream>                 current version of a stream (decimal string)
+ *   <root>/es/ev/<stream>/<version:16>      one EventEnvelope (protobuf binary); the global feed
+ *                                           is the watch of <root>/es/ev/ in revision order
+ *   <root>/es/snap/<stream>                 latest StreamSnapshot of a stream
+ *   <root>/es/proj/<name>                   checkpoint (feed position) of a persisted projection
+ *
+ * Message queue (services/mq):
+ *   <root>/mq/task/<topic>/<task_id>        the Task record (payload, attempts, state)
+ *   <root>/mq/ready/<topic>/<visible_at:16>/<task_id>   index of tasks visible from a time
+ *   <root>/mq/lease/<topic>/<task_id>       the current lease of an in-flight task
+ *   <root>/mq/dead/<topic>/<task_id>        dead-lettered task
+ *
+ * Event log (services/event-log):
+ *   <root>/eventlog/members/<instance>      live instances (on an etcd lease)
+ *   <root>/eventlog/partition/<n>           owner of partition n (on the owner's lease)
+ *
+ * Nodes (services/node-manager):
+ *   <root>/nodes/<node_id>                  heartbeat, on the node's lease
+ *
+ * Streams are named "<kind>/<id>" (tenant/…, app/…, component/…, node/…, operation/…).
+ */
+export class KeyLayout {
+  constructor(readonly root: string = '/wharf') {
+    if (!/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/.test(root)) throw new Error(`etcd key root must look like /name, got ${JSON.stringify(root)}`);
+  }
+
+  /** Zero-padded so lexical order equals numeric order. */
+  static pad(n: number | bigint, width = 16): string {
+    return n.toString().padStart(width, '0');
+  }
+
+  readonly es = {
+    head: (stream: string) => `${this.root}/es/head/${stream}`,
+    eventsPrefix: () => `${this.root}/es/ev/`,
+    streamPrefix: (stream: string) => `${this.root}/es/ev/${stream}/`,
+    event: (stream: string, version: number | bigint) => `${this.root}/es/ev/${stream}/${KeyLayout.pad(version)}`,
+    snapshot: (stream: string) => `${this.root}/es/snap/${stream}`,
+    projection: (name: string) => `${this.root}/es/proj/${name}`,
+  };
+
+  readonly mq = {
+    topicPrefix: (kind: 'task' | 'ready' | 'lease' | 'dead', topic?: string) => `${this.root}/mq/${kind}/${topic === undefined ? '' : `${topic}/`}`,
+    task: (topic: string, taskId: string) => `${this.root}/mq/task/${topic}/${taskId}`,
+    ready: (topic: string, visibleAtMs: number, taskId: string) => `${this.root}/mq/ready/${topic}/${KeyLayout.pad(visibleAtMs)}/${taskId}`,
+    lease: (topic: string, taskId: string) => `${this.root}/mq/lease/${topic}/${taskId}`,
+    dead: (topic: string, taskId: string) => `${this.root}/mq/dead/${topic}/${taskId}`,
+  };
+
+  readonly eventlog = {
+    membersPrefix: () => `${this.root}/eventlog/members/`,
+    member: (instance: string) => `${this.root}/eventlog/members/${instance}`,
+    partitionPrefix: () => `${this.root}/eventlog/partition/`,
+    partition: (n: number) => `${this.root}/eventlog/partition/${KeyLayout.pad(n, 4)}`,
+  };
+
+  readonly nodes = {
+    prefix: () => `${this.root}/nodes/`,
+    node: (nodeId: string) => `${this.root}/nodes/${nodeId}`,
+  };
+}

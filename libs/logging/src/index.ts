@@ -1,0 +1,2 @@
+export { createLogger, operationLogger, type Logger } from './logger';
+export { PinoNestLogger } from './nest-logger';

@@ -1,0 +1,3 @@
+export { startEtcd, etcdBinary, type EtcdInstance } from './etcd';
+export { freePort, waitFor } from './ports';
+export { spawnProcess, type ManagedProcess } from './process';

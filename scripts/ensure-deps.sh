@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing on a fresh Debian/Ubuntu machine: system packages with
+# apt-get (as root, or through sudo), then npm packages. Idempotent and quiet when
+# everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || need_pkgs+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "wharf: installing system packages: ${need_pkgs[*]}"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "wharf: need root to install ${need_pkgs[*]} (run as root or install them yourself)" >&2; exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  # Debian starts the packaged etcd as a system service on 2379; Wharf runs its own.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
+    $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+  fi
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "wharf: installing npm packages"
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Starts a single-machine data center: installs what is missing, builds, then runs etcd
+# and every built service in the background under .wharf/ (pids, logs, data) and
+# prints where everything is. `npm run down` stops exactly what this started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+STATE="$ROOT/.wharf"
+mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
+
+bash scripts/ensure-deps.sh
+npm run build --silent
+
+ETCD_PORT="${WHARF_ETCD_PORT:-32379}"
+ETCD_PEER_PORT="${WHARF_ETCD_PEER_PORT:-32380}"
+MQ_GRPC_PORT="${WHARF_MQ_GRPC_PORT:-32401}"
+MQ_HTTP_PORT="${WHARF_MQ_HTTP_PORT:-32402}"
+ETCD="http://127.0.0.1:$ETCD_PORT"
+
+running() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
+
+# start NAME CMD...: runs CMD detached (own session), logs to .wharf/logs/NAME.log
+start() {
+  local name="$1"; shift
+  if running "$name"; then echo "  $name already running (pid $(cat "$STATE/run/$name.pid"))"; return; fi
+  setsid "$@" >"$STATE/logs/$name.log" 2>&1 < /dev/null &
+  echo $! >"$STATE/run/$name.pid"
+}
+
+wait_http() { # URL WHAT
+  for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "wharf: $2 did not become ready; see $STATE/logs" >&2; exit 1
+}
+
+echo "wharf: starting"
+start etcd etcd --name wharf --data-dir "$STATE/data/etcd" \
+  --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
+  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster "wharf=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn --logger zap
+wait_http "$ETCD/health" etcd
+
+if [ -f services/mq/dist/main.js ]; then
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_GRPC_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$MQ_HTTP_PORT" \
+    start mq node services/mq/dist/main.js
+  wait_http "http://127.0.0.1:$MQ_HTTP_PORT/health" mq
+fi
+
+echo
+echo "Wharf data center is up:"
+echo "  etcd        $ETCD"
+[ -f services/mq/dist/main.js ] && {
+  echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
+  echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"
+}
+echo "  logs        $STATE/logs/"
+echo "Stop with: npm run down"
