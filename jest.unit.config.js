@@ -2,5 +2,5 @@
 module.exports = {
   ...require('./jest.preset'),
   displayName: 'unit',
-  testMatch: ['<rootDir>/{libs,services,console}/**/src/**/*.spec.ts'],
+  testMatch: ['<rootDir>/{libs,services,console}/**/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
 };

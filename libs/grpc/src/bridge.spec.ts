@@ -9,11 +9,17 @@ describe('gRPC bridge', () => {
   let lastStreamAborted: Promise<void>;
 
   const impl: ServiceImpl<typeof mqV1.MqService> = {
-    async enqueue(req) {
+    async enqueue(req, ctx) {
       if (req.topic === '') throw new InvalidArgumentError('topic: must not be empty');
       if (req.topic === 'conflict') throw new ConflictError('version 3 expected, stream is at 4');
       if (req.topic === 'boom') throw new Error('secret internal detail');
-      if (req.topic === 'slow') await new Promise((r) => setTimeout(r, 2000));
+      if (req.topic === 'slow') {
+        // Ends on cancellation (the deadline) so no timer outlives the test.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 2000);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()));
+        });
+      }
       return { created: req.payload.length === 3 && req.taskId === 't1' };
     },
     async dequeue(req) {

@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+// The layout is the architecture: services never import each other, libraries never
+// import services, and nobody reaches into another project's files by relative path.
+const root = join(__dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  let out: string[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (name === 'node_modules' || name === 'dist' || name === 'gen') continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out = out.concat(sources(path));
+    else if (name.endsWith('.ts')) out.push(path);
+  }
+  return out;
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from\s+|import\s*\(\s*|require\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
+}
+
+function projectOf(path: string): string | undefined {
+  const m = relative(root, path).match(/^(libs|services)\/([^/]+)/);
+  return m ? `${m[1]}/${m[2]}` : undefined;
+}
+
+const serviceNames = (() => {
+  try {
+    return readdirSync(join(root, 'services'));
+  } catch {
+    return [];
+  }
+})();
+
+describe('module boundaries', () => {
+  const files = [...sources(join(root, 'libs')), ...sources(join(root, 'services'))];
+
+  it('finds the sources it checks', () => {
+    expect(files.length).toBeGreaterThan(10);
+  });
+
+  it.each(files.map((f) => [relative(root, f)]))('%s imports only what its layer allows', (rel) => {
+    const file = join(root, rel);
+    const own = projectOf(file)!;
+    for (const spec of importsOf(file)) {
+      if (spec.startsWith('.')) {
+        const target = projectOf(join(file, '..', spec));
+        expect({ spec, target }).toEqual({ spec, target: own });
+      }
+      const pkg = spec.match(/^@wharf\/([^/]+)/)?.[1];
+      if (pkg) {
+        expect({ spec, importsService: serviceNames.some((s) => pkg === s || pkg === `${s}-service`) }).toEqual({ spec, importsService: false });
+        expect(spec).toMatch(/^@wharf\/[^/]+$/); // public API only, no deep imports
+      }
+    }
+  });
+});
