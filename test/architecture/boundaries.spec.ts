@@ -32,6 +32,14 @@ function projectOf(path: string): string | undefined {
   return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
+function manifestOf(project: string): { name?: string; dependencies?: Record<string, string> } {
+  return JSON.parse(readFileSync(join(root, project, 'package.json'), 'utf8'));
+}
+
+function declared(project: string, pkg: string): string | undefined {
+  return manifestOf(project).dependencies?.[pkg] ? `${project}/package.json` : undefined;
+}
+
 const serviceNames = (() => {
   try {
     return readdirSync(join(root, 'services'));
@@ -56,6 +64,10 @@ describe('module boundaries', () => {
         expect({ spec, target }).toEqual({ spec, target: own });
       }
       const pkg = spec.match(/^@wharf\/([^/]+)/)?.[1];
+      if (pkg && !/\.(integration-)?spec\.ts$/.test(rel) && `@wharf/${pkg}` !== manifestOf(own).name) {
+        // Nx orders builds by package.json dependencies: an undeclared one races the build.
+        expect({ spec, declaredIn: `${own}/package.json` }).toEqual({ spec, declaredIn: declared(own, `@wharf/${pkg}`) });
+      }
       if (pkg) {
         expect({ spec, importsService: serviceNames.some((s) => pkg === s || pkg === `${s}-service`) }).toEqual({ spec, importsService: false });
         expect(spec).toMatch(/^@wharf\/[^/]+$/); // public API only, no deep imports
