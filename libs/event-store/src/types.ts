@@ -62,6 +62,8 @@ export interface SubscribeOptions {
   streamPrefix?: string;
   /** Called when the handler throws or the feed fails beyond retry; the subscription stops. */
   onError?: (err: Error) => void;
+  /** Called whenever every event up to a position has been handled (whole revisions). */
+  onProgress?: (position: FeedPosition) => void;
 }
 
 export interface EventStore {
