@@ -64,7 +64,7 @@ describe('module boundaries', () => {
         expect({ spec, target }).toEqual({ spec, target: own });
       }
       const pkg = spec.match(/^@wharf\/([^/]+)/)?.[1];
-      if (pkg && !/\.(integration-)?spec\.ts$/.test(rel) && `@wharf/${pkg}` !== manifestOf(own).name) {
+      if (pkg && !/\.(integration-)?spec\.ts$|^(libs|services)\/[^/]+\/test\//.test(rel) && `@wharf/${pkg}` !== manifestOf(own).name) {
         // Nx orders builds by package.json dependencies: an undeclared one races the build.
         expect({ spec, declaredIn: `${own}/package.json` }).toEqual({ spec, declaredIn: declared(own, `@wharf/${pkg}`) });
       }

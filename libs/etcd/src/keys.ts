@@ -11,10 +11,14 @@
  *   <root>/es/proj/<name>                   checkpoint (feed position) of a persisted projection
  *
  * Message queue (services/mq):
- *   <root>/mq/task/<topic>/<task_id>        the Task record (payload, attempts, state)
- *   <root>/mq/ready/<topic>/<visible_at:16>/<task_id>   index of tasks visible from a time
- *   <root>/mq/lease/<topic>/<task_id>       the current lease of an in-flight task
- *   <root>/mq/dead/<topic>/<task_id>        dead-lettered task
+ *   <root>/mq/task/<topic>/<task_id>        TaskRecord (the task, attempts, visible_at); exists
+ *                                           while the task is waiting or in flight
+ *   <root>/mq/ready/<topic>/<visible_at:16>/<task_id>   empty; present while the task waits,
+ *                                           ordered by the time it becomes visible
+ *   <root>/mq/lease/<topic>/<task_id>       the lease_id while in flight (expiry and consumer are in
+ *                                           the TaskRecord); Ack/Nack/ExtendLease compare on it, so
+ *                                           a task is never held by two consumers
+ *   <root>/mq/dead/<topic>/<task_id>        TaskRecord of a dead-lettered task
  *
  * Event log (services/event-log):
  *   <root>/eventlog/members/<instance>      live instances (on an etcd lease)

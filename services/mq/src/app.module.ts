@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { createEtcdClient, KeyLayout } from '@wharf/etcd';
+import type { Logger } from '@wharf/logging';
+import { GRPC_ADDRESS, MqGrpcService } from './grpc/mq.grpc';
+import { HttpController } from './http/http.controller';
+import { MqMetrics } from './queue/metrics';
+import { ETCD, LOGGER, MQ_SETTINGS, QueueService, type MqSettings } from './queue/queue.service';
+
+export interface MqModuleOptions {
+  etcdEndpoints: string[];
+  grpcAddress: string;
+  settings: MqSettings;
+  logger: Logger;
+}
+
+@Module({})
+export class MqModule {
+  static forRoot(options: MqModuleOptions): DynamicModule {
+    return {
+      module: MqModule,
+      controllers: [HttpController],
+      providers: [
+        { provide: ETCD, useFactory: () => createEtcdClient({ endpoints: options.etcdEndpoints }) },
+        { provide: MQ_SETTINGS, useValue: options.settings },
+        { provide: LOGGER, useValue: options.logger },
+        { provide: GRPC_ADDRESS, useValue: options.grpcAddress },
+        MqMetrics,
+        QueueService,
+        MqGrpcService,
+      ],
+    };
+  }
+}
+
+export { KeyLayout };

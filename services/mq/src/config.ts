@@ -1,0 +1,16 @@
+import { fields, z } from '@wharf/config';
+
+/** Every setting of mq, from the environment (or WHARF_CONFIG_FILE). */
+export const mqConfigShape = {
+  WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
+  WHARF_ETCD_PREFIX: z.string().regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name').default('/wharf').describe('etcd key root, e.g. /wharf'),
+  WHARF_MQ_GRPC_ADDR: fields.hostPort('127.0.0.1:32401'),
+  WHARF_HTTP_PORT: fields.port(32402),
+  WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address the HTTP endpoints bind to'),
+  WHARF_MQ_DEFAULT_LEASE_MS: fields.positiveInt(30_000, 'lease when Dequeue gives none, ms'),
+  WHARF_MQ_MAX_ATTEMPTS: fields.positiveInt(5, 'deliveries before the dead letter when Enqueue gives none'),
+  WHARF_MQ_BACKOFF_BASE_MS: fields.positiveInt(1_000, 'first retry delay after a Nack, ms'),
+  WHARF_MQ_BACKOFF_MAX_MS: fields.positiveInt(300_000, 'longest retry delay, ms'),
+  WHARF_MQ_SWEEP_INTERVAL_MS: fields.positiveInt(1_000, 'how often expired leases are looked for, ms'),
+  WHARF_LOG_LEVEL: fields.logLevel(),
+};

@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { loadConfigOrExit } from '@wharf/config';
+import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { KeyLayout, MqModule } from './app.module';
+import { mqConfigShape } from './config';
+import { MqGrpcService } from './grpc/mq.grpc';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(mqConfigShape);
+  const logger = createLogger('mq', config.WHARF_LOG_LEVEL);
+  const app = await NestFactory.create(
+    MqModule.forRoot({
+      etcdEndpoints: config.WHARF_ETCD_ENDPOINTS,
+      grpcAddress: config.WHARF_MQ_GRPC_ADDR,
+      logger,
+      settings: {
+        keys: new KeyLayout(config.WHARF_ETCD_PREFIX),
+        defaultLeaseMs: config.WHARF_MQ_DEFAULT_LEASE_MS,
+        defaultMaxAttempts: config.WHARF_MQ_MAX_ATTEMPTS,
+        backoffBaseMs: config.WHARF_MQ_BACKOFF_BASE_MS,
+        backoffMaxMs: config.WHARF_MQ_BACKOFF_MAX_MS,
+        sweepIntervalMs: config.WHARF_MQ_SWEEP_INTERVAL_MS,
+      },
+    }),
+    { logger: new PinoNestLogger(logger) },
+  );
+  app.enableShutdownHooks();
+  await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
+  const httpPort = (app.getHttpServer().address() as { port: number }).port;
+  const grpcPort = app.get(MqGrpcService).port;
+  const host = config.WHARF_MQ_GRPC_ADDR.slice(0, config.WHARF_MQ_GRPC_ADDR.lastIndexOf(':'));
+  logger.info({ grpc: `${host}:${grpcPort}`, http: `${config.WHARF_HTTP_HOST}:${httpPort}` }, 'mq listening');
+  // One plain line for humans and for tests that wait on it.
+  process.stdout.write(`mq listening grpc=${host}:${grpcPort} http=${config.WHARF_HTTP_HOST}:${httpPort}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`mq failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,169 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { mqV1 } from '@wharf/contracts';
+import { KeyLayout, type Etcd3 } from '@wharf/etcd';
+import type { Logger } from '@wharf/logging';
+import type { Watcher } from 'etcd3';
+import { TopicDispatcher, type Waiter } from './dispatcher';
+import { MqMetrics } from './metrics';
+import { TaskStore } from './task-store';
+
+export const ETCD = Symbol('etcd');
+export const LOGGER = Symbol('logger');
+export const MQ_SETTINGS = Symbol('mq-settings');
+
+export interface MqSettings {
+  keys: KeyLayout;
+  defaultLeaseMs: number;
+  defaultMaxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  sweepIntervalMs: number;
+}
+
+/** The queue of this instance: the etcd task store, the per-topic dispatchers, the wake-up watch and the lease sweeper. */
+@Injectable()
+export class QueueService implements OnModuleInit, OnApplicationShutdown {
+  readonly store: TaskStore;
+  private readonly dispatchers = new Map<string, TopicDispatcher>();
+  private watcher?: Watcher;
+  private sweeper?: NodeJS.Timeout;
+  private poller?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(ETCD) private readonly client: Etcd3,
+    @Inject(MQ_SETTINGS) readonly settings: MqSettings,
+    @Inject(LOGGER) private readonly logger: Logger,
+    readonly metrics: MqMetrics,
+  ) {
+    this.store = new TaskStore(client, settings.keys, settings);
+    metrics.bindStats((topics) => this.store.stats(topics));
+  }
+
+  async onModuleInit(): Promise<void> {
+    const prefix = this.settings.keys.mq.topicPrefix('ready');
+    // New or re-queued tasks of any topic wake that topic's local waiters at once.
+    this.watcher = await this.client.watch().prefix(prefix).create();
+    this.watcher.on('put', (kv) => this.dispatchers.get(kv.key.toString().slice(prefix.length).split('/')[0])?.kick());
+    this.watcher.on('error', (err) => this.logger.warn({ err }, 'ready watch failed; polling covers it until it recovers'));
+    this.sweeper = setInterval(() => {
+      this.store.sweepExpired().then(
+        (n) => n > 0 && (this.metrics.expired.inc(n), this.logger.info({ expired: n }, 'leases expired; tasks queued again')),
+        (err) => this.logger.warn({ err }, 'lease sweep failed'),
+      );
+    }, this.settings.sweepIntervalMs);
+    // A safety net for a missed watch event (e.g. during an etcd restart).
+    this.poller = setInterval(() => this.dispatchers.forEach((d) => d.kick()), 1000);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
+    clearInterval(this.poller);
+    this.dispatchers.forEach((d) => d.stop());
+    await this.watcher?.cancel().catch(() => undefined);
+    this.client.close();
+  }
+
+  dispatcher(topic: string): TopicDispatcher {
+    let d = this.dispatchers.get(topic);
+    if (!d) {
+      d = new TopicDispatcher(
+        topic,
+        this.store,
+        (delivery) => this.metrics.delivered(delivery),
+        (err) => this.logger.warn({ err, topic }, 'claiming tasks failed'),
+      );
+      this.dispatchers.set(topic, d);
+    }
+    return d;
+  }
+
+  /** Long-poll: resolves with up to maxTasks deliveries, or none after waitMs. */
+  dequeue(topic: string, consumer: string, leaseMs: number, maxTasks: number, waitMs: number, signal: AbortSignal): Promise<mqV1.Delivery[]> {
+    return new Promise((resolve) => {
+      const got: mqV1.Delivery[] = [];
+      let open = true;
+      const dispatcher = this.dispatcher(topic);
+      const finish = () => {
+        if (!open) return;
+        open = false;
+        clearTimeout(timer);
+        dispatcher.remove(waiter);
+        resolve(got);
+      };
+      const waiter: Waiter = {
+        consumer,
+        leaseMs,
+        want: () => (open ? maxTasks - got.length : 0),
+        deliver: (d) => {
+          if (!open) return false;
+          got.push(d);
+          // Return what we have as soon as something arrived; a batch forms when tasks were already waiting.
+          setImmediate(finish);
+          return true;
+        },
+      };
+      const timer = setTimeout(finish, Math.max(waitMs, 1));
+      signal.addEventListener('abort', finish, { once: true });
+      dispatcher.add(waiter);
+    });
+  }
+
+  /** A stream of deliveries keeping at most maxInFlight un-acked ones (acked through this instance or expired). */
+  async *subscribe(topic: string, consumer: string, leaseMs: number, maxInFlight: number, signal: AbortSignal): AsyncGenerator<mqV1.Delivery> {
+    const queue: mqV1.Delivery[] = [];
+    const outstanding = new Map<string, number>(); // lease id -> expiry
+    let notify: (() => void) | undefined;
+    const wake = () => {
+      notify?.();
+      notify = undefined;
+    };
+    const inFlight = () => {
+      const now = Date.now();
+      for (const [id, exp] of outstanding) if (exp <= now) outstanding.delete(id);
+      return outstanding.size;
+    };
+    const waiter: Waiter = {
+      consumer,
+      leaseMs,
+      want: () => (signal.aborted ? 0 : maxInFlight - inFlight()),
+      deliver: (d) => {
+        if (signal.aborted) return false;
+        outstanding.set(d.leaseId, Number(d.leaseExpiresAtMs));
+        queue.push(d);
+        wake();
+        return true;
+      },
+    };
+    const settled = (leaseId: string) => {
+      if (outstanding.delete(leaseId)) this.dispatcher(topic).kick();
+    };
+    this.settledListeners.add(settled);
+    const dispatcher = this.dispatcher(topic);
+    signal.addEventListener('abort', wake, { once: true });
+    dispatcher.add(waiter);
+    const refill = setInterval(() => dispatcher.kick(), Math.min(leaseMs, 1000));
+    try {
+      while (!signal.aborted) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (notify = resolve));
+      }
+    } finally {
+      clearInterval(refill);
+      dispatcher.remove(waiter);
+      this.settledListeners.delete(settled);
+      // Deliveries claimed but never written to the stream go straight back.
+      for (const d of queue.splice(0)) await this.store.release(topic, d).catch(() => undefined);
+    }
+  }
+
+  private readonly settledListeners = new Set<(leaseId: string) => void>();
+
+  /** Ack/Nack through this instance frees a Subscribe stream's in-flight slot. */
+  settled(leaseId: string): void {
+    for (const l of this.settledListeners) l(leaseId);
+  }
+}
