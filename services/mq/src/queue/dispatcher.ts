@@ -1,5 +1,7 @@
 import type { mqV1 } from '@wharf/contracts';
-import { MAX_CLAIM_BATCH, type TaskStore } from './task-store';
+import { MAX_CLAIM_BATCH, type ReadyTask, type TaskStore } from './task-store';
+
+const MAX_HINTS = 1000;
 
 /** A consumer waiting for tasks: a long-poll Dequeue or a Subscribe stream. */
 export interface Waiter {
@@ -22,6 +24,8 @@ export class TopicDispatcher {
   private running = false;
   private dirty = false;
   private timer?: NodeJS.Timeout;
+  /** Tasks seen becoming visible through the watch, claimable without reading etcd first. */
+  private readonly hints = new Map<string, ReadyTask>();
 
   constructor(
     readonly topic: string,
@@ -33,6 +37,19 @@ export class TopicDispatcher {
   add(waiter: Waiter): void {
     this.waiters.push(waiter);
     this.kick();
+  }
+
+  /** A task just became visible (from the watch). */
+  offer(task: ReadyTask): void {
+    this.hints.delete(task.taskId);
+    this.hints.set(task.taskId, task);
+    if (this.hints.size > MAX_HINTS) this.hints.delete(this.hints.keys().next().value!);
+    this.kick();
+  }
+
+  /** The task was claimed, acked or moved elsewhere: not a candidate any more. */
+  forget(taskId: string): void {
+    this.hints.delete(taskId);
   }
 
   remove(waiter: Waiter): void {
@@ -64,6 +81,7 @@ export class TopicDispatcher {
 
   stop(): void {
     clearTimeout(this.timer);
+    this.hints.clear();
     this.waiters.length = 0;
   }
 
@@ -72,7 +90,14 @@ export class TopicDispatcher {
       this.dirty = false;
       const slots = this.waiters.flatMap((w) => Array.from({ length: Math.max(0, w.want()) }, () => w)).slice(0, MAX_CLAIM_BATCH);
       if (slots.length === 0) return;
-      const ready = await this.store.ready(this.topic, Date.now(), slots.length);
+      let ready: ReadyTask[];
+      if (this.hints.size > 0) {
+        // Fast path: claim straight from watch events (stale hints simply lose the compare).
+        ready = [...this.hints.values()].slice(0, slots.length);
+        ready.forEach((r) => this.hints.delete(r.taskId));
+      } else {
+        ready = await this.store.ready(this.topic, Date.now(), slots.length);
+      }
       if (ready.length === 0) {
         if (this.dirty) continue;
         const next = await this.store.nextVisibleAt(this.topic);

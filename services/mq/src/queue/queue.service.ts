@@ -5,7 +5,7 @@ import type { Logger } from '@wharf/logging';
 import type { Watcher } from 'etcd3';
 import { TopicDispatcher, type Waiter } from './dispatcher';
 import { MqMetrics } from './metrics';
-import { TaskStore } from './task-store';
+import { decodeTaskRecord, TaskStore } from './task-store';
 
 export const ETCD = Symbol('etcd');
 export const LOGGER = Symbol('logger');
@@ -40,10 +40,25 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    const prefix = this.settings.keys.mq.topicPrefix('ready');
-    // New or re-queued tasks of any topic wake that topic's local waiters at once.
+    const prefix = this.settings.keys.mq.topicPrefix('task');
+    // New or re-queued tasks of any topic wake that topic's local waiters at once, and the
+    // event itself carries the record, so the claim needs no read.
     this.watcher = await this.client.watch().prefix(prefix).create();
-    this.watcher.on('put', (kv) => this.dispatchers.get(kv.key.toString().slice(prefix.length).split('/')[0])?.kick());
+    this.watcher.on('put', (kv) => {
+      const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
+      const dispatcher = this.dispatchers.get(topic);
+      if (!dispatcher) return;
+      const record = decodeTaskRecord(kv.value);
+      if (record.lease) return dispatcher.forget(taskId); // claimed (here or elsewhere) or extended
+      const visibleAt = Number(record.visibleAtMs);
+      const readyKey = this.settings.keys.mq.ready(topic, visibleAt, taskId);
+      if (visibleAt <= Date.now()) dispatcher.offer({ taskId, readyKey, readyModRevision: String(kv.mod_revision), known: { record, modRevision: String(kv.mod_revision) } });
+      else dispatcher.kick(); // a delayed task: the dispatcher schedules its timer
+    });
+    this.watcher.on('delete', (kv) => {
+      const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
+      this.dispatchers.get(topic)?.forget(taskId);
+    });
     this.watcher.on('error', (err) => this.logger.warn({ err }, 'ready watch failed; polling covers it until it recovers'));
     this.sweeper = setInterval(() => {
       this.store.sweepExpired().then(

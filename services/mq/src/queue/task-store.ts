@@ -5,6 +5,7 @@ import { FailedPreconditionError, NotFoundError } from '@wharf/grpc';
 import { randomBytes } from 'node:crypto';
 import type { IKeyValue, IRequestOp } from 'etcd3';
 import { backoffMs } from './rules';
+import { TxnBatcher } from './txn-batcher';
 
 export interface TaskStoreOptions {
   defaultMaxAttempts: number;
@@ -17,6 +18,8 @@ export interface ReadyTask {
   taskId: string;
   readyKey: string;
   readyModRevision: string;
+  /** Known from a watch event: the claim then needs no read. */
+  known?: { record: TaskRecord; modRevision: string };
 }
 
 /** Who a claimed task goes to. */
@@ -47,8 +50,11 @@ function prefixEnd(prefix: string): Buffer {
  * number of mq instances can work on the same topics. A task is waiting (task + ready key),
  * in flight (task + lease key), or dead (dead key); acked tasks are deleted.
  */
+export { decode as decodeTaskRecord };
+
 export class TaskStore {
   private readonly now: () => number;
+  private readonly batcher: TxnBatcher;
 
   constructor(
     private readonly client: Etcd3,
@@ -56,6 +62,7 @@ export class TaskStore {
     private readonly options: TaskStoreOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.batcher = new TxnBatcher(client);
   }
 
   /** Creates the task unless a task with that id is waiting or in flight; true when created. */
@@ -67,12 +74,10 @@ export class TaskStore {
       visibleAtMs: BigInt(visibleAt),
     });
     const taskKey = this.keys.mq.task(req.topic, req.taskId);
-    const res = await this.client.kv.txn({
-      compare: [{ key: Buffer.from(taskKey), target: 'Create', result: 'Equal', create_revision: 0 }],
-      success: [put(taskKey, encode(record)), put(this.keys.mq.ready(req.topic, visibleAt, req.taskId), '')],
-      failure: [],
-    });
-    return res.succeeded;
+    return this.batcher.submit(
+      [{ key: Buffer.from(taskKey), target: 'Create', result: 'Equal', create_revision: 0 }],
+      [put(taskKey, encode(record)), put(this.keys.mq.ready(req.topic, visibleAt, req.taskId), '')],
+    );
   }
 
   /** Waiting tasks of a topic visible at `now`, oldest first. */
@@ -101,10 +106,12 @@ export class TaskStore {
   async claim(topic: string, candidates: (ReadyTask & ClaimFor)[]): Promise<(Delivery | undefined)[]> {
     if (candidates.length === 0) return [];
     if (candidates.length > MAX_CLAIM_BATCH) throw new Error(`claim takes at most ${MAX_CLAIM_BATCH} tasks`);
-    const records = await this.readRecords(candidates.map((c) => this.keys.mq.task(topic, c.taskId)));
+    const unknown = candidates.filter((c) => !c.known);
+    const read = unknown.length ? await this.readRecords(unknown.map((c) => this.keys.mq.task(topic, c.taskId))) : [];
+    const readBy = new Map(unknown.map((c, i) => [c, read[i]]));
     const now = this.now();
     const plans = candidates.flatMap((c, i) => {
-      const kv = records[i];
+      const kv = c.known ? { value: toBinary(mqV1.TaskRecordSchema, c.known.record), mod_revision: c.known.modRevision } : readBy.get(c);
       if (!kv) return []; // acked and gone in between
       const record = decode(kv.value);
       const leaseId = randomBytes(12).toString('base64url');
@@ -138,12 +145,11 @@ export class TaskStore {
   /** Deletes an in-flight task for good; only the holder of the current lease may. */
   async ack(topic: string, taskId: string, leaseId: string): Promise<void> {
     const leaseKey = this.keys.mq.lease(topic, taskId);
-    const res = await this.client.kv.txn({
-      compare: [{ key: Buffer.from(leaseKey), target: 'Value', result: 'Equal', value: Buffer.from(leaseId) }],
-      success: [del(leaseKey), del(this.keys.mq.task(topic, taskId))],
-      failure: [],
-    });
-    if (!res.succeeded) await this.explainLeaseMiss(topic, taskId);
+    const ok = await this.batcher.submit(
+      [{ key: Buffer.from(leaseKey), target: 'Value', result: 'Equal', value: Buffer.from(leaseId) }],
+      [del(leaseKey), del(this.keys.mq.task(topic, taskId))],
+    );
+    if (!ok) await this.explainLeaseMiss(topic, taskId);
   }
 
   /** Gives a task back: visible again after a back-off, or dead after its last attempt. */

@@ -1,0 +1,89 @@
+import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
+
+interface Pending {
+  compare: ICompare[];
+  success: IRequestOp[];
+  keys: string[];
+  resolve: (ok: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
+/** etcd's default --max-txn-ops is 128 for each of compare, success and failure. */
+const MAX_OPS = 120;
+
+const keyOf = (op: IRequestOp) => (op.request_put?.key ?? op.request_delete_range?.key ?? Buffer.alloc(0)).toString();
+
+/**
+ * Coalesces independent guarded writes issued in the same tick (concurrent Enqueue or Ack
+ * calls) into one etcd transaction: one raft proposal and one fsync instead of many. If
+ * any guard fails the combined transaction writes nothing, and each write is then tried on
+ * its own, so every caller gets exactly the answer it would have had alone.
+ */
+export class TxnBatcher {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(private readonly client: Etcd3) {}
+
+  submit(compare: ICompare[], success: IRequestOp[]): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ compare, success, keys: success.map(keyOf), resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const pending = this.queue;
+    this.queue = [];
+    // Split into batches within etcd's limits, never touching one key twice in a batch.
+    let batch: Pending[] = [];
+    let ops = 0;
+    let compares = 0;
+    let keys = new Set<string>();
+    const batches: Pending[][] = [];
+    for (const p of pending) {
+      const clash = p.keys.some((k) => keys.has(k));
+      if (batch.length > 0 && (clash || ops + p.success.length > MAX_OPS || compares + p.compare.length > MAX_OPS)) {
+        batches.push(batch);
+        batch = [];
+        ops = 0;
+        compares = 0;
+        keys = new Set();
+      }
+      batch.push(p);
+      ops += p.success.length;
+      compares += p.compare.length;
+      p.keys.forEach((k) => keys.add(k));
+    }
+    if (batch.length > 0) batches.push(batch);
+    for (const b of batches) void this.commit(b);
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      const all = await this.client.kv.txn({ compare: batch.flatMap((p) => p.compare), success: batch.flatMap((p) => p.success), failure: [] });
+      if (all.succeeded || batch.length === 1) {
+        for (const p of batch) p.resolve(all.succeeded);
+        return;
+      }
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0].reject(err);
+        return;
+      }
+    }
+    await Promise.all(
+      batch.map(async (p) => {
+        try {
+          p.resolve((await this.client.kv.txn({ compare: p.compare, success: p.success, failure: [] })).succeeded);
+        } catch (err) {
+          p.reject(err);
+        }
+      }),
+    );
+  }
+}
