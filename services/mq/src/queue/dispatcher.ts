@@ -26,6 +26,12 @@ export class TopicDispatcher {
   private timer?: NodeJS.Timeout;
   /** Tasks seen becoming visible through the watch, claimable without reading etcd first. */
   private readonly hints = new Map<string, ReadyTask>();
+  /**
+   * Whether etcd may hold visible tasks that are not in the hints (at start, after a
+   * missed watch event, when a delayed task comes due, or when a read filled a page).
+   * Without it every Ack would cost a range read before the next claim.
+   */
+  private backlog = true;
 
   constructor(
     readonly topic: string,
@@ -61,6 +67,12 @@ export class TopicDispatcher {
     return this.waiters.length === 0 && !this.running;
   }
 
+  /** Wakes the dispatcher and makes it look in etcd, not only at the hints. */
+  rescan(): void {
+    this.backlog = true;
+    this.kick();
+  }
+
   kick(): void {
     if (this.running) {
       this.dirty = true;
@@ -71,6 +83,7 @@ export class TopicDispatcher {
     void this.loop()
       .catch((err) => {
         this.onError(err);
+        this.backlog = true;
         this.schedule(Date.now() + 500); // etcd trouble: try again shortly
       })
       .finally(() => {
@@ -95,13 +108,19 @@ export class TopicDispatcher {
         // Fast path: claim straight from watch events (stale hints simply lose the compare).
         ready = [...this.hints.values()].slice(0, slots.length);
         ready.forEach((r) => this.hints.delete(r.taskId));
-      } else {
+      } else if (this.backlog) {
+        this.backlog = false;
         ready = await this.store.ready(this.topic, Date.now(), slots.length);
+        if (ready.length === slots.length) this.backlog = true; // there may be more
+        if (ready.length === 0) {
+          const next = await this.store.nextVisibleAt(this.topic);
+          if (next !== undefined) this.schedule(next);
+        }
+      } else {
+        ready = [];
       }
       if (ready.length === 0) {
         if (this.dirty) continue;
-        const next = await this.store.nextVisibleAt(this.topic);
-        if (next !== undefined) this.schedule(next);
         return;
       }
       const claims = await this.store.claim(this.topic, ready.map((r, i) => ({ ...r, leaseMs: slots[i].leaseMs, consumer: slots[i].consumer })));
@@ -112,7 +131,10 @@ export class TopicDispatcher {
         if (!slots[i].deliver(delivery)) {
           // The waiter left while we claimed: give it to another or put it back.
           const other = this.waiters.find((w) => w !== slots[i] && w.want() > 0);
-          if (!other || !other.deliver(delivery)) await this.store.release(this.topic, delivery);
+          if (!other || !other.deliver(delivery)) {
+            await this.store.release(this.topic, delivery);
+            this.backlog = true;
+          }
         }
       }
     }
@@ -120,7 +142,7 @@ export class TopicDispatcher {
 
   private schedule(at: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.kick(), Math.max(1, at - Date.now()));
+    this.timer = setTimeout(() => this.rescan(), Math.max(1, at - Date.now()));
     this.timer.unref();
   }
 }

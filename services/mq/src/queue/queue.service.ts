@@ -53,13 +53,14 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
       const visibleAt = Number(record.visibleAtMs);
       const readyKey = this.settings.keys.mq.ready(topic, visibleAt, taskId);
       if (visibleAt <= Date.now()) dispatcher.offer({ taskId, readyKey, readyModRevision: String(kv.mod_revision), known: { record, modRevision: String(kv.mod_revision) } });
-      else dispatcher.kick(); // a delayed task: the dispatcher schedules its timer
+      else dispatcher.rescan(); // a delayed task: the dispatcher reads when it comes due and schedules its timer
     });
     this.watcher.on('delete', (kv) => {
       const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
       this.dispatchers.get(topic)?.forget(taskId);
     });
-    this.watcher.on('error', (err) => this.logger.warn({ err }, 'ready watch failed; polling covers it until it recovers'));
+    this.watcher.on('error', (err) => this.logger.warn({ err }, 'task watch failed; polling covers it until it recovers'));
+    this.watcher.on('connected', () => this.dispatchers.forEach((d) => d.rescan()));
     this.sweeper = setInterval(() => {
       this.store.sweepExpired().then(
         (n) => n > 0 && (this.metrics.expired.inc(n), this.logger.info({ expired: n }, 'leases expired; tasks queued again')),
@@ -67,7 +68,7 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
       );
     }, this.settings.sweepIntervalMs);
     // A safety net for a missed watch event (e.g. during an etcd restart).
-    this.poller = setInterval(() => this.dispatchers.forEach((d) => d.kick()), 1000);
+    this.poller = setInterval(() => this.dispatchers.forEach((d) => d.rescan()), 1000);
   }
 
   async onApplicationShutdown(): Promise<void> {
