@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need_pkgs=()
 command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || need_pkgs+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
+command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "wharf: installing system packages: ${need_pkgs[*]}"
