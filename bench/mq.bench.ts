@@ -83,7 +83,6 @@ async function roundTrips(mq: RunningMq, topic: string, consumers: number): Prom
   controller.abort();
   await Promise.all(workers);
   return acked / (elapsed / 1000);
-  return acked / ((performance.now() - start) / 1000);
 }
 
 async function latency(mq: RunningMq, topic: string): Promise<number[]> {
