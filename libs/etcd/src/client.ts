@@ -6,6 +6,8 @@ export interface EtcdClientOptions {
   /** How many times a recoverable failure (connection lost, leader change) is retried. */
   maxAttempts?: number;
   dialTimeoutMs?: number;
+  /** Largest response accepted (-1: no limit); grpc-js defaults to 4 MiB, less than a watch catch-up of big values. */
+  maxReceiveMessageBytes?: number;
 }
 
 /**
@@ -19,6 +21,7 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
   return new Etcd3({
     hosts: options.endpoints,
     dialTimeout: options.dialTimeoutMs ?? 3000,
+    ...(options.maxReceiveMessageBytes !== undefined ? { grpcOptions: { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } } : {}),
     faultHandling: {
       host: () =>
         options.endpoints.length > 1
