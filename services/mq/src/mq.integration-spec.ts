@@ -41,13 +41,18 @@ describe('mq service (real processes, real etcd)', () => {
     expect(stats).toMatchObject({ topic: t, depth: 0n, inFlight: 0n, dead: 0n });
   });
 
-  it('long-polls: a waiting consumer gets a task enqueued after it asked', async () => {
+  it('long-polls: a waiting consumer gets a task enqueued after it asked, through either instance', async () => {
     const t = topic();
-    const pending = a.client.dequeue({ topic: t, waitMs: 5000, leaseMs: 5000 });
-    await new Promise((r) => setTimeout(r, 200));
-    await b.client.enqueue({ topic: t, taskId: 'late', payload: payload('x') });
-    const { deliveries } = await pending;
-    expect(deliveries.map((d) => d.task!.taskId)).toEqual(['late']);
+    for (const [via, id] of [[b, 'late-watch'], [a, 'late-handoff']] as const) {
+      const pending = a.client.dequeue({ topic: t, waitMs: 5000, leaseMs: 5000 });
+      await new Promise((r) => setTimeout(r, 200));
+      await via.client.enqueue({ topic: t, taskId: id, payload: payload('x') });
+      const { deliveries } = await pending;
+      expect(deliveries.map((d) => [d.task!.taskId, d.task!.attempt])).toEqual([[id, 1]]);
+      await a.client.ack({ topic: t, taskId: id, leaseId: deliveries[0].leaseId });
+    }
+    // The second was leased inside the Enqueue transaction (the waiter was on the same instance).
+    expect(await (await fetch(`http://${a.http}/metrics`)).text()).toMatch(new RegExp(`^wharf_mq_handoffs_total\\{topic="${t}"\\} 1$`, 'm'));
   });
 
   it('is idempotent on task_id while the task is queued or in flight', async () => {
@@ -141,6 +146,41 @@ describe('mq service (real processes, real etcd)', () => {
     expect(new Set(got).size).toBe(3);
   });
 
+  it('frees a Subscribe slot when the task is acked through another instance', async () => {
+    const t = topic();
+    for (let i = 0; i < 3; i++) await a.client.enqueue({ topic: t, taskId: `x${i}`, payload: payload('x') });
+    const controller = new AbortController();
+    const iterator = a.client.subscribe({ topic: t, consumer: 'cross', leaseMs: 60_000, maxInFlight: 1 }, { signal: controller.signal })[Symbol.asyncIterator]();
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const d = (await iterator.next()).value!.delivery!;
+      seen.push(d.task!.taskId);
+      await b.client.ack({ topic: t, taskId: d.task!.taskId, leaseId: d.leaseId });
+    }
+    controller.abort();
+    await iterator.next().catch(() => undefined);
+    expect(seen.sort()).toEqual(['x0', 'x1', 'x2']);
+  });
+
+  it('moves payloads up to the limit, several at once, through enqueue, claim and ack', async () => {
+    const t = topic();
+    const big = (i: number) => new Uint8Array(1024 * 1024).fill(i);
+    const created = await Promise.all([0, 1, 2].map((i) => a.client.enqueue({ topic: t, taskId: `big-${i}`, payload: big(i) })));
+    expect(created.map((r) => r.created)).toEqual([true, true, true]);
+    const got: mqV1.Delivery[] = [];
+    while (got.length < 3) {
+      const { deliveries } = await b.client.dequeue({ topic: t, maxTasks: 3, waitMs: 5000, leaseMs: 10_000 });
+      expect(deliveries.length).toBeGreaterThan(0);
+      got.push(...deliveries);
+    }
+    for (const d of got) {
+      const i = Number(d.task!.taskId.slice(4));
+      expect(Buffer.from(d.task!.payload).equals(big(i))).toBe(true);
+      await b.client.ack({ topic: t, taskId: d.task!.taskId, leaseId: d.leaseId });
+    }
+    expect((await a.client.stats({ topics: [t] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n });
+  });
+
   it('answers bad input with INVALID_ARGUMENT naming the field and the limit, writing nothing', async () => {
     const cases: [Partial<mqV1.EnqueueRequest>, RegExp][] = [
       [{ topic: '', taskId: 'x' }, /topic: must not be empty/],
@@ -180,6 +220,19 @@ describe('mq service (real processes, real etcd)', () => {
       const d = (await b.client.dequeue({ topic: t, waitMs: 5000, leaseMs: 5000 })).deliveries[0];
       expect(d.task).toMatchObject({ taskId: 'crashy', attempt: 2 });
       await b.client.ack({ topic: t, taskId: 'crashy', leaseId: d.leaseId });
+    });
+
+    it('a consumer killed with -9 holding a task handed to it at enqueue: redelivered too', async () => {
+      const t = topic();
+      const consumer = spawnProcess(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'test', 'hanging-consumer.ts'), a.grpc, t, '500']);
+      await consumer.waitForOutput(/waiting/);
+      await new Promise((r) => setTimeout(r, 200));
+      await a.client.enqueue({ topic: t, taskId: 'handed', payload: payload('x') });
+      await consumer.waitForOutput(/got handed attempt=1/);
+      await consumer.stop('SIGKILL');
+      const d = (await b.client.dequeue({ topic: t, waitMs: 5000, leaseMs: 5000 })).deliveries[0];
+      expect(d.task).toMatchObject({ taskId: 'handed', attempt: 2 });
+      await b.client.ack({ topic: t, taskId: 'handed', leaseId: d.leaseId });
     });
 
     it('an mq instance killed with -9 mid-task: redelivered through another instance; acked tasks stay acked', async () => {

@@ -5,6 +5,7 @@ import { createClient } from '@wharf/grpc';
 
 const [address, topic, leaseMs] = process.argv.slice(2);
 const client = createClient(mqV1.MqService, address);
+process.stdout.write('waiting\n');
 client
   .dequeue({ topic, consumer: `hanging-${process.pid}`, leaseMs: Number(leaseMs), waitMs: 10_000, maxTasks: 1 })
   .then((res) => {

@@ -66,7 +66,7 @@ export class MqGrpcService implements OnApplicationBootstrap, OnApplicationShutd
           checkRange('max_attempts', req.maxAttempts, 0, MAX_ATTEMPTS_LIMIT);
           checkRange('delay_ms', req.delayMs, 0, MAX_DELAY_MS);
         });
-        const created = await q.store.enqueue(req);
+        const created = await q.enqueue(req);
         (created ? m.enqueued : m.duplicates).inc({ topic: req.topic });
         if (created) this.logger.debug({ event_id: req.eventId || undefined, topic: req.topic, task_id: req.taskId }, 'enqueued');
         return { created };
@@ -95,7 +95,7 @@ export class MqGrpcService implements OnApplicationBootstrap, OnApplicationShutd
       ack: async (req) => {
         validated(() => (checkTopic(req.topic), checkTaskId(req.taskId), req.leaseId || (() => { throw new RuleViolation('lease_id: must not be empty'); })()));
         await q.store.ack(req.topic, req.taskId, req.leaseId);
-        q.settled(req.leaseId);
+        q.settled(req.topic, req.taskId);
         m.acked.inc({ topic: req.topic });
         return {};
       },
@@ -107,7 +107,7 @@ export class MqGrpcService implements OnApplicationBootstrap, OnApplicationShutd
           checkRange('retry_after_ms', req.retryAfterMs, 0, MAX_DELAY_MS);
         });
         const res = await q.store.nack(req.topic, req.taskId, req.leaseId, req.reason, req.retryAfterMs);
-        q.settled(req.leaseId);
+        q.settled(req.topic, req.taskId);
         m.nacked.inc({ topic: req.topic });
         if (res.dead) m.dead.inc({ topic: req.topic });
         return { dead: res.dead, attempt: res.attempt, visibleAtMs: BigInt(res.visibleAtMs) };

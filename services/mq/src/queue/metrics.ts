@@ -12,6 +12,12 @@ export class MqMetrics {
   readonly nacked = new Counter({ name: 'wharf_mq_nacked_total', help: 'Tasks nacked', labelNames: ['topic'], registers: [this.registry] });
   readonly dead = new Counter({ name: 'wharf_mq_dead_total', help: 'Tasks moved to the dead letter by Nack', labelNames: ['topic'], registers: [this.registry] });
   readonly expired = new Counter({ name: 'wharf_mq_lease_expired_total', help: 'Leases that expired and were swept by this instance', registers: [this.registry] });
+  readonly handoffs = new Counter({
+    name: 'wharf_mq_handoffs_total',
+    help: 'Tasks leased to a waiting consumer in the Enqueue transaction itself (never queued)',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
   readonly deliveries = new Counter({ name: 'wharf_mq_deliveries_total', help: 'Tasks delivered (leased)', labelNames: ['topic'], registers: [this.registry] });
   readonly latency = new Histogram({
     name: 'wharf_mq_enqueue_to_delivery_seconds',

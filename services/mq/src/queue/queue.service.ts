@@ -46,9 +46,10 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     this.watcher = await this.client.watch().prefix(prefix).create();
     this.watcher.on('put', (kv) => {
       const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
+      const record = decodeTaskRecord(kv.value);
+      this.leaseChanged(topic, taskId, record.lease);
       const dispatcher = this.dispatchers.get(topic);
       if (!dispatcher) return;
-      const record = decodeTaskRecord(kv.value);
       if (record.lease) return dispatcher.forget(taskId); // claimed (here or elsewhere) or extended
       const visibleAt = Number(record.visibleAtMs);
       const readyKey = this.settings.keys.mq.ready(topic, visibleAt, taskId);
@@ -57,6 +58,7 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     });
     this.watcher.on('delete', (kv) => {
       const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
+      this.leaseChanged(topic, taskId, undefined);
       this.dispatchers.get(topic)?.forget(taskId);
     });
     this.watcher.on('error', (err) => this.logger.warn({ err }, 'task watch failed; polling covers it until it recovers'));
@@ -93,6 +95,21 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     return d;
   }
 
+  /** Creates a task; a local waiter, if one is free, gets it in the same etcd transaction. */
+  async enqueue(req: { topic: string; taskId: string; eventId: string; payload: Uint8Array; maxAttempts: number; delayMs: number }): Promise<boolean> {
+    const dispatcher = req.delayMs === 0 ? this.dispatchers.get(req.topic) : undefined;
+    const waiter = dispatcher?.reserveHandoff();
+    if (!dispatcher || !waiter) return (await this.store.enqueue(req)).created;
+    let result: Awaited<ReturnType<TaskStore['enqueue']>> | undefined;
+    try {
+      result = await this.store.enqueue(req, { leaseMs: waiter.leaseMs, consumer: waiter.consumer });
+      if (result.delivery) this.metrics.handoffs.inc({ topic: req.topic });
+      return result.created;
+    } finally {
+      await dispatcher.completeHandoff(waiter, result?.delivery);
+    }
+  }
+
   /** Long-poll: resolves with up to maxTasks deliveries, or none after waitMs. */
   dequeue(topic: string, consumer: string, leaseMs: number, maxTasks: number, waitMs: number, signal: AbortSignal): Promise<mqV1.Delivery[]> {
     return new Promise((resolve) => {
@@ -124,10 +141,13 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** A stream of deliveries keeping at most maxInFlight un-acked ones (acked through this instance or expired). */
+  /**
+   * A stream of deliveries keeping at most maxInFlight un-acked ones. A slot frees when the
+   * task is acked, nacked or its lease expires, through any instance (seen in the watch).
+   */
   async *subscribe(topic: string, consumer: string, leaseMs: number, maxInFlight: number, signal: AbortSignal): AsyncGenerator<mqV1.Delivery> {
     const queue: mqV1.Delivery[] = [];
-    const outstanding = new Map<string, number>(); // lease id -> expiry
+    const outstanding = new Map<string, { leaseId: string; expiresAt: number }>(); // by task id
     let notify: (() => void) | undefined;
     const wake = () => {
       notify?.();
@@ -135,7 +155,7 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     };
     const inFlight = () => {
       const now = Date.now();
-      for (const [id, exp] of outstanding) if (exp <= now) outstanding.delete(id);
+      for (const [id, held] of outstanding) if (held.expiresAt <= now) outstanding.delete(id);
       return outstanding.size;
     };
     const waiter: Waiter = {
@@ -144,19 +164,29 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
       want: () => (signal.aborted ? 0 : maxInFlight - inFlight()),
       deliver: (d) => {
         if (signal.aborted) return false;
-        outstanding.set(d.leaseId, Number(d.leaseExpiresAtMs));
+        outstanding.set(d.task!.taskId, { leaseId: d.leaseId, expiresAt: Number(d.leaseExpiresAtMs) });
         queue.push(d);
         wake();
         return true;
       },
     };
-    const settled = (leaseId: string) => {
-      if (outstanding.delete(leaseId)) this.dispatcher(topic).kick();
-    };
-    this.settledListeners.add(settled);
     const dispatcher = this.dispatcher(topic);
+    const listener: LeaseListener = (taskId, lease) => {
+      const held = outstanding.get(taskId);
+      if (!held) return;
+      if (lease?.leaseId === held.leaseId) {
+        held.expiresAt = Number(lease.expiresAtMs); // extended
+      } else {
+        outstanding.delete(taskId);
+        dispatcher.kick();
+      }
+    };
+    let listeners = this.leaseListeners.get(topic);
+    if (!listeners) this.leaseListeners.set(topic, (listeners = new Set()));
+    listeners.add(listener);
     signal.addEventListener('abort', wake, { once: true });
     dispatcher.add(waiter);
+    // Expired leases free slots without any event.
     const refill = setInterval(() => dispatcher.kick(), Math.min(leaseMs, 1000));
     try {
       while (!signal.aborted) {
@@ -170,16 +200,24 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     } finally {
       clearInterval(refill);
       dispatcher.remove(waiter);
-      this.settledListeners.delete(settled);
+      listeners.delete(listener);
+      if (listeners.size === 0) this.leaseListeners.delete(topic);
       // Deliveries claimed but never written to the stream go straight back.
       for (const d of queue.splice(0)) await this.store.release(topic, d).catch(() => undefined);
     }
   }
 
-  private readonly settledListeners = new Set<(leaseId: string) => void>();
+  /** Subscribe streams of this instance, by topic, told when a task's lease changes. */
+  private readonly leaseListeners = new Map<string, Set<LeaseListener>>();
 
-  /** Ack/Nack through this instance frees a Subscribe stream's in-flight slot. */
-  settled(leaseId: string): void {
-    for (const l of this.settledListeners) l(leaseId);
+  /** Ack/Nack through this instance: frees a Subscribe slot at once, before the watch event arrives. */
+  settled(topic: string, taskId: string): void {
+    this.leaseChanged(topic, taskId, undefined);
+  }
+
+  private leaseChanged(topic: string, taskId: string, lease: mqV1.TaskLease | undefined): void {
+    this.leaseListeners.get(topic)?.forEach((l) => l(taskId, lease));
   }
 }
+
+type LeaseListener = (taskId: string, lease: mqV1.TaskLease | undefined) => void;

@@ -3,9 +3,9 @@ import { mqV1 } from '@wharf/contracts';
 import { KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { FailedPreconditionError, NotFoundError } from '@wharf/grpc';
 import { randomBytes } from 'node:crypto';
-import type { IKeyValue, IRequestOp } from 'etcd3';
+import type { ICompare, IKeyValue, IRequestOp } from 'etcd3';
 import { backoffMs } from './rules';
-import { TxnBatcher } from './txn-batcher';
+import { MAX_TXN_BYTES, TxnBatcher } from './txn-batcher';
 
 export interface TaskStoreOptions {
   defaultMaxAttempts: number;
@@ -65,8 +65,15 @@ export class TaskStore {
     this.batcher = new TxnBatcher(client);
   }
 
-  /** Creates the task unless a task with that id is waiting or in flight; true when created. */
-  async enqueue(req: { topic: string; taskId: string; eventId: string; payload: Uint8Array; maxAttempts: number; delayMs: number }): Promise<boolean> {
+  /**
+   * Creates the task unless a task with that id is waiting or in flight. With `handoff` the
+   * task is created already leased to that consumer (attempt 1) in the same transaction:
+   * the delivery is then returned and the task never waits in the ready keys.
+   */
+  async enqueue(
+    req: { topic: string; taskId: string; eventId: string; payload: Uint8Array; maxAttempts: number; delayMs: number },
+    handoff?: ClaimFor,
+  ): Promise<{ created: boolean; delivery?: Delivery }> {
     const now = this.now();
     const visibleAt = now + req.delayMs;
     const record = create(mqV1.TaskRecordSchema, {
@@ -74,10 +81,23 @@ export class TaskStore {
       visibleAtMs: BigInt(visibleAt),
     });
     const taskKey = this.keys.mq.task(req.topic, req.taskId);
-    return this.batcher.submit(
-      [{ key: Buffer.from(taskKey), target: 'Create', result: 'Equal', create_revision: 0 }],
-      [put(taskKey, encode(record)), put(this.keys.mq.ready(req.topic, visibleAt, req.taskId), '')],
-    );
+    const guard: ICompare[] = [{ key: Buffer.from(taskKey), target: 'Create', result: 'Equal', create_revision: 0 }];
+    if (!handoff) {
+      const created = await this.batcher.submit(guard, [put(taskKey, encode(record)), put(this.keys.mq.ready(req.topic, visibleAt, req.taskId), '')]);
+      return { created };
+    }
+    const delivery = this.lease(record, handoff, now);
+    const created = await this.batcher.submit(guard, [put(taskKey, encode(record)), put(this.keys.mq.lease(req.topic, req.taskId), delivery.leaseId)]);
+    return created ? { created, delivery } : { created };
+  }
+
+  /** Marks the record as leased (next attempt) and returns the delivery for it. */
+  private lease(record: TaskRecord, to: ClaimFor, now: number): Delivery {
+    const leaseId = randomBytes(12).toString('base64url');
+    const expires = now + to.leaseMs;
+    record.task!.attempt += 1;
+    record.lease = create(mqV1.TaskLeaseSchema, { leaseId, expiresAtMs: BigInt(expires), consumer: to.consumer });
+    return create(mqV1.DeliverySchema, { task: record.task, leaseId, leaseExpiresAtMs: BigInt(expires) });
   }
 
   /** Waiting tasks of a topic visible at `now`, oldest first. */
@@ -114,31 +134,45 @@ export class TaskStore {
       const kv = c.known ? { value: toBinary(mqV1.TaskRecordSchema, c.known.record), mod_revision: c.known.modRevision } : readBy.get(c);
       if (!kv) return []; // acked and gone in between
       const record = decode(kv.value);
-      const leaseId = randomBytes(12).toString('base64url');
-      const expires = now + c.leaseMs;
-      record.task!.attempt += 1;
-      record.lease = create(mqV1.TaskLeaseSchema, { leaseId, expiresAtMs: BigInt(expires), consumer: c.consumer });
+      const delivery = this.lease(record, c, now);
       const taskKey = this.keys.mq.task(topic, c.taskId);
+      const value = encode(record);
       return [{
         compare: [
           { key: Buffer.from(c.readyKey), target: 'Mod' as const, result: 'Equal' as const, mod_revision: c.readyModRevision },
           { key: Buffer.from(taskKey), target: 'Mod' as const, result: 'Equal' as const, mod_revision: String(kv.mod_revision) },
         ],
-        ops: [del(c.readyKey), put(taskKey, encode(record)), put(this.keys.mq.lease(topic, c.taskId), leaseId)],
-        delivery: create(mqV1.DeliverySchema, { task: record.task, leaseId, leaseExpiresAtMs: BigInt(expires) }),
+        ops: [del(c.readyKey), put(taskKey, value), put(this.keys.mq.lease(topic, c.taskId), delivery.leaseId)],
+        bytes: value.length + 512,
+        delivery,
         index: i,
       }];
     });
     const out: (Delivery | undefined)[] = candidates.map(() => undefined);
-    if (plans.length === 0) return out;
-    const all = await this.client.kv.txn({ compare: plans.flatMap((p) => p.compare), success: plans.flatMap((p) => p.ops), failure: [] });
-    if (all.succeeded) {
-      for (const p of plans) out[p.index] = p.delivery;
-    } else if (plans.length > 1) {
-      await Promise.all(plans.map(async (p) => {
-        if ((await this.client.kv.txn({ compare: p.compare, success: p.ops, failure: [] })).succeeded) out[p.index] = p.delivery;
-      }));
+    // Big payloads: keep each transaction under etcd's request size limit.
+    const groups: (typeof plans)[] = [];
+    let bytes = Infinity;
+    for (const p of plans) {
+      if (bytes + p.bytes > MAX_TXN_BYTES) {
+        groups.push([]);
+        bytes = 0;
+      }
+      groups[groups.length - 1].push(p);
+      bytes += p.bytes;
     }
+    await Promise.all(
+      groups.map(async (group) => {
+        const all = await this.client.kv.txn({ compare: group.flatMap((p) => p.compare), success: group.flatMap((p) => p.ops), failure: [] });
+        if (all.succeeded) {
+          for (const p of group) out[p.index] = p.delivery;
+        } else if (group.length > 1) {
+          // Another instance took some of them: claim the rest one by one.
+          await Promise.all(group.map(async (p) => {
+            if ((await this.client.kv.txn({ compare: p.compare, success: p.ops, failure: [] })).succeeded) out[p.index] = p.delivery;
+          }));
+        }
+      }),
+    );
     return out;
   }
 

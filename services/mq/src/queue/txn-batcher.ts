@@ -4,12 +4,17 @@ interface Pending {
   compare: ICompare[];
   success: IRequestOp[];
   keys: string[];
+  bytes: number;
   resolve: (ok: boolean) => void;
   reject: (err: unknown) => void;
 }
 
 /** etcd's default --max-txn-ops is 128 for each of compare, success and failure. */
 const MAX_OPS = 120;
+/** etcd refuses requests over --max-request-bytes (1.5 MiB by default); stay well under it. */
+export const MAX_TXN_BYTES = 1024 * 1024;
+
+const sizeOf = (op: IRequestOp) => (op.request_put?.key?.length ?? 0) + (op.request_put?.value?.length ?? 0) + 64;
 
 const keyOf = (op: IRequestOp) => (op.request_put?.key ?? op.request_delete_range?.key ?? Buffer.alloc(0)).toString();
 
@@ -27,7 +32,7 @@ export class TxnBatcher {
 
   submit(compare: ICompare[], success: IRequestOp[]): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ compare, success, keys: success.map(keyOf), resolve, reject });
+      this.queue.push({ compare, success, keys: success.map(keyOf), bytes: success.reduce((n, op) => n + sizeOf(op), 0), resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -43,20 +48,23 @@ export class TxnBatcher {
     let batch: Pending[] = [];
     let ops = 0;
     let compares = 0;
+    let bytes = 0;
     let keys = new Set<string>();
     const batches: Pending[][] = [];
     for (const p of pending) {
       const clash = p.keys.some((k) => keys.has(k));
-      if (batch.length > 0 && (clash || ops + p.success.length > MAX_OPS || compares + p.compare.length > MAX_OPS)) {
+      if (batch.length > 0 && (clash || ops + p.success.length > MAX_OPS || compares + p.compare.length > MAX_OPS || bytes + p.bytes > MAX_TXN_BYTES)) {
         batches.push(batch);
         batch = [];
         ops = 0;
         compares = 0;
+        bytes = 0;
         keys = new Set();
       }
       batch.push(p);
       ops += p.success.length;
       compares += p.compare.length;
+      bytes += p.bytes;
       p.keys.forEach((k) => keys.add(k));
     }
     if (batch.length > 0) batches.push(batch);
