@@ -1,0 +1,161 @@
+import { eventsV1 } from '@wharf/contracts';
+import type { ProjectionDefinition, RecordedEvent } from '@wharf/event-store';
+import { IdentityModel } from '@wharf/identity';
+
+export type OperationStatusName = 'pending' | 'running' | 'success' | 'failure' | 'timeout';
+
+export interface AppView {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  createdAtMs: number;
+  version: number;
+  deleted: boolean;
+}
+
+export interface VersionView {
+  id: string;
+  source: string;
+  image: string;
+  buildEventId: string;
+  status: string;
+  timeMs: number;
+}
+
+export interface ComponentView {
+  id: string;
+  appId: string;
+  tenantId: string;
+  name: string;
+  spec: eventsV1.ComponentSpec;
+  version: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+  deleted: boolean;
+  /** event_id of the operation without a final status yet, if any. */
+  activeOperation?: string;
+  versions: VersionView[];
+}
+
+export interface OperationView {
+  eventId: string;
+  kind: string;
+  target: string;
+  tenantId: string;
+  status: OperationStatusName;
+  message: string;
+  failedStep: string;
+  args: string;
+  actor: string;
+  createdAtMs: number;
+  finishedAtMs?: number;
+}
+
+const statusName: Record<number, OperationStatusName> = {
+  [eventsV1.OperationStatus.PENDING]: 'pending',
+  [eventsV1.OperationStatus.RUNNING]: 'running',
+  [eventsV1.OperationStatus.SUCCESS]: 'success',
+  [eventsV1.OperationStatus.FAILURE]: 'failure',
+  [eventsV1.OperationStatus.TIMEOUT]: 'timeout',
+};
+
+export const kindName = (k: eventsV1.OperationKind) => eventsV1.OperationKind[k].toLowerCase();
+
+/** The api-gateway's read model: identity, apps, components and operations, folded from the feed. */
+export class Catalog {
+  readonly identity = new IdentityModel();
+  readonly apps = new Map<string, AppView>();
+  readonly components = new Map<string, ComponentView>();
+  readonly componentsByApp = new Map<string, Map<string, ComponentView>>();
+  readonly operations = new Map<string, OperationView>();
+
+  apply(e: RecordedEvent): this {
+    this.identity.apply(e);
+    const m = e.message;
+    switch (m.$typeName) {
+      case 'wharf.events.v1.AppCreated': {
+        const a = m as eventsV1.AppCreated;
+        this.apps.set(a.appId, { id: a.appId, tenantId: a.tenantId, name: a.name, description: a.description, createdAtMs: e.timeMs, version: e.version, deleted: false });
+        break;
+      }
+      case 'wharf.events.v1.AppDeleted': {
+        const app = this.apps.get((m as eventsV1.AppDeleted).appId);
+        if (app) (app.deleted = true), (app.version = e.version);
+        break;
+      }
+      case 'wharf.events.v1.ComponentCreated': {
+        const c = m as eventsV1.ComponentCreated;
+        const view: ComponentView = { id: c.componentId, appId: c.appId, tenantId: c.tenantId, name: c.spec!.name, spec: c.spec!, version: e.version, createdAtMs: e.timeMs, updatedAtMs: e.timeMs, deleted: false, versions: [] };
+        this.components.set(view.id, view);
+        let byApp = this.componentsByApp.get(view.appId);
+        if (!byApp) this.componentsByApp.set(view.appId, (byApp = new Map()));
+        byApp.set(view.id, view);
+        break;
+      }
+      case 'wharf.events.v1.ComponentUpdated': {
+        const c = this.components.get((m as eventsV1.ComponentUpdated).componentId);
+        if (c) (c.spec = (m as eventsV1.ComponentUpdated).spec!), (c.updatedAtMs = e.timeMs);
+        break;
+      }
+      case 'wharf.events.v1.ComponentDeleted': {
+        const c = this.components.get((m as eventsV1.ComponentDeleted).componentId);
+        if (c) {
+          c.deleted = true;
+          this.componentsByApp.get(c.appId)?.delete(c.id);
+        }
+        break;
+      }
+      case 'wharf.events.v1.VersionRecorded': {
+        const v = m as eventsV1.VersionRecorded;
+        this.components.get(v.componentId)?.versions.push({ id: v.versionId, source: v.source, image: v.image, buildEventId: v.buildEventId, status: v.status, timeMs: e.timeMs });
+        break;
+      }
+      case 'wharf.events.v1.OperationRequested': {
+        const o = m as eventsV1.OperationRequested;
+        this.operations.set(o.eventId, { eventId: o.eventId, kind: kindName(o.kind), target: o.target, tenantId: o.tenantId, status: 'pending', message: '', failedStep: '', args: o.argsJson, actor: e.actor, createdAtMs: e.timeMs });
+        const c = this.components.get(o.target.replace(/^component\//, ''));
+        if (c && !c.activeOperation) c.activeOperation = o.eventId;
+        break;
+      }
+      case 'wharf.events.v1.OperationStarted': {
+        const op = this.operations.get((m as eventsV1.OperationStarted).eventId);
+        if (op && op.status === 'pending') op.status = 'running';
+        break;
+      }
+      case 'wharf.events.v1.OperationFinished': {
+        const f = m as eventsV1.OperationFinished;
+        const op = this.operations.get(f.eventId);
+        if (!op) break;
+        op.status = statusName[f.status] ?? 'failure';
+        op.message = f.message;
+        op.failedStep = f.failedStep;
+        op.finishedAtMs = e.timeMs;
+        const c = this.components.get(op.target.replace(/^component\//, ''));
+        if (c && c.activeOperation === f.eventId) c.activeOperation = this.nextActive(c.id);
+        break;
+      }
+    }
+    // Every event of a component or app stream moves its version (the ETag).
+    if (e.stream.startsWith('component/')) {
+      const c = this.components.get(e.stream.slice('component/'.length));
+      if (c) c.version = e.version;
+    } else if (e.stream.startsWith('app/')) {
+      const a = this.apps.get(e.stream.slice('app/'.length));
+      if (a) a.version = e.version;
+    }
+    return this;
+  }
+
+  /** A queued operation becomes the active one when the one before it finishes. */
+  private nextActive(componentId: string): string | undefined {
+    for (const op of this.operations.values()) if (op.target === `component/${componentId}` && (op.status === 'pending' || op.status === 'running')) return op.eventId;
+    return undefined;
+  }
+}
+
+export const catalogProjection: ProjectionDefinition<Catalog> = {
+  name: 'api-gateway-catalog',
+  initial: () => new Catalog(),
+  apply: (state, event) => state.apply(event),
+};

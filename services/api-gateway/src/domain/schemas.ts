@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/** Request bodies, validated at the boundary. Every message names what is expected. */
+
+export const DNS1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const dnsName = z.string().regex(DNS1123, 'must be a DNS-1123 label: lowercase a-z, 0-9 and "-", 1-63 characters, starting and ending alphanumeric');
+
+// registry[:port]/path[:tag][@sha256:digest], as docker's reference grammar, without whitespace or option-looking values.
+const IMAGE = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+export const imageRef = z.string().max(255).regex(IMAGE, 'must be an image reference like registry.example:5000/team/app:1.2 or nginx@sha256:<64 hex>');
+
+/** https, ssh and git URLs and scp-like git@host:path; never a local path or an option. */
+export const gitUrl = z
+  .string()
+  .max(2048)
+  .refine((u) => !u.startsWith('-'), 'must not start with "-"')
+  .refine((u) => {
+    if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._\/~-]+$/.test(u)) return true; // git@host:org/repo.git
+    try {
+      const url = new URL(u);
+      return ['https:', 'ssh:', 'git:'].includes(url.protocol) && url.hostname.length > 0 && !/[\s]/.test(u);
+    } catch {
+      return false;
+    }
+  }, 'must be an https://, ssh:// or git:// URL (or git@host:path); file paths and other schemes are refused');
+
+const gitRef = z.string().max(255).regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._\/-]+$/, 'must be a branch name: A-Z a-z 0-9 . _ / -, not starting with "-", no ".."');
+const relPath = z.string().max(1024).regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._\/-]*$/, 'must be a relative path inside the repository, without ".."');
+const port = z.number().int().min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name: letters, digits, "_", not starting with a digit');
+
+export const sourceSchema = z.union([
+  z.object({ image: imageRef }).strict(),
+  z.object({ git: z.object({ url: gitUrl, branch: gitRef.default('main'), sub_dir: relPath.default(''), dockerfile: relPath.default('') }).strict() }).strict(),
+]);
+
+export const componentSpecSchema = z
+  .object({
+    source: sourceSchema,
+    ports: z.array(z.object({ port, protocol: z.enum(['http', 'tcp']).default('http'), public: z.boolean().default(false) }).strict()).max(20).default([]),
+    env: z.array(z.object({ name: envName, value: z.string().max(32768), secret: z.boolean().default(false) }).strict()).max(200).default([]),
+    cpu_millis: z.number().int().min(10).max(64000).default(500),
+    memory_mib: z.number().int().min(16).max(262144).default(512),
+    replicas: z.number().int().min(0).max(100).default(1),
+    probe: z
+      .object({
+        kind: z.enum(['http', 'tcp', 'command']),
+        path: z.string().max(1024).regex(/^\/[^\s]*$/, 'must be an absolute URL path').optional(),
+        port: port.optional(),
+        command: z.array(z.string().max(4096)).max(64).optional(),
+        initial_delay_s: z.number().int().min(0).max(3600).default(0),
+        period_s: z.number().int().min(1).max(3600).default(10),
+        failure_threshold: z.number().int().min(1).max(100).default(3),
+      })
+      .strict()
+      .optional(),
+    volumes: z.array(z.object({ name: dnsName, mount_path: z.string().max(1024).regex(/^\/(?!.*\.\.)[^\s]*$/, 'must be an absolute path without ".."'), size_mib: z.number().int().min(1).max(1048576) }).strict()).max(20).default([]),
+    depends_on: z.array(dnsName).max(50).default([]),
+    routes: z.array(z.object({ host: z.string().max(253).regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS host name'), path_prefix: z.string().max(1024).regex(/^\/[^\s]*$/, 'must start with "/"').default('/'), port }).strict()).max(50).default([]),
+    tcp_ports: z.array(z.object({ listen_port: port, port }).strict()).max(20).default([]),
+  })
+  .strict();
+
+export const createComponentSchema = componentSpecSchema.extend({ name: dnsName }).strict();
+export const createAppSchema = z.object({ name: dnsName, description: z.string().max(1024).default('') }).strict();
+export const createTenantSchema = z.object({ name: dnsName }).strict();
+export const createUserSchema = z.object({ name: dnsName, admin: z.boolean().default(false) }).strict();
+export const createTokenSchema = z.object({ name: z.string().min(1).max(100).regex(/^[\w .-]+$/, 'must be letters, digits, space, "_", "." or "-"'), expires_in_days: z.number().int().min(1).max(3650).optional() }).strict();
+export const roleSchema = z.enum(['owner', 'developer', 'viewer']);
+export const memberSchema = z.object({ user_id: dnsName, role: roleSchema }).strict();
+export const memberRoleSchema = z.object({ role: roleSchema }).strict();
+export const quotaSchema = z
+  .object({ max_apps: z.number().int().min(0).max(100000), max_components: z.number().int().min(0).max(100000), max_cpu_millis: z.number().int().min(0).max(10_000_000), max_memory_mib: z.number().int().min(0).max(100_000_000) })
+  .strict();
+export const operationKinds = ['build', 'deploy', 'start', 'stop', 'restart', 'scale', 'upgrade', 'rollback', 'delete'] as const;
+export const operationSchema = z
+  .object({ kind: z.enum(operationKinds), replicas: z.number().int().min(0).max(100).optional(), version_id: z.string().max(128).regex(/^[A-Za-z0-9._-]+$/).optional(), queue: z.boolean().default(false) })
+  .strict()
+  .refine((o) => o.kind !== 'scale' || o.replicas !== undefined, { message: 'replicas is required for scale', path: ['replicas'] });
+
+export const pageSchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(300).optional(),
+    name: z.string().max(63).optional(),
+    status: z.enum(['pending', 'running', 'success', 'failure', 'timeout']).optional(),
+    kind: z.enum(operationKinds).optional(),
+  })
+  .strict();
+
+export type ComponentSpecInput = z.infer<typeof componentSpecSchema>;
+export type CreateComponentInput = z.infer<typeof createComponentSchema>;

@@ -1,0 +1,87 @@
+import 'reflect-metadata';
+import { create } from '@bufbuild/protobuf';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ConfigError, loadConfigOrExit } from '@wharf/config';
+import { mqV1 } from '@wharf/contracts';
+import { createEtcdClient, KeyLayout } from '@wharf/etcd';
+import { EtcdEventStore, Projection } from '@wharf/event-store';
+import { createClient } from '@wharf/grpc';
+import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { randomBytes } from 'node:crypto';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { apiConfigShape } from './config';
+import { catalogProjection } from './domain/catalog';
+import { Gateway, type TaskQueue } from './domain/gateway';
+import { SecretBox } from './domain/secrets';
+import { ApiModule } from './http/api.module';
+import { ErrorFilter } from './http/error.filter';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(apiConfigShape);
+  const logger = createLogger('api-gateway', config.WHARF_LOG_LEVEL);
+  let key: Buffer;
+  try {
+    if (config.WHARF_SECRET_KEY) key = SecretBox.parseKey(config.WHARF_SECRET_KEY);
+    else if (config.WHARF_DEV_MODE) {
+      key = randomBytes(32);
+      logger.warn('WHARF_DEV_MODE: secrets are encrypted with a key that dies with this process');
+    } else throw new Error('missing (refusing to store secrets unencrypted outside WHARF_DEV_MODE=1)');
+  } catch (err) {
+    process.stderr.write(`${new ConfigError([`WHARF_SECRET_KEY: ${(err as Error).message}; expected 64 hex characters or base64 of 32 bytes`]).message}\n`);
+    process.exit(78);
+  }
+
+  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS });
+  const store = new EtcdEventStore({ client: etcd, keys: new KeyLayout(config.WHARF_ETCD_PREFIX) });
+  const projection = new Projection(store, catalogProjection);
+  const started = Date.now();
+  await projection.start();
+  const mq = createClient(mqV1.MqService, config.WHARF_MQ_ADDR);
+  const queue: TaskQueue = {
+    async enqueue(topic, eventId, payload) {
+      await mq.enqueue(create(mqV1.EnqueueRequestSchema, { topic, taskId: eventId, eventId, payload }), { timeoutMs: 5000 });
+    },
+  };
+  const gateway = new Gateway(store, projection, queue, new SecretBox(key));
+  logger.info({ ms: Date.now() - started, position: projection.position }, 'catalog caught up');
+
+  const adminToken = await gateway.bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
+  if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
+
+  // Accepted operations whose task may not have reached mq (it was down): enqueue again; mq ignores duplicates.
+  const retry = setInterval(() => {
+    for (const op of gateway.pendingOperations().slice(0, 100)) {
+      queue.enqueue(op.kind, op.eventId, Buffer.from(JSON.stringify({ event_id: op.eventId, kind: op.kind, target: op.target, tenant_id: op.tenantId, args: op.args ? JSON.parse(op.args) : {} }))).catch(() => undefined);
+    }
+  }, 10_000);
+  retry.unref();
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'wharf_api_' });
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(gateway, metrics), { logger: new PinoNestLogger(logger), bodyParser: false });
+  app.useBodyParser('json', { limit: '1mb' });
+  app.useGlobalFilters(new ErrorFilter(logger));
+  app.enableShutdownHooks();
+  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Wharf API').setVersion('v1').addBearerAuth().build());
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+  await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
+  const port = (app.getHttpServer().address() as { port: number }).port;
+  process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);
+  const shutdown = async () => {
+    clearInterval(retry);
+    await app.close();
+    await projection.stop();
+    mq.close();
+    etcd.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((err) => {
+  process.stderr.write(`api-gateway failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
