@@ -4,8 +4,8 @@
 // enqueue-to-delivery latency with 4 consumers at a paced, non-saturating rate.
 // Everything is on 127.0.0.1 and bounded in count and time. The JSON line is printed last.
 import { createEtcdClient } from '@wharf/etcd';
-import { startEtcd } from '@wharf/testing';
-import { startMq, type RunningMq } from '../services/mq/test/mq-harness';
+
+import { startEtcd, startMq, type RunningMq } from '@wharf/testing';
 
 const CONCURRENCY = 4; // etcd writers, mq producers and mq consumers
 const PUTS = 4000;

@@ -1,3 +1,4 @@
 export { startEtcd, etcdBinary, type EtcdInstance } from './etcd';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
+export { startMq, type RunningMq } from './services';

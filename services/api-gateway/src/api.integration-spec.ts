@@ -1,8 +1,8 @@
 import { mqV1 } from '@wharf/contracts';
 import { createClient } from '@wharf/grpc';
-import { startEtcd, type EtcdInstance } from '@wharf/testing';
+import { startEtcd, startMq, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import { Etcd3 } from 'etcd3';
-import { startMq, type RunningMq } from '../../mq/test/mq-harness';
+import fc from 'fast-check';
 import { client, startApi, type RunningApi } from '../test/api-harness';
 
 describe('api-gateway over real HTTP, real etcd and real mq', () => {
@@ -151,5 +151,116 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect((await dev('POST', '/api/v1/tenants/acme/apps', JSON.stringify({ name: 'big', description: 'x'.repeat(2 * 1024 * 1024) }))).status).toBe(413);
     expect((await dev('GET', '/api/v1/nope')).status).toBe(404);
     expect((await dev('PUT', '/api/v1/tenants/acme/components/acme.shop.web', { source: { image: 'nginx' } }, { 'if-match': 'garbage' })).status).toBe(400);
+  });
+
+  describe('isolation matrix: every route x every role x a foreign tenant', () => {
+    type Need = 'read' | 'write' | 'operate' | 'manage' | 'admin';
+    let n = 0;
+    const fresh = (p: string) => `${p}${++n}`;
+    // Each route builds its own request (fresh names), after any set-up done as admin.
+    const routes: { name: string; need: Need; make: () => Promise<[string, string, unknown?, Record<string, string>?]> }[] = [
+      { name: 'GET tenant', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme'] },
+      { name: 'GET members', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/members'] },
+      { name: 'GET quota', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/quota'] },
+      { name: 'GET apps', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/apps'] },
+      { name: 'GET app', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/apps/acme.shop'] },
+      { name: 'GET components', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/apps/acme.shop/components'] },
+      { name: 'GET component', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/components/acme.shop.web'] },
+      { name: 'GET operations', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/operations'] },
+      {
+        name: 'GET operation', need: 'read', make: async () => {
+          const ops = await admin('GET', '/api/v1/tenants/acme/operations?limit=1');
+          return ['GET', `/api/v1/tenants/acme/operations/${ops.body.items[0].event_id}`];
+        },
+      },
+      { name: 'POST app', need: 'write', make: async () => ['POST', '/api/v1/tenants/acme/apps', { name: fresh('app') }] },
+      { name: 'DELETE app', need: 'write', make: async () => {
+        const name = fresh('gone');
+        await admin('POST', '/api/v1/tenants/acme/apps', { name });
+        return ['DELETE', `/api/v1/tenants/acme/apps/acme.${name}`];
+      } },
+      { name: 'POST component', need: 'write', make: async () => ['POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: fresh('c'), source: { image: 'nginx' } }] },
+      { name: 'PUT component', need: 'write', make: async () => ['PUT', '/api/v1/tenants/acme/components/acme.shop.web', { source: { image: 'nginx:1.27' }, replicas: 3 }] },
+      { name: 'DELETE component', need: 'write', make: async () => {
+        const name = fresh('del');
+        await admin('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name, source: { image: 'nginx' } });
+        return ['DELETE', `/api/v1/tenants/acme/components/acme.shop.${name}`];
+      } },
+      { name: 'POST operation', need: 'operate', make: async () => ['POST', '/api/v1/tenants/acme/components/acme.shop.web/operations', { kind: 'restart', queue: true }] },
+      { name: 'POST member', need: 'manage', make: async () => {
+        const user = fresh('u');
+        await admin('POST', '/api/v1/users', { name: user });
+        return ['POST', '/api/v1/tenants/acme/members', { user_id: user, role: 'viewer' }];
+      } },
+      { name: 'PUT member', need: 'manage', make: async () => ['PUT', '/api/v1/tenants/acme/members/vic', { role: 'viewer' }] },
+      { name: 'DELETE member', need: 'manage', make: async () => {
+        const user = fresh('m');
+        await admin('POST', '/api/v1/users', { name: user });
+        await admin('POST', '/api/v1/tenants/acme/members', { user_id: user, role: 'viewer' });
+        return ['DELETE', `/api/v1/tenants/acme/members/${user}`];
+      } },
+      { name: 'PUT quota', need: 'admin', make: async () => ['PUT', '/api/v1/tenants/acme/quota', { max_apps: 0, max_components: 0, max_cpu_millis: 0, max_memory_mib: 0 }] },
+      { name: 'POST tenant', need: 'admin', make: async () => ['POST', '/api/v1/tenants', { name: fresh('t') }] },
+      { name: 'POST user', need: 'admin', make: async () => ['POST', '/api/v1/users', { name: fresh('nu') }] },
+      { name: 'GET users', need: 'admin', make: async () => ['GET', '/api/v1/users'] },
+    ];
+    const grants: Record<string, Need[]> = {
+      admin: ['read', 'write', 'operate', 'manage', 'admin'],
+      olive: ['read', 'write', 'operate', 'manage'],
+      dev: ['read', 'write', 'operate'],
+      vic: ['read'],
+      gus: [],
+      anonymous: [],
+    };
+    const tenantScoped = (need: Need) => need !== 'admin';
+
+    it.each(Object.keys(grants))('%s gets exactly its rights', async (who) => {
+      const call = who === 'admin' ? admin : who === 'anonymous' ? client(api.url) : as(who);
+      const outcome: Record<string, string> = {};
+      const expected: Record<string, string> = {};
+      for (const route of routes) {
+        const [method, path, body, headers] = await route.make();
+        const res = await call(method, path, body, headers);
+        outcome[route.name] = res.status >= 500 ? `5xx ${res.status}` : res.status === 401 ? '401' : res.status === 403 ? '403' : res.status === 404 ? '404' : res.status < 300 ? 'ok' : `other ${res.status}`;
+        expected[route.name] =
+          who === 'anonymous' ? '401'
+          : grants[who].includes(route.need) ? 'ok'
+          : who === 'gus' && tenantScoped(route.need) ? '404' // a foreign tenant does not exist for you
+          : '403';
+      }
+      expect(outcome).toEqual(expected);
+    });
+
+    it('cannot reach another tenant\'s objects through its own tenant path', async () => {
+      expect((await as('gus')('GET', '/api/v1/tenants/globex/components/acme.shop.web')).status).toBe(404);
+      expect((await as('gus')('GET', '/api/v1/tenants/globex/apps/acme.shop')).status).toBe(404);
+      expect((await as('dev')('GET', '/api/v1/tenants/globex/apps/globex.secret-app')).status).toBe(404);
+      const ops = await admin('GET', '/api/v1/tenants/acme/operations?limit=1');
+      expect((await as('gus')('GET', `/api/v1/tenants/globex/operations/${ops.body.items[0].event_id}`)).status).toBe(404);
+      // The foreign tenant's 404 reads exactly like a tenant that does not exist.
+      const foreign = await as('dev')('GET', '/api/v1/tenants/globex');
+      const missing = await as('dev')('GET', '/api/v1/tenants/nosuchtenant');
+      expect(foreign.body.error.message.replace('globex', 'X')).toBe(missing.body.error.message.replace('nosuchtenant', 'X'));
+    });
+  });
+
+  it('finds no 5xx for random methods, paths and bodies (fast-check)', async () => {
+    // The fuzzer owns a tenant of its own, so its random writes cannot disturb the other tests.
+    await admin('POST', '/api/v1/tenants', { name: 'fuzz' });
+    await admin('POST', '/api/v1/users', { name: 'fuzzer' });
+    await admin('POST', '/api/v1/tenants/fuzz/members', { user_id: 'fuzzer', role: 'owner' });
+    const dev = client(api.url, (await admin('POST', '/api/v1/users/fuzzer/tokens', { name: 'fuzz' })).body.token);
+    await dev('POST', '/api/v1/tenants/fuzz/apps', { name: 'app' });
+    await dev('POST', '/api/v1/tenants/fuzz/apps/fuzz.app/components', { name: 'comp', source: { image: 'nginx' } });
+    const segment = fc.oneof(fc.constantFrom('fuzz', 'acme', 'fuzz.app', 'fuzz.app.comp', 'acme.shop.web', 'apps', 'components', 'operations', 'members', '..', '%00', '%2e%2e'), fc.string({ maxLength: 12 }).map(encodeURIComponent));
+    const path = fc.array(segment, { maxLength: 6 }).map((segs) => `/api/v1/tenants/${segs.join('/')}`);
+    const body = fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), fc.string({ maxLength: 50 }), fc.constant('{"source":{"git":{"url":"ssh://-oProxyCommand=x/"}},"name":"a"}'));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), path, body, fc.option(fc.string({ maxLength: 20 })), async (method, p, b, ifMatch) => {
+        const res = await dev(method, p, method === 'GET' || method === 'DELETE' ? undefined : b, ifMatch ? { 'if-match': ifMatch.replace(/[^\x20-\x7e]/g, '') } : {});
+        return res.status < 500;
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,9 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { mqV1 } from '@wharf/contracts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@wharf/grpc';
-import { spawnProcess, startEtcd, waitFor, type EtcdInstance } from '@wharf/testing';
+import { spawnProcess, startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import { join } from 'node:path';
-import { startMq, type RunningMq } from '../test/mq-harness';
 
 const payload = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);

@@ -1,9 +1,10 @@
 import { mqV1 } from '@wharf/contracts';
 import { createClient, type ServiceClient } from '@wharf/grpc';
-import { spawnProcess, type ManagedProcess } from '@wharf/testing';
 import { join } from 'node:path';
+import { spawnProcess, type ManagedProcess } from './process';
 
-export const MQ_MAIN = join(__dirname, '..', 'dist', 'main.js');
+/** The repository root, where the built services live (services/<name>/dist/main.js). */
+const ROOT = join(__dirname, '..', '..', '..');
 
 export interface RunningMq {
   process: ManagedProcess;
@@ -13,17 +14,10 @@ export interface RunningMq {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts the built mq service as a real process on free ports. */
+/** Starts the built mq service as a real process on free ports (npm test builds it first). */
 export async function startMq(etcdEndpoint: string, env: Record<string, string> = {}): Promise<RunningMq> {
-  const proc = spawnProcess(process.execPath, [MQ_MAIN], {
-    env: {
-      ...process.env,
-      WHARF_ETCD_ENDPOINTS: etcdEndpoint,
-      WHARF_MQ_GRPC_ADDR: '127.0.0.1:0',
-      WHARF_HTTP_PORT: '0',
-      WHARF_LOG_LEVEL: 'warn',
-      ...env,
-    },
+  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'mq', 'dist', 'main.js')], {
+    env: { ...process.env, WHARF_ETCD_ENDPOINTS: etcdEndpoint, WHARF_MQ_GRPC_ADDR: '127.0.0.1:0', WHARF_HTTP_PORT: '0', WHARF_LOG_LEVEL: 'warn', ...env },
   });
   const [, grpc, http] = await proc.waitForOutput(/mq listening grpc=(\S+) http=(\S+)/);
   const client = createClient(mqV1.MqService, grpc);
