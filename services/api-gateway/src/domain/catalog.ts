@@ -69,6 +69,17 @@ export class Catalog {
   readonly components = new Map<string, ComponentView>();
   readonly componentsByApp = new Map<string, Map<string, ComponentView>>();
   readonly operations = new Map<string, OperationView>();
+  /** Components of an app sorted by id, rebuilt lazily after the app's set changes (lists page through it). */
+  private readonly sortedByApp = new Map<string, ComponentView[]>();
+
+  sortedComponents(appId: string): ComponentView[] {
+    let sorted = this.sortedByApp.get(appId);
+    if (!sorted) {
+      sorted = [...(this.componentsByApp.get(appId)?.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      this.sortedByApp.set(appId, sorted);
+    }
+    return sorted;
+  }
 
   apply(e: RecordedEvent): this {
     this.identity.apply(e);
@@ -91,6 +102,7 @@ export class Catalog {
         let byApp = this.componentsByApp.get(view.appId);
         if (!byApp) this.componentsByApp.set(view.appId, (byApp = new Map()));
         byApp.set(view.id, view);
+        this.sortedByApp.delete(view.appId);
         break;
       }
       case 'wharf.events.v1.ComponentUpdated': {
@@ -103,6 +115,7 @@ export class Catalog {
         if (c) {
           c.deleted = true;
           this.componentsByApp.get(c.appId)?.delete(c.id);
+          this.sortedByApp.delete(c.appId);
         }
         break;
       }

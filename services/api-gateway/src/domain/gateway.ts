@@ -305,8 +305,21 @@ export class Gateway {
 
   listComponents(p: Principal, tenantId: string, appId: string, q: z.infer<typeof pageSchema>) {
     this.app(p, tenantId, appId, 'read');
-    const all = [...(this.catalog.componentsByApp.get(appId)?.values() ?? [])].filter((c) => !q.name || c.name.includes(q.name));
-    const page = paginate(all, (c) => c.id, q);
+    const sorted = this.catalog.sortedComponents(appId);
+    let page: Page<ComponentView>;
+    if (q.name) page = paginate(sorted.filter((c) => c.name.includes(q.name!)), (c) => c.id, q);
+    else {
+      // Binary search for the cursor: a page costs O(log n + limit), not a sort of every component.
+      let lo = 0;
+      let hi = sorted.length;
+      while (q.cursor && lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid].id <= q.cursor) lo = mid + 1;
+        else hi = mid;
+      }
+      const items = sorted.slice(lo, lo + q.limit);
+      page = { items, next_cursor: lo + q.limit < sorted.length ? items[items.length - 1].id : null };
+    }
     return { items: page.items.map((c) => this.componentView(c)), next_cursor: page.next_cursor };
   }
 
