@@ -34,9 +34,14 @@ export interface Tenant {
   quota: { maxApps: number; maxComponents: number; maxCpuMillis: number; maxMemoryMib: number };
 }
 
+/** Who is calling: resolved once per request by authenticate(). */
 export interface Principal {
   user: User;
   tokenId: string;
+  userId: string;
+  admin: boolean;
+  /** The caller's role per tenant id (live view of the model; admins are owners everywhere via can()). */
+  roles: ReadonlyMap<string, RoleName>;
 }
 
 /** Users, tokens, tenants and memberships: the fold every service authenticates against. */
@@ -45,6 +50,15 @@ export class IdentityModel {
   readonly tokens = new Map<string, TokenRecord>();
   readonly tenants = new Map<string, Tenant>();
   readonly tenantsByName = new Map<string, string>();
+  /** user id -> tenant id -> role: answers "which tenants may this caller see" without a scan. */
+  readonly rolesByUser = new Map<string, Map<string, RoleName>>();
+  private static readonly NO_ROLES: ReadonlyMap<string, RoleName> = new Map();
+
+  private userRoles(userId: string): Map<string, RoleName> {
+    let roles = this.rolesByUser.get(userId);
+    if (!roles) this.rolesByUser.set(userId, (roles = new Map()));
+    return roles;
+  }
 
   /** Folds one event; ignores what is not about identity. */
   apply(e: RecordedEvent): void {
@@ -75,13 +89,21 @@ export class IdentityModel {
         const s = m as eventsV1.MemberSet;
         const tenant = this.tenants.get(s.tenantId);
         const role = roleName[s.role];
-        if (tenant && role) (tenant.members.set(s.userId, role), (tenant.version = e.version));
+        if (tenant && role) {
+          tenant.members.set(s.userId, role);
+          this.userRoles(s.userId).set(s.tenantId, role);
+          tenant.version = e.version;
+        }
         break;
       }
       case 'wharf.events.v1.MemberRemoved': {
         const r = m as eventsV1.MemberRemoved;
         const tenant = this.tenants.get(r.tenantId);
-        if (tenant) (tenant.members.delete(r.userId), (tenant.version = e.version));
+        if (tenant) {
+          tenant.members.delete(r.userId);
+          this.rolesByUser.get(r.userId)?.delete(r.tenantId);
+          tenant.version = e.version;
+        }
         break;
       }
       case 'wharf.events.v1.QuotaSet': {
@@ -101,7 +123,7 @@ export class IdentityModel {
     if (!record || record.revoked || (record.expiresAtMs > 0 && record.expiresAtMs <= now)) return undefined;
     if (!secretMatches(parsed.secret, record.secretSha256)) return undefined;
     const user = this.users.get(record.userId);
-    return user && { user, tokenId: record.id };
+    return user && { user, tokenId: record.id, userId: user.id, admin: user.admin, roles: this.rolesByUser.get(user.id) ?? IdentityModel.NO_ROLES };
   }
 
   /** The caller's role in a tenant; admins act as owners everywhere. */
