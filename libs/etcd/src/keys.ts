@@ -9,6 +9,12 @@
  *                                           is the watch of <root>/es/ev/ in revision order
  *   <root>/es/snap/<stream>                 latest StreamSnapshot of a stream
  *   <root>/es/proj/<name>                   checkpoint (feed position) of a persisted projection
+ *   <root>/es/proj/<name>/meta              a projection's latest persisted state: JSON {position,
+ *                                           generation, chunks, bytes}; written after its chunks
+ *   <root>/es/proj/<name>/chunk/<generation>/<n:4>   that state (gzipped JSON) in chunks under
+ *                                           etcd's request size; older generations are deleted
+ *                                           (api-gateway: name "api-gateway-catalog", cold start
+ *                                           = load + follow the feed from position)
  *
  * Message queue (services/mq):
  *   <root>/mq/task/<topic>/<task_id>        TaskRecord (the task, attempts, visible_at); exists
@@ -46,6 +52,9 @@ export class KeyLayout {
     event: (stream: string, version: number | bigint) => `${this.root}/es/ev/${stream}/${KeyLayout.pad(version)}`,
     snapshot: (stream: string) => `${this.root}/es/snap/${stream}`,
     projection: (name: string) => `${this.root}/es/proj/${name}`,
+    projectionMeta: (name: string) => `${this.root}/es/proj/${name}/meta`,
+    projectionChunkPrefix: (name: string, generation?: string) => `${this.root}/es/proj/${name}/chunk/${generation === undefined ? '' : `${generation}/`}`,
+    projectionChunk: (name: string, generation: string, n: number) => `${this.root}/es/proj/${name}/chunk/${generation}/${KeyLayout.pad(n, 4)}`,
   };
 
   readonly mq = {
