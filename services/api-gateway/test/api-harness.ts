@@ -1,24 +1,10 @@
-import { spawnProcess, type ManagedProcess } from '@wharf/testing';
-import { join } from 'node:path';
+import { startApiGateway, type RunningApiGateway } from '@wharf/testing';
 
-export const API_MAIN = join(__dirname, '..', 'dist', 'main.js');
-export const TEST_SECRET_KEY = 'a'.repeat(64);
-
-export interface RunningApi {
-  process: ManagedProcess;
-  url: string;
-  adminToken?: string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
+export type RunningApi = RunningApiGateway;
 
 /** Starts the built api-gateway as a real process on a free port. */
-export async function startApi(etcdEndpoint: string, mqAddress: string, env: Record<string, string> = {}): Promise<RunningApi> {
-  const proc = spawnProcess(process.execPath, [API_MAIN], {
-    env: { ...process.env, WHARF_ETCD_ENDPOINTS: etcdEndpoint, WHARF_MQ_ADDR: mqAddress, WHARF_HTTP_PORT: '0', WHARF_SECRET_KEY: TEST_SECRET_KEY, WHARF_LOG_LEVEL: 'warn', ...env },
-  });
-  const [, http] = await proc.waitForOutput(/api-gateway listening http=(\S+)/, 30000);
-  const token = proc.output().match(/admin token \(shown once, store it now\): (\S+)/)?.[1];
-  return { process: proc, url: `http://${http}`, adminToken: token, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
+export function startApi(etcdEndpoint: string, mqAddress: string, env: Record<string, string> = {}): Promise<RunningApi> {
+  return startApiGateway(etcdEndpoint, mqAddress, env);
 }
 
 /** A tiny JSON client over fetch. */

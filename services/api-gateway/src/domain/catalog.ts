@@ -1,6 +1,7 @@
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import type { ProjectionDefinition, RecordedEvent } from '@wharf/event-store';
-import { IdentityModel } from '@wharf/identity';
+import { IdentityModel, type IdentitySnapshot } from '@wharf/identity';
 
 export type OperationStatusName = 'pending' | 'running' | 'success' | 'failure' | 'timeout';
 
@@ -62,9 +63,24 @@ const statusName: Record<number, OperationStatusName> = {
 
 export const kindName = (k: eventsV1.OperationKind) => eventsV1.OperationKind[k].toLowerCase();
 
+/** The catalog as JSON-able data: what a snapshot persists (component specs as base64 protobuf). */
+export interface CatalogSnapshot {
+  format: 1;
+  /** Feed position of the last event folded in. */
+  position: string;
+  events: number;
+  identity: IdentitySnapshot;
+  apps: AppView[];
+  components: (Omit<ComponentView, 'spec'> & { spec: string })[];
+  operations: OperationView[];
+}
+
 /** The api-gateway's read model: identity, apps, components and operations, folded from the feed. */
 export class Catalog {
-  readonly identity = new IdentityModel();
+  identity = new IdentityModel();
+  /** Events folded since the beginning of the feed, and the position of the last one. */
+  events = 0;
+  lastPosition = '0';
   readonly apps = new Map<string, AppView>();
   readonly components = new Map<string, ComponentView>();
   readonly componentsByApp = new Map<string, Map<string, ComponentView>>();
@@ -82,6 +98,8 @@ export class Catalog {
   }
 
   apply(e: RecordedEvent): this {
+    this.events++;
+    this.lastPosition = e.position;
     this.identity.apply(e);
     const m = e.message;
     switch (m.$typeName) {
@@ -158,6 +176,37 @@ export class Catalog {
       if (a) a.version = e.version;
     }
     return this;
+  }
+
+  snapshot(): CatalogSnapshot {
+    return {
+      format: 1,
+      position: this.lastPosition,
+      events: this.events,
+      identity: this.identity.snapshot(),
+      apps: [...this.apps.values()],
+      components: [...this.components.values()].map((c) => ({ ...c, spec: Buffer.from(toBinary(eventsV1.ComponentSpecSchema, c.spec)).toString('base64') })),
+      operations: [...this.operations.values()],
+    };
+  }
+
+  static restore(s: CatalogSnapshot): Catalog {
+    if (s.format !== 1) throw new Error(`unknown catalog snapshot format ${String(s.format)}`);
+    const c = new Catalog();
+    c.identity = IdentityModel.restore(s.identity);
+    c.events = s.events;
+    c.lastPosition = s.position;
+    for (const a of s.apps) c.apps.set(a.id, a);
+    for (const x of s.components) {
+      const view: ComponentView = { ...x, spec: fromBinary(eventsV1.ComponentSpecSchema, Buffer.from(x.spec, 'base64')) };
+      c.components.set(view.id, view);
+      if (view.deleted) continue;
+      let byApp = c.componentsByApp.get(view.appId);
+      if (!byApp) c.componentsByApp.set(view.appId, (byApp = new Map()));
+      byApp.set(view.id, view);
+    }
+    for (const o of s.operations) c.operations.set(o.eventId, o);
+    return c;
   }
 
   /** A queued operation becomes the active one when the one before it finishes. */

@@ -281,6 +281,12 @@ export class Gateway {
     };
   }
 
+  /** Lists carry a summary; GET of one component has everything. */
+  componentSummary(c: ComponentView) {
+    const src = c.spec.source;
+    return { id: c.id, name: c.name, version: c.version, source: src.case === 'image' ? { image: src.value.image } : src.case === 'git' ? { git: { url: src.value.url, branch: src.value.branch } } : null, replicas: c.spec.replicas, active_operation: c.activeOperation ?? null, updated_at_ms: c.updatedAtMs };
+  }
+
   private checkQuota(tenant: Tenant, spec: Spec, replacing?: ComponentView): void {
     const q = tenant.quota;
     const live = [...this.catalog.components.values()].filter((c) => c.tenantId === tenant.id && !c.deleted && c !== replacing);
@@ -320,7 +326,7 @@ export class Gateway {
       const items = sorted.slice(lo, lo + q.limit);
       page = { items, next_cursor: lo + q.limit < sorted.length ? items[items.length - 1].id : null };
     }
-    return { items: page.items.map((c) => this.componentView(c)), next_cursor: page.next_cursor };
+    return { items: page.items.map((c) => this.componentSummary(c)), next_cursor: page.next_cursor };
   }
 
   component(p: Principal, tenantId: string, componentId: string, action: Action): ComponentView {
