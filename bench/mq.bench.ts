@@ -1,19 +1,23 @@
 // npm run bench -- mq
 // Raw etcd single-key put throughput and, in the same run against the same etcd, full mq
-// task round trips (enqueue -> dequeue -> ack) with 1 and 4 consumers, and the
+// task round trips (enqueue -> delivery -> ack) with 1 and 4 consumers, and the
 // enqueue-to-delivery latency with 4 consumers at a paced, non-saturating rate.
+// The etcd puts and the 4-consumer round trips run in alternating rounds so both see the
+// same machine (other work on a shared host shifts either figure by tens of percent).
 // Everything is on 127.0.0.1 and bounded in count and time. The JSON line is printed last.
-import { createEtcdClient } from '@wharf/etcd';
-
+import { createEtcdClient, type Etcd3 } from '@wharf/etcd';
 import { startEtcd, startMq, type RunningMq } from '@wharf/testing';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const CONCURRENCY = 4; // etcd writers, mq producers and mq consumers
-const PUTS = 4000;
-const TASKS = 3000;
+const ROUNDS = 3;
+const PUTS = 1500; // per round
+const TASKS = 1000; // per round trip phase
 const LATENCY_TASKS = 1000;
 const WARMUP = 100;
 const LATENCY_RATE = 200; // tasks/s during the latency phase
-const TIME_CAP_MS = 60_000;
+const TIME_CAP_MS = 30_000; // per phase
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const percentile = (xs: number[], p: number) => {
@@ -21,40 +25,43 @@ const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 
-async function etcdPuts(endpoint: string): Promise<number> {
-  const client = createEtcdClient({ endpoints: [endpoint] });
-  await client.put('/bench/warm').value('x');
+/** Counts and elapsed time summed over rounds. */
+class Rate {
+  count = 0;
+  ms = 0;
+  add(count: number, ms: number): number {
+    this.count += count;
+    this.ms += ms;
+    return count / (ms / 1000);
+  }
+  get perSecond(): number {
+    return this.count / (this.ms / 1000);
+  }
+}
+
+/** Single-key puts from CONCURRENCY writers: the baseline a round trip is compared with. */
+async function etcdPuts(client: Etcd3, round: number, count: number): Promise<[number, number]> {
   let next = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < PUTS && performance.now() - start < TIME_CAP_MS) {
+      while (next < count && performance.now() - start < TIME_CAP_MS) {
         const i = next++;
-        await client.put(`/bench/put/${i}`).value('x'.repeat(64));
+        await client.put(`/bench/put/${round}/${i}`).value('x'.repeat(64));
       }
     }),
   );
-  const rate = next / ((performance.now() - start) / 1000);
-  // For reading the latency figure: one etcd write's own latency, unloaded.
-  const single: number[] = [];
-  for (let i = 0; i < 300; i++) {
-    const t0 = performance.now();
-    await client.put(`/bench/lat/${i}`).value('x');
-    single.push(performance.now() - t0);
-  }
-  log(`etcd single put latency, sequential: p50 ${percentile(single, 50).toFixed(2)} ms, p99 ${percentile(single, 99).toFixed(2)} ms`);
-  client.close();
-  return rate;
+  return [next, performance.now() - start];
 }
 
-async function roundTrips(mq: RunningMq, topic: string, consumers: number): Promise<number> {
+async function roundTrips(mq: RunningMq, topic: string, consumers: number, tasks: number): Promise<[number, number]> {
   const payload = new Uint8Array(64);
   let enqueued = 0;
   let acked = 0;
   const start = performance.now();
   const deadline = start + TIME_CAP_MS;
   const producers = Array.from({ length: CONCURRENCY }, async (_, p) => {
-    while (enqueued < TASKS && performance.now() < deadline) {
+    while (enqueued < tasks && performance.now() < deadline) {
       const i = enqueued++;
       await mq.client.enqueue({ topic, taskId: `t${p}-${i}`, payload });
     }
@@ -69,7 +76,7 @@ async function roundTrips(mq: RunningMq, topic: string, consumers: number): Prom
       const stream = mq.client.subscribe({ topic, consumer: `c${c}`, leaseMs: 30_000, maxInFlight: 8 }, { signal: controller.signal });
       for await (const { delivery: d } of stream) {
         void mq.client.ack({ topic, taskId: d!.task!.taskId, leaseId: d!.leaseId }).then(() => {
-          if (++acked >= TASKS) finished();
+          if (++acked >= tasks) finished();
         });
       }
     } catch {
@@ -82,7 +89,7 @@ async function roundTrips(mq: RunningMq, topic: string, consumers: number): Prom
   const elapsed = performance.now() - start;
   controller.abort();
   await Promise.all(workers);
-  return acked / (elapsed / 1000);
+  return [acked, elapsed];
 }
 
 async function latency(mq: RunningMq, topic: string): Promise<number[]> {
@@ -125,21 +132,36 @@ async function latency(mq: RunningMq, topic: string): Promise<number[]> {
 async function main(): Promise<void> {
   const etcd = await startEtcd();
   let mq: RunningMq | undefined;
+  const client = createEtcdClient({ endpoints: [etcd.endpoint] });
   try {
     mq = await startMq(etcd.endpoint);
-    const putRate = await etcdPuts(etcd.endpoint);
-    log(`etcd single-key puts, ${CONCURRENCY} concurrent writers: ${putRate.toFixed(0)}/s`);
-    const one = await roundTrips(mq, 'bench-1', 1);
-    log(`round trips, ${CONCURRENCY} producers, 1 consumer: ${one.toFixed(0)}/s`);
-    const four = await roundTrips(mq, 'bench-4', 4);
-    log(`round trips, ${CONCURRENCY} producers, 4 consumers: ${four.toFixed(0)}/s`);
+    // Warm-up, not counted: connections, JIT, etcd's first compactions of the WAL.
+    await etcdPuts(client, -1, 300);
+    await roundTrips(mq, 'bench-warm', CONCURRENCY, 300);
+    const puts = new Rate();
+    const four = new Rate();
+    for (let r = 0; r < ROUNDS; r++) {
+      const p = puts.add(...(await etcdPuts(client, r, PUTS)));
+      const t = four.add(...(await roundTrips(mq, `bench-4-${r}`, 4, TASKS)));
+      log(`round ${r + 1}: etcd single-key puts ${p.toFixed(0)}/s, round trips with 4 consumers ${t.toFixed(0)}/s`);
+    }
+    log(`etcd single-key puts, ${CONCURRENCY} concurrent writers: ${puts.perSecond.toFixed(0)}/s`);
+    log(`round trips, ${CONCURRENCY} producers, 4 consumers (Subscribe, 8 in flight each): ${four.perSecond.toFixed(0)}/s`);
+    const one = new Rate();
+    one.add(...(await roundTrips(mq, 'bench-1', 1, TASKS)));
+    log(`round trips, ${CONCURRENCY} producers, 1 consumer: ${one.perSecond.toFixed(0)}/s`);
+    // Start the latency phase from a collected heap, so a major GC of this process's own
+    // garbage from the phases above does not land in the measurement.
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
     const samples = await latency(mq, 'bench-lat');
     log(`enqueue-to-delivery, 4 consumers, ${LATENCY_RATE} tasks/s: ${samples.length}/${LATENCY_TASKS} delivered, p50 ${percentile(samples, 50).toFixed(2)} ms, p99 ${percentile(samples, 99).toFixed(2)} ms`);
     const round = (x: number, d = 2) => Number(x.toFixed(d));
     process.stdout.write(
-      JSON.stringify({ bench: 'mq', etcd_put_per_s: round(putRate, 0), roundtrip_per_s: round(four, 0), ratio: round(four / putRate, 3), p99_ms: round(percentile(samples, 99)) }) + '\n',
+      JSON.stringify({ bench: 'mq', etcd_put_per_s: round(puts.perSecond, 0), roundtrip_per_s: round(four.perSecond, 0), ratio: round(four.perSecond / puts.perSecond, 3), p99_ms: round(percentile(samples, 99)) }) + '\n',
     );
   } finally {
+    client.close();
     await mq?.stop();
     await etcd.destroy();
   }

@@ -25,6 +25,9 @@
  *                                           the TaskRecord); Ack/Nack/ExtendLease compare on it, so
  *                                           a task is never held by two consumers
  *   <root>/mq/dead/<topic>/<task_id>        TaskRecord of a dead-lettered task
+ *   Enqueue writes task + ready (or task + lease when a consumer is already waiting on that
+ *   instance); claim moves ready -> lease, Ack deletes task + lease, Nack/expiry moves lease ->
+ *   ready (or task -> dead): each step one etcd txn comparing mod revisions / the lease value.
  *
  * Event log (services/event-log):
  *   <root>/eventlog/members/<instance>      live instances (on an etcd lease)

@@ -46,9 +46,10 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     this.watcher = await this.client.watch().prefix(prefix).create();
     this.watcher.on('put', (kv) => {
       const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
+      const dispatcher = this.dispatchers.get(topic);
+      if (!dispatcher && !this.leaseListeners.has(topic)) return; // nobody here consumes that topic
       const record = decodeTaskRecord(kv.value);
       this.leaseChanged(topic, taskId, record.lease);
-      const dispatcher = this.dispatchers.get(topic);
       if (!dispatcher) return;
       if (record.lease) return dispatcher.forget(taskId); // claimed (here or elsewhere) or extended
       const visibleAt = Number(record.visibleAtMs);

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { mqV1 } from '@wharf/contracts';
 import { KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { FailedPreconditionError, NotFoundError } from '@wharf/grpc';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ICompare, IKeyValue, IRequestOp } from 'etcd3';
 import { backoffMs } from './rules';
 import { MAX_TXN_BYTES, TxnBatcher } from './txn-batcher';
@@ -93,7 +93,7 @@ export class TaskStore {
 
   /** Marks the record as leased (next attempt) and returns the delivery for it. */
   private lease(record: TaskRecord, to: ClaimFor, now: number): Delivery {
-    const leaseId = randomBytes(12).toString('base64url');
+    const leaseId = randomUUID();
     const expires = now + to.leaseMs;
     record.task!.attempt += 1;
     record.lease = create(mqV1.TaskLeaseSchema, { leaseId, expiresAtMs: BigInt(expires), consumer: to.consumer });
