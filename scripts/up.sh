@@ -15,6 +15,7 @@ ETCD_PORT="${WHARF_ETCD_PORT:-32379}"
 ETCD_PEER_PORT="${WHARF_ETCD_PEER_PORT:-32380}"
 MQ_GRPC_PORT="${WHARF_MQ_GRPC_PORT:-32401}"
 MQ_HTTP_PORT="${WHARF_MQ_HTTP_PORT:-32402}"
+API_PORT="${WHARF_API_PORT:-32400}"
 ETCD="http://127.0.0.1:$ETCD_PORT"
 
 running() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
@@ -45,12 +46,25 @@ if [ -f services/mq/dist/main.js ]; then
   wait_http "http://127.0.0.1:$MQ_HTTP_PORT/health" mq
 fi
 
+if [ -f services/api-gateway/dist/main.js ]; then
+  # The key that encrypts secrets at rest: made once, kept beside the data it protects.
+  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway node services/api-gateway/dist/main.js
+  wait_http "http://127.0.0.1:$API_PORT/health" api-gateway
+fi
+
 echo
 echo "Wharf data center is up:"
 echo "  etcd        $ETCD"
 [ -f services/mq/dist/main.js ] && {
   echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
   echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"
+}
+[ -f services/api-gateway/dist/main.js ] && {
+  echo "  REST API    http://127.0.0.1:$API_PORT/api/v1   docs: http://127.0.0.1:$API_PORT/docs"
+  token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //')"
+  if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
 }
 echo "  logs        $STATE/logs/"
 echo "Stop with: npm run down"
