@@ -44,6 +44,13 @@ export interface Principal {
   roles: ReadonlyMap<string, RoleName>;
 }
 
+/** The model as plain JSON-able data (for a projection snapshot); bytes as base64. */
+export interface IdentitySnapshot {
+  users: User[];
+  tokens: (Omit<TokenRecord, 'secretSha256'> & { secretSha256: string })[];
+  tenants: (Omit<Tenant, 'members'> & { members: [string, RoleName][] })[];
+}
+
 /** Users, tokens, tenants and memberships: the fold every service authenticates against. */
 export class IdentityModel {
   readonly users = new Map<string, User>();
@@ -113,6 +120,27 @@ export class IdentityModel {
         break;
       }
     }
+  }
+
+  snapshot(): IdentitySnapshot {
+    return {
+      users: [...this.users.values()],
+      tokens: [...this.tokens.values()].map((t) => ({ ...t, secretSha256: Buffer.from(t.secretSha256).toString('base64') })),
+      tenants: [...this.tenants.values()].map((t) => ({ ...t, members: [...t.members] })),
+    };
+  }
+
+  /** The model a snapshot() was taken of (then keep folding the feed from the snapshot's position). */
+  static restore(s: IdentitySnapshot): IdentityModel {
+    const model = new IdentityModel();
+    for (const u of s.users) model.users.set(u.id, { ...u });
+    for (const t of s.tokens) model.tokens.set(t.id, { ...t, secretSha256: new Uint8Array(Buffer.from(t.secretSha256, 'base64')) });
+    for (const t of s.tenants) {
+      model.tenants.set(t.id, { ...t, quota: { ...t.quota }, members: new Map(t.members) });
+      model.tenantsByName.set(t.name, t.id);
+      for (const [userId, role] of t.members) model.userRoles(userId).set(t.id, role);
+    }
+    return model;
   }
 
   /** The principal behind a bearer token, or undefined (unknown, wrong secret, revoked, expired). */

@@ -16,6 +16,8 @@ import { catalogProjection } from './domain/catalog';
 import { Gateway, type TaskQueue } from './domain/gateway';
 import { SecretBox } from './domain/secrets';
 import { ApiModule } from './http/api.module';
+import { CatalogSnapshotter } from './persistence/catalog-snapshotter';
+import { ProjectionSnapshots } from './persistence/projection-snapshots.adapter';
 import { ErrorFilter } from './http/error.filter';
 
 async function main(): Promise<void> {
@@ -34,10 +36,16 @@ async function main(): Promise<void> {
   }
 
   const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS });
-  const store = new EtcdEventStore({ client: etcd, keys: new KeyLayout(config.WHARF_ETCD_PREFIX) });
+  const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
+  const store = new EtcdEventStore({ client: etcd, keys });
   const projection = new Projection(store, catalogProjection);
   const started = Date.now();
-  await projection.start();
+  // Cold start: the latest saved catalog, then the feed from its position (not a full replay).
+  const snapshotter = new CatalogSnapshotter(new ProjectionSnapshots(etcd, keys, catalogProjection.name), logger);
+  const saved = await snapshotter.restore(store);
+  const loadedMs = Date.now() - started;
+  await projection.start(saved);
+  snapshotter.start(projection);
   const mq = createClient(mqV1.MqService, config.WHARF_MQ_ADDR);
   const queue: TaskQueue = {
     async enqueue(topic, eventId, payload) {
@@ -45,7 +53,7 @@ async function main(): Promise<void> {
     },
   };
   const gateway = new Gateway(store, projection, queue, new SecretBox(key));
-  logger.info({ ms: Date.now() - started, position: projection.position }, 'catalog caught up');
+  logger.info({ ms: Date.now() - started, snapshotMs: saved ? loadedMs : undefined, fromSnapshot: saved?.position, position: projection.position, events: projection.state.events }, 'catalog caught up');
 
   const adminToken = await gateway.bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
   if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
@@ -60,22 +68,26 @@ async function main(): Promise<void> {
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'wharf_api_' });
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(gateway, metrics), { logger: new PinoNestLogger(logger), bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(gateway, metrics), { logger: new PinoNestLogger(logger), bodyParser: false, forceCloseConnections: true });
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
-  app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Wharf API').setVersion('v1').addBearerAuth().build());
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   const port = (app.getHttpServer().address() as { port: number }).port;
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);
   const shutdown = async () => {
+    setTimeout(() => process.exit(0), 10_000).unref(); // never hang on the way out
     clearInterval(retry);
-    await app.close();
-    await projection.stop();
-    mq.close();
-    etcd.close();
-    process.exit(0);
+    try {
+      await app.close();
+      await snapshotter.stop(projection); // a graceful restart then replays nothing
+      await projection.stop();
+    } finally {
+      mq.close();
+      etcd.close();
+      process.exit(0);
+    }
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
