@@ -209,6 +209,22 @@ describe('mq service (real processes, real etcd)', () => {
     expect((await fetch(`http://${a.http}/nope`)).status).toBe(404);
   });
 
+  it('shuts down gracefully on SIGTERM: long-polls answer, streams end cleanly, the process exits', async () => {
+    const t = topic();
+    const leaving = await startMq(etcd.endpoint);
+    const poll = leaving.client.dequeue({ topic: t, waitMs: 30_000 });
+    const stream = (async () => {
+      const got: string[] = [];
+      for await (const { delivery } of leaving.client.subscribe({ topic: t, maxInFlight: 1 })) got.push(delivery!.task!.taskId);
+      return got;
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    await leaving.process.stop('SIGTERM');
+    await expect(poll).resolves.toMatchObject({ deliveries: [] });
+    await expect(stream).resolves.toEqual([]);
+    leaving.client.close();
+  });
+
   describe('crash safety', () => {
     it('a consumer killed with -9 mid-task: the task comes back after its lease, nothing lost', async () => {
       const t = topic();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { mqV1 } from '@wharf/contracts';
 import { GrpcServer, InvalidArgumentError, type ServiceImpl } from '@wharf/grpc';
 import type { Logger } from '@wharf/logging';
@@ -23,7 +23,7 @@ const CONSUMER = /^[A-Za-z0-9._:@-]{0,128}$/;
 
 /** The MqService over gRPC: validation at the edge, then the queue. */
 @Injectable()
-export class MqGrpcService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MqGrpcService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly server = new GrpcServer({ maxReceiveMessageBytes: 2 * 1024 * 1024 });
   port = 0;
 
@@ -38,8 +38,10 @@ export class MqGrpcService implements OnApplicationBootstrap, OnApplicationShutd
     this.port = await this.server.listen(this.address);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.server.shutdown(2000);
+  /** Before the queue closes etcd: end waits and streams, then let running calls (acks) finish. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.queue.drain();
+    await this.server.shutdown(5000);
   }
 
   private leaseMs(value: number): number {

@@ -28,6 +28,7 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
   private watcher?: Watcher;
   private sweeper?: NodeJS.Timeout;
   private poller?: NodeJS.Timeout;
+  private readonly draining = new AbortController();
 
   constructor(
     @Inject(ETCD) private readonly client: Etcd3,
@@ -74,7 +75,13 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     this.poller = setInterval(() => this.dispatchers.forEach((d) => d.rescan()), 1000);
   }
 
+  /** Shutting down: long-polls answer now, streams end, nothing new is claimed. */
+  drain(): void {
+    this.draining.abort();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.drain();
     clearInterval(this.sweeper);
     clearInterval(this.poller);
     this.dispatchers.forEach((d) => d.stop());
@@ -112,7 +119,7 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Long-poll: resolves with up to maxTasks deliveries, or none after waitMs. */
-  dequeue(topic: string, consumer: string, leaseMs: number, maxTasks: number, waitMs: number, signal: AbortSignal): Promise<mqV1.Delivery[]> {
+  dequeue(topic: string, consumer: string, leaseMs: number, maxTasks: number, waitMs: number, callSignal: AbortSignal): Promise<mqV1.Delivery[]> {
     return new Promise((resolve) => {
       const got: mqV1.Delivery[] = [];
       let open = true;
@@ -122,6 +129,8 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
         open = false;
         clearTimeout(timer);
         dispatcher.remove(waiter);
+        callSignal.removeEventListener('abort', finish);
+        this.draining.signal.removeEventListener('abort', finish);
         resolve(got);
       };
       const waiter: Waiter = {
@@ -137,7 +146,9 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
         },
       };
       const timer = setTimeout(finish, Math.max(waitMs, 1));
-      signal.addEventListener('abort', finish, { once: true });
+      if (callSignal.aborted || this.draining.signal.aborted) return finish();
+      callSignal.addEventListener('abort', finish, { once: true });
+      this.draining.signal.addEventListener('abort', finish, { once: true });
       dispatcher.add(waiter);
     });
   }
@@ -146,7 +157,14 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
    * A stream of deliveries keeping at most maxInFlight un-acked ones. A slot frees when the
    * task is acked, nacked or its lease expires, through any instance (seen in the watch).
    */
-  async *subscribe(topic: string, consumer: string, leaseMs: number, maxInFlight: number, signal: AbortSignal): AsyncGenerator<mqV1.Delivery> {
+  async *subscribe(topic: string, consumer: string, leaseMs: number, maxInFlight: number, callSignal: AbortSignal): AsyncGenerator<mqV1.Delivery> {
+    // Ends on cancellation, and cleanly (status OK) when this instance shuts down: the consumer reconnects elsewhere.
+    const ended = new AbortController();
+    const end = () => ended.abort();
+    if (callSignal.aborted || this.draining.signal.aborted) end();
+    callSignal.addEventListener('abort', end, { once: true });
+    this.draining.signal.addEventListener('abort', end, { once: true });
+    const signal = ended.signal;
     const queue: mqV1.Delivery[] = [];
     const outstanding = new Map<string, { leaseId: string; expiresAt: number }>(); // by task id
     let notify: (() => void) | undefined;
@@ -199,6 +217,8 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
         await new Promise<void>((resolve) => (notify = resolve));
       }
     } finally {
+      callSignal.removeEventListener('abort', end);
+      this.draining.signal.removeEventListener('abort', end);
       clearInterval(refill);
       dispatcher.remove(waiter);
       listeners.delete(listener);
