@@ -1,6 +1,9 @@
-import { mqV1 } from '@wharf/contracts';
+import { create } from '@bufbuild/protobuf';
+import { eventsV1, mqV1 } from '@wharf/contracts';
+import { createEtcdClient } from '@wharf/etcd';
+import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
-import { startEtcd, startMq, type EtcdInstance, type RunningMq } from '@wharf/testing';
+import { startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import { Etcd3 } from 'etcd3';
 import fc from 'fast-check';
 import { client, startApi, type RunningApi } from '../test/api-harness';
@@ -114,6 +117,68 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect(JSON.parse(Buffer.from(deliveries[0].task!.payload).toString())).toMatchObject({ event_id: eventId, kind: 'deploy', tenant_id: 'acme' });
     const list = await dev('GET', '/api/v1/tenants/acme/operations?status=pending');
     expect(list.body.items.map((o: { event_id: string }) => o.event_id)).toEqual(expect.arrayContaining([eventId, queued.body.event_id]));
+  });
+
+  it('folds the final status event-log appends: the queued operation then reaches mq, and a new action is accepted', async () => {
+    const dev = as('dev');
+    await dev('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: 'lifecycle', source: { image: 'busybox' } });
+    const ops = '/api/v1/tenants/acme/components/acme.shop.lifecycle/operations';
+    const build = await dev('POST', ops, { kind: 'build' });
+    expect(build.body).toMatchObject({ queued: false });
+    const start = await dev('POST', ops, { kind: 'start', queue: true });
+    expect(start.body).toMatchObject({ queued: true });
+    const mqClient = createClient(mqV1.MqService, mq.grpc);
+    const raw = createEtcdClient({ endpoints: [etcd.endpoint] });
+    try {
+      // Not before the build has its final status.
+      expect((await mqClient.dequeue({ topic: 'start', waitMs: 300 })).deliveries).toEqual([]);
+      // event-log's part, as it will do it: OperationStarted, then OperationFinished once, on the target's stream.
+      const store = new EtcdEventStore({ client: raw });
+      const finish = (eventId: string, status: eventsV1.OperationStatus) =>
+        store.append('component/acme.shop.lifecycle', [
+          { message: create(eventsV1.OperationStartedSchema, { eventId }), eventId, actor: 'service:event-log' },
+          { message: create(eventsV1.OperationFinishedSchema, { eventId, status, message: 'done', failedStep: status === eventsV1.OperationStatus.FAILURE ? 'pull' : '' }), eventId, actor: 'service:event-log' },
+        ], 'any');
+      await finish(build.body.event_id, eventsV1.OperationStatus.FAILURE);
+      const done = await waitFor('the build to show its final status', async () => {
+        const op = await dev('GET', `/api/v1/tenants/acme/operations/${build.body.event_id}`);
+        return op.body.status === 'failure' ? op.body : undefined;
+      });
+      expect(done).toMatchObject({ status: 'failure', failed_step: 'pull', message: 'done' });
+      const { deliveries } = await mqClient.dequeue({ topic: 'start', waitMs: 5000 });
+      expect(deliveries.map((d) => d.task!.taskId)).toEqual([start.body.event_id]);
+      expect((await dev('GET', '/api/v1/tenants/acme/components/acme.shop.lifecycle')).body.active_operation).toBe(start.body.event_id);
+      expect((await dev('POST', ops, { kind: 'stop' })).status).toBe(409);
+
+      await finish(start.body.event_id, eventsV1.OperationStatus.SUCCESS);
+      await waitFor('no active operation', async () => ((await dev('GET', '/api/v1/tenants/acme/components/acme.shop.lifecycle')).body.active_operation === null ? true : undefined));
+      expect((await dev('POST', ops, { kind: 'stop' })).status).toBe(202);
+      expect((await dev('GET', '/api/v1/tenants/acme/operations?kind=start&status=success')).body.items.map((o: { event_id: string }) => o.event_id)).toEqual([start.body.event_id]);
+    } finally {
+      mqClient.close();
+      raw.close();
+    }
+  });
+
+  it('accepts an action while mq is down (202) and hands the task over once mq is back', async () => {
+    const dev = as('dev');
+    await dev('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: 'patient', source: { image: 'busybox' } });
+    const address = mq.grpc;
+    await mq.stop();
+    const res = await dev('POST', '/api/v1/tenants/acme/components/acme.shop.patient/operations', { kind: 'upgrade' });
+    expect(res.status).toBe(202);
+    expect((await dev('GET', `/api/v1/tenants/acme/operations/${res.body.event_id}`)).body.status).toBe('pending');
+    mq = await startMq(etcd.endpoint, { WHARF_MQ_GRPC_ADDR: address });
+    const mqClient = createClient(mqV1.MqService, mq.grpc);
+    try {
+      const delivered = await waitFor('the task to reach mq', async () => {
+        const { deliveries } = await mqClient.dequeue({ topic: 'upgrade', waitMs: 500 });
+        return deliveries.length ? deliveries : undefined;
+      }, 30000);
+      expect(delivered.map((d) => d.task!.taskId)).toEqual([res.body.event_id]);
+    } finally {
+      mqClient.close();
+    }
   });
 
   it('pages lists with a cursor', async () => {

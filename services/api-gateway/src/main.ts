@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { apiConfigShape } from './config';
 import { catalogProjection } from './domain/catalog';
-import { Gateway, type TaskQueue } from './domain/gateway';
+import { Gateway } from './domain/gateway';
+import { TaskDispatcher, type TaskQueue } from './domain/task-dispatcher';
 import { SecretBox } from './domain/secrets';
 import { ApiModule } from './http/api.module';
 import { CatalogSnapshotter } from './persistence/catalog-snapshotter';
@@ -52,19 +53,16 @@ async function main(): Promise<void> {
       await mq.enqueue(create(mqV1.EnqueueRequestSchema, { topic, taskId: eventId, eventId, payload }), { timeoutMs: 5000 });
     },
   };
-  const gateway = new Gateway(store, projection, queue, new SecretBox(key));
+  const tasks = new TaskDispatcher(queue, logger);
+  const gateway = new Gateway(store, projection, tasks, new SecretBox(key));
   logger.info({ ms: Date.now() - started, snapshotMs: saved ? loadedMs : undefined, fromSnapshot: saved?.position, position: projection.position, events: projection.state.events }, 'catalog caught up');
 
   const adminToken = await gateway.bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
   if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
 
-  // Accepted operations whose task may not have reached mq (it was down): enqueue again; mq ignores duplicates.
-  const retry = setInterval(() => {
-    for (const op of gateway.pendingOperations().slice(0, 100)) {
-      queue.enqueue(op.kind, op.eventId, Buffer.from(JSON.stringify({ event_id: op.eventId, kind: op.kind, target: op.target, tenant_id: op.tenantId, args: op.args ? JSON.parse(op.args) : {} }))).catch(() => undefined);
-    }
-  }, 10_000);
-  retry.unref();
+  // A queued operation goes to mq when the one before it finishes (live only, after catch-up).
+  projection.state.onActivated = (op) => void tasks.dispatch(op);
+  tasks.start((eventId) => projection.state.operations.get(eventId)?.status === 'pending');
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'wharf_api_' });
@@ -78,7 +76,7 @@ async function main(): Promise<void> {
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);
   const shutdown = async () => {
     setTimeout(() => process.exit(0), 10_000).unref(); // never hang on the way out
-    clearInterval(retry);
+    tasks.stop();
     try {
       await app.close();
       await snapshotter.stop(projection); // a graceful restart then replays nothing

@@ -85,6 +85,8 @@ export class Catalog {
   readonly components = new Map<string, ComponentView>();
   readonly componentsByApp = new Map<string, Map<string, ComponentView>>();
   readonly operations = new Map<string, OperationView>();
+  /** Called (live, not during replay) when a queued operation becomes its component's active one. */
+  onActivated?: (op: OperationView) => void;
   /** Components of an app sorted by id, rebuilt lazily after the app's set changes (lists page through it). */
   private readonly sortedByApp = new Map<string, ComponentView[]>();
 
@@ -163,7 +165,11 @@ export class Catalog {
         op.failedStep = f.failedStep;
         op.finishedAtMs = e.timeMs;
         const c = this.components.get(op.target.replace(/^component\//, ''));
-        if (c && c.activeOperation === f.eventId) c.activeOperation = this.nextActive(c.id);
+        if (c && c.activeOperation === f.eventId) {
+          c.activeOperation = this.nextActive(c.id);
+          const next = c.activeOperation && this.operations.get(c.activeOperation);
+          if (next && next.status === 'pending') this.onActivated?.(next);
+        }
         break;
       }
     }

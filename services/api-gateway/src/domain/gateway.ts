@@ -8,11 +8,7 @@ import type { Catalog, ComponentView, OperationView } from './catalog';
 import { badRequest, conflict, forbidden, notFound, unauthenticated } from './errors';
 import type { componentSpecSchema, createComponentSchema, operationSchema, pageSchema, quotaSchema } from './schemas';
 import type { SecretBox } from './secrets';
-
-/** Enqueues an operation's task; idempotent by event_id (mq's task id). */
-export interface TaskQueue {
-  enqueue(topic: string, eventId: string, payload: Uint8Array): Promise<void>;
-}
+import type { TaskDispatcher } from './task-dispatcher';
 
 export interface Page<T> {
   items: T[];
@@ -43,7 +39,7 @@ export class Gateway {
   constructor(
     private readonly store: EventStore,
     private readonly projection: Projection<Catalog>,
-    private readonly queue: TaskQueue,
+    private readonly tasks: TaskDispatcher,
     private readonly secrets: SecretBox,
   ) {}
 
@@ -363,9 +359,11 @@ export class Gateway {
     const args = JSON.stringify({ ...(body.replicas !== undefined ? { replicas: body.replicas } : {}), ...(body.version_id ? { version_id: body.version_id } : {}) });
     const requested = create(eventsV1.OperationRequestedSchema, { eventId, kind: kindValue[body.kind], target: `component/${componentId}`, tenantId, argsJson: args });
     await this.append(`component/${componentId}`, [requested], c.version, p, eventId);
-    const payload = Buffer.from(JSON.stringify({ event_id: eventId, kind: body.kind, target: `component/${componentId}`, tenant_id: tenantId, args: JSON.parse(args) }));
-    await this.queue.enqueue(body.kind, eventId, payload);
-    return { event_id: eventId };
+    // Queued behind a running operation: mq gets it when the catalog hands over (see main.ts).
+    const op = this.catalog.operations.get(eventId);
+    const queued = this.catalog.components.get(componentId)?.activeOperation !== eventId;
+    if (op && !queued) await this.tasks.dispatch(op);
+    return { event_id: eventId, queued };
   }
 
   operationView(o: OperationView) {
@@ -384,11 +382,6 @@ export class Gateway {
     const o = this.catalog.operations.get(eventId);
     if (!o || o.tenantId !== tenantId) throw notFound(`operation ${eventId}`);
     return this.operationView(o);
-  }
-
-  /** Operations accepted but maybe never enqueued (mq was down): enqueue again, idempotent by event_id. */
-  pendingOperations(): OperationView[] {
-    return [...this.catalog.operations.values()].filter((o) => o.status === 'pending');
   }
 }
 
