@@ -37,6 +37,9 @@ export interface ComponentView {
   /** event_id of the operation without a final status yet, if any. */
   activeOperation?: string;
   versions: VersionView[];
+  /** The running version and the one before it (VersionDeployed). */
+  currentVersion?: string;
+  previousVersion?: string;
 }
 
 export interface OperationView {
@@ -141,7 +144,19 @@ export class Catalog {
       }
       case 'wharf.events.v1.VersionRecorded': {
         const v = m as eventsV1.VersionRecorded;
-        this.components.get(v.componentId)?.versions.push({ id: v.versionId, source: v.source, image: v.image, buildEventId: v.buildEventId, status: v.status, timeMs: e.timeMs });
+        const c = this.components.get(v.componentId);
+        if (!c) break;
+        const version: VersionView = { id: v.versionId, source: v.source, image: v.image, buildEventId: v.buildEventId, status: v.status, timeMs: e.timeMs };
+        // Recorded again (e.g. building -> success): the newer record replaces the older one.
+        const at = c.versions.findIndex((x) => x.id === v.versionId);
+        if (at >= 0) c.versions[at] = version;
+        else c.versions.push(version);
+        break;
+      }
+      case 'wharf.events.v1.VersionDeployed': {
+        const v = m as eventsV1.VersionDeployed;
+        const c = this.components.get(v.componentId);
+        if (c && c.currentVersion !== v.versionId) (c.previousVersion = c.currentVersion), (c.currentVersion = v.versionId);
         break;
       }
       case 'wharf.events.v1.OperationRequested': {

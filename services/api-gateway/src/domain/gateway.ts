@@ -4,9 +4,9 @@ import { ConcurrencyError, type EventStore, type NewEvent, type Projection } fro
 import { issueToken, roleAllows, roleValue, tokenFromString, type Action, type Principal, type RoleName, type Tenant } from '@wharf/identity';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import type { Catalog, ComponentView, OperationView } from './catalog';
+import type { Catalog, ComponentView, OperationView, VersionView } from './catalog';
 import { badRequest, conflict, forbidden, notFound, unauthenticated } from './errors';
-import type { componentSpecSchema, createComponentSchema, operationSchema, pageSchema, quotaSchema } from './schemas';
+import type { componentSpecSchema, createComponentSchema, operationSchema, pageSchema, quotaSchema, versionPageSchema } from './schemas';
 import type { SecretBox } from './secrets';
 import type { TaskDispatcher } from './task-dispatcher';
 
@@ -272,6 +272,9 @@ export class Gateway {
       routes: s.routes.map((r) => ({ host: r.host, path_prefix: r.pathPrefix, port: r.port })),
       tcp_ports: s.tcpPorts.map((t) => ({ listen_port: t.listenPort, port: t.port })),
       active_operation: c.activeOperation ?? null,
+      current_version: c.currentVersion ?? null,
+      previous_version: c.previousVersion ?? null,
+      versions: c.versions.length,
       created_at_ms: c.createdAtMs,
       updated_at_ms: c.updatedAtMs,
     };
@@ -351,12 +354,48 @@ export class Gateway {
 
   // ---- operations ----------------------------------------------------------------------
 
+  // ---- versions ------------------------------------------------------------------------
+
+  versionView(v: VersionView) {
+    return { id: v.id, source: v.source, image: v.image, build_event_id: v.buildEventId || null, status: v.status, created_at_ms: v.timeMs };
+  }
+
+  /** Newest first; cursor = the last version id of the previous page. */
+  listVersions(p: Principal, tenantId: string, componentId: string, q: z.infer<typeof versionPageSchema>) {
+    const c = this.component(p, tenantId, componentId, 'read');
+    const newest = [...c.versions].reverse().filter((v) => !q.status || v.status === q.status);
+    const start = q.cursor ? newest.findIndex((v) => v.id === q.cursor) + 1 : 0;
+    if (q.cursor && start === 0) throw badRequest('cursor', 'is not a version of this component');
+    const items = newest.slice(start, start + q.limit);
+    return { items: items.map((v) => this.versionView(v)), next_cursor: start + q.limit < newest.length ? items[items.length - 1].id : null };
+  }
+
+  getVersion(p: Principal, tenantId: string, componentId: string, versionId: string) {
+    const v = this.component(p, tenantId, componentId, 'read').versions.find((x) => x.id === versionId);
+    if (!v) throw notFound(`version ${versionId}`);
+    return this.versionView(v);
+  }
+
+  /** The version a deploy/upgrade/rollback acts on: the named one (must exist), or for rollback the previous one. */
+  private targetVersion(c: ComponentView, kind: string, versionId: string | undefined): string | undefined {
+    if (versionId) {
+      if (!c.versions.some((v) => v.id === versionId)) throw badRequest('version_id', `component ${c.id} has no version ${versionId}`);
+      return versionId;
+    }
+    if (kind === 'rollback') {
+      if (!c.previousVersion) throw conflict(`component ${c.id} has no previous version to roll back to`, 'no_previous_version');
+      return c.previousVersion;
+    }
+    return undefined;
+  }
+
   /** 202 {event_id}: the operation's first event is appended, then its task is enqueued. */
   async requestOperation(p: Principal, tenantId: string, componentId: string, body: z.infer<typeof operationSchema>) {
     const c = this.component(p, tenantId, componentId, 'operate');
     if (c.activeOperation && !body.queue) throw conflict(`operation ${c.activeOperation} on component ${componentId} has no final status yet; pass "queue": true to run after it`, 'operation_running');
     const eventId = `evt-${randomUUID()}`;
-    const args = JSON.stringify({ ...(body.replicas !== undefined ? { replicas: body.replicas } : {}), ...(body.version_id ? { version_id: body.version_id } : {}) });
+    const versionId = this.targetVersion(c, body.kind, body.version_id);
+    const args = JSON.stringify({ ...(body.replicas !== undefined ? { replicas: body.replicas } : {}), ...(versionId ? { version_id: versionId } : {}) });
     const requested = create(eventsV1.OperationRequestedSchema, { eventId, kind: kindValue[body.kind], target: `component/${componentId}`, tenantId, argsJson: args });
     await this.append(`component/${componentId}`, [requested], c.version, p, eventId);
     // Queued behind a running operation: mq gets it when the catalog hands over (see main.ts).

@@ -88,5 +88,13 @@ export const pageSchema = z
   })
   .strict();
 
+export const versionPageSchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(128).optional(),
+    status: z.string().max(32).regex(/^[a-z_]+$/, 'must be a status name like success').optional(),
+  })
+  .strict();
+
 export type ComponentSpecInput = z.infer<typeof componentSpecSchema>;
 export type CreateComponentInput = z.infer<typeof createComponentSchema>;

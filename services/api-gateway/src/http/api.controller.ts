@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { Gateway } from '../domain/gateway';
 import * as S from '../domain/schemas';
-import { parse, parseIfMatch, pathId } from './validation';
+import { parse, parseIfMatch, pathId, versionId } from './validation';
 
 export const GATEWAY = Symbol('gateway');
 
@@ -164,6 +164,18 @@ export class ApiController {
   async deleteComponent(@Headers('authorization') auth: string, @Headers('if-match') ifMatch: string | undefined, @Param('tenant') tenant: string, @Param('component') component: string) {
     const p = this.gw.authenticate(auth);
     await this.gw.deleteComponent(p, pathId(tenant, 'tenant'), pathId(component, 'component'), parseIfMatch(ifMatch));
+  }
+
+  @ApiTags('versions') @Get('tenants/:tenant/components/:component/versions')
+  listVersions(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('component') component: string, @Query() q: unknown) {
+    const p = this.gw.authenticate(auth);
+    return this.gw.listVersions(p, pathId(tenant, 'tenant'), pathId(component, 'component'), parse(S.versionPageSchema, q, 'query'));
+  }
+
+  @ApiTags('versions') @Get('tenants/:tenant/components/:component/versions/:version')
+  getVersion(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('component') component: string, @Param('version') version: string) {
+    const p = this.gw.authenticate(auth);
+    return this.gw.getVersion(p, pathId(tenant, 'tenant'), pathId(component, 'component'), versionId(version));
   }
 
   @ApiTags('operations') @Post('tenants/:tenant/components/:component/operations') @HttpCode(202) @ApiBody(schema(S.operationSchema))

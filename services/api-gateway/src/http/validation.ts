@@ -26,3 +26,9 @@ export function pathId(value: string, what: string): string {
   if (!/^[a-z0-9][a-z0-9.-]{0,254}$/.test(value) && !/^evt-[0-9a-f-]{36}$/.test(value) && !/^[A-Za-z0-9]{16}$/.test(value)) throw badRequest(what, 'is not a valid id');
   return value;
 }
+
+/** Version ids as the builder records them (operationSchema's version_id has the same shape). */
+export function versionId(value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(value)) throw badRequest('version', 'is not a valid version id');
+  return value;
+}

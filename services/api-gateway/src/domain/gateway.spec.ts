@@ -1,0 +1,120 @@
+import { create } from '@bufbuild/protobuf';
+import { eventsV1 } from '@wharf/contracts';
+import { Projection } from '@wharf/event-store';
+import type { Principal } from '@wharf/identity';
+import { createLogger } from '@wharf/logging';
+import { MemoryEventStore } from '../../test/memory-event-store';
+import { catalogProjection, type Catalog } from './catalog';
+import { ApiError } from './errors';
+import { Gateway } from './gateway';
+import { componentSpecSchema, createComponentSchema, operationSchema } from './schemas';
+import { SecretBox } from './secrets';
+import { TaskDispatcher, type TaskQueue } from './task-dispatcher';
+
+/** The use cases against the event store contract in memory and a recording queue. */
+async function setup() {
+  const store = new MemoryEventStore();
+  const projection = new Projection(store, catalogProjection);
+  await projection.start();
+  const sent: { topic: string; eventId: string; payload: unknown }[] = [];
+  const queue: TaskQueue = { enqueue: async (topic, eventId, payload) => void sent.push({ topic, eventId, payload: JSON.parse(Buffer.from(payload).toString()) }) };
+  const tasks = new TaskDispatcher(queue, createLogger('test', 'silent'));
+  projection.state.onActivated = (op) => void tasks.dispatch(op);
+  const box = new SecretBox(Buffer.alloc(32, 7));
+  const gw = new Gateway(store, projection, tasks, box);
+  const token = (await gw.bootstrapAdmin())!;
+  const admin = gw.authenticate(`Bearer ${token}`);
+  await gw.createTenant(admin, { name: 'acme' });
+  await gw.createApp(admin, 'acme', { name: 'shop', description: '' });
+  await gw.createComponent(admin, 'acme', 'acme.shop', createComponentSchema.parse({ name: 'api', source: { image: 'nginx' }, env: [{ name: 'PW', value: 's3cret', secret: true }] }));
+  return { store, projection, gw, admin, sent, box, catalog: () => projection.state as Catalog };
+}
+
+const status = async (p: Promise<unknown> | (() => unknown)) => {
+  try {
+    await (typeof p === 'function' ? p() : p);
+    return 'ok';
+  } catch (err) {
+    if (err instanceof ApiError) return err.status;
+    throw err;
+  }
+};
+
+describe('Gateway', () => {
+  it('stores secret env values sealed, bound to their component and name, and never shows them', async () => {
+    const { gw, admin, box, catalog } = await setup();
+    const c = catalog().components.get('acme.shop.api')!;
+    const env = c.spec.env[0];
+    expect(env).toMatchObject({ name: 'PW', secret: true, value: '' });
+    expect(box.open(env.encryptedValue, 'acme.shop.api/PW')).toBe('s3cret');
+    expect(() => box.open(env.encryptedValue, 'acme.shop.other/PW')).toThrow();
+    expect(JSON.stringify(gw.componentView(c))).not.toContain('s3cret');
+    expect(gw.componentView(c).env).toEqual([{ name: 'PW', secret: true, value: null }]);
+  });
+
+  it('answers 409 for a stale If-Match and appends nothing', async () => {
+    const { gw, admin, store } = await setup();
+    const before = store.events.length;
+    const spec = componentSpecSchema.parse({ source: { image: 'nginx:2' } });
+    expect(await status(gw.updateComponent(admin, 'acme', 'acme.shop.api', spec, 7))).toBe(409);
+    expect(store.events.length).toBe(before);
+    expect(await status(gw.updateComponent(admin, 'acme', 'acme.shop.api', spec, 1))).toBe('ok');
+  });
+
+  it('enforces tenant quotas on apps, components, cpu and memory', async () => {
+    const { gw, admin } = await setup();
+    await gw.setQuota(admin, 'acme', { max_apps: 1, max_components: 2, max_cpu_millis: 1500, max_memory_mib: 0 });
+    expect(await status(gw.createApp(admin, 'acme', { name: 'two', description: '' }))).toBe(403);
+    const make = (name: string, cpu: number) => gw.createComponent(admin, 'acme', 'acme.shop', createComponentSchema.parse({ name, source: { image: 'nginx' }, cpu_millis: cpu }));
+    expect(await status(make('big', 1001))).toBe(403); // 500 (api) + 1001 > 1500
+    expect(await status(make('small', 1000))).toBe('ok');
+    expect(await status(make('third', 10))).toBe(403); // max_components
+  });
+
+  it('rolls back to the previous deployed version, refuses unknown versions and a rollback with nothing to go back to', async () => {
+    const { gw, admin, store, sent } = await setup();
+    const op = (kind: string, extra = {}) => gw.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind, ...extra }));
+    expect(await status(op('rollback'))).toBe(409);
+    expect(await status(op('deploy', { version_id: 'v9' }))).toBe(400);
+    const builder = async (versionId: string) => {
+      const version = await store.version('component/acme.shop.api');
+      await store.append('component/acme.shop.api', [{ message: create(eventsV1.VersionRecordedSchema, { componentId: 'acme.shop.api', versionId, image: `reg/acme/api:${versionId}`, status: 'success' }) }], version);
+      await store.append('component/acme.shop.api', [{ message: create(eventsV1.VersionDeployedSchema, { componentId: 'acme.shop.api', versionId }) }], 'any');
+    };
+    await builder('v1');
+    await builder('v2');
+    expect(gw.getVersion(admin, 'acme', 'acme.shop.api', 'v1')).toMatchObject({ id: 'v1', image: 'reg/acme/api:v1' });
+    expect(gw.listVersions(admin, 'acme', 'acme.shop.api', { limit: 1 })).toMatchObject({ items: [{ id: 'v2' }], next_cursor: 'v2' });
+    expect(gw.listVersions(admin, 'acme', 'acme.shop.api', { limit: 1, cursor: 'v2' })).toMatchObject({ items: [{ id: 'v1' }], next_cursor: null });
+    const { event_id } = await op('rollback');
+    expect(sent.at(-1)).toMatchObject({ topic: 'rollback', eventId: event_id, payload: { event_id, kind: 'rollback', target: 'component/acme.shop.api', tenant_id: 'acme', args: { version_id: 'v1' } } });
+  });
+
+  it('queues an operation behind a running one and enqueues it only when that one finishes', async () => {
+    const { gw, admin, store, sent } = await setup();
+    const op = (kind: string, extra = {}) => gw.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind, ...extra }));
+    const first = await op('build');
+    expect(await status(op('deploy'))).toBe(409);
+    const second = await op('deploy', { queue: true });
+    expect(second.queued).toBe(true);
+    expect(sent.map((s) => s.eventId)).toEqual([first.event_id]);
+    await store.append('component/acme.shop.api', [{ message: create(eventsV1.OperationFinishedSchema, { eventId: first.event_id, status: eventsV1.OperationStatus.SUCCESS }) }], 'any');
+    expect(sent.map((s) => s.eventId)).toEqual([first.event_id, second.event_id]);
+    expect(gw.getOperation(admin, 'acme', first.event_id)).toMatchObject({ status: 'success' });
+  });
+
+  it('hides other tenants (404) and refuses roles their missing rights (403)', async () => {
+    const { gw, admin } = await setup();
+    await gw.createTenant(admin, { name: 'globex' });
+    await gw.createUser(admin, { name: 'vic', admin: false });
+    await gw.setMember(admin, 'acme', 'vic', 'viewer');
+    const vicToken = (await gw.createToken(admin, 'vic', { name: 't' })).token;
+    const vic: Principal = gw.authenticate(`Bearer ${vicToken}`);
+    expect(await status(() => gw.component(vic, 'acme', 'acme.shop.api', 'read'))).toBe('ok');
+    expect(await status(() => gw.component(vic, 'acme', 'acme.shop.api', 'write'))).toBe(403);
+    expect(await status(() => gw.getTenant(vic, 'globex'))).toBe(404);
+    expect(await status(() => gw.component(vic, 'globex', 'acme.shop.api', 'read'))).toBe(404);
+    expect(gw.listTenants(vic, { limit: 50 }).items.map((t) => t.id)).toEqual(['acme']);
+    expect(await status(() => gw.authenticate('Bearer nope'))).toBe(401);
+  });
+});
