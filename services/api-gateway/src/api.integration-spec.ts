@@ -45,6 +45,15 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toContain('/api/v1/tenants/{tenant}/components/{component}');
     expect((await client(api.url)('GET', '/docs')).status).toBe(200);
+    expect((await client(api.url)('GET', '/health')).body).toEqual({ status: 'ok' });
+  });
+
+  it('exposes request and catalog metrics by route template', async () => {
+    await admin('GET', '/api/v1/tenants/acme');
+    const text = (await client(api.url)('GET', '/metrics')).body as string;
+    expect(text).toMatch(/wharf_api_http_requests_total\{method="GET",route="\/api\/v1\/tenants\/:tenant",status="200"\} \d+/);
+    expect(text).toMatch(/wharf_api_catalog_events \d+/);
+    expect(text).not.toContain('route="/api/v1/tenants/acme"');
   });
 
   it('creates, reads and updates a component with ETag / If-Match; a stale update is 409 and changes nothing', async () => {

@@ -20,6 +20,7 @@ import { ApiModule } from './http/api.module';
 import { CatalogSnapshotter } from './persistence/catalog-snapshotter';
 import { ProjectionSnapshots } from './persistence/projection-snapshots.adapter';
 import { ErrorFilter } from './http/error.filter';
+import { httpMetrics, stateMetrics } from './http/metrics';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(apiConfigShape);
@@ -67,6 +68,13 @@ async function main(): Promise<void> {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'wharf_api_' });
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(gateway, metrics), { logger: new PinoNestLogger(logger), bodyParser: false, forceCloseConnections: true });
+  app.use(httpMetrics(metrics));
+  stateMetrics(metrics, () => {
+    const c = projection.state;
+    let pending = 0;
+    for (const o of c.operations.values()) if (o.status === 'pending') pending++;
+    return { events: c.events, components: c.components.size - [...c.components.values()].filter((x) => x.deleted).length, operationsPending: pending, unsentTasks: tasks.backlog };
+  });
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Wharf API').setVersion('v1').addBearerAuth().build());

@@ -1,0 +1,33 @@
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Request metrics by route template (never the raw path: ids would explode the label set). */
+export function httpMetrics(registry: Registry) {
+  const requests = new Counter({ name: 'wharf_api_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const seconds = new Histogram({
+    name: 'wharf_api_http_request_seconds',
+    help: 'HTTP request duration by method and route',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      seconds.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  };
+}
+
+/** Read-model and dispatch gauges, sampled when /metrics is scraped. */
+export function stateMetrics(registry: Registry, sample: () => { events: number; components: number; operationsPending: number; unsentTasks: number }) {
+  const gauge = (name: string, help: string, pick: (s: ReturnType<typeof sample>) => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(sample())); } });
+  gauge('wharf_api_catalog_events', 'events folded into the catalog', (s) => s.events);
+  gauge('wharf_api_catalog_components', 'live components in the catalog', (s) => s.components);
+  gauge('wharf_api_operations_pending', 'operations accepted and not started', (s) => s.operationsPending);
+  gauge('wharf_api_unsent_tasks', 'accepted operations whose task mq has not taken yet', (s) => s.unsentTasks);
+}
