@@ -43,4 +43,33 @@ describe('TxnBatcher', () => {
     expect(results).toEqual([true, true, true]);
     expect(sent.map((t) => t.success!.length)).toEqual([1, 2]);
   });
+
+  it('holds writes while two transactions are in flight and sends them together next (group commit)', async () => {
+    const sent: ITxnRequest[] = [];
+    const answers: (() => void)[] = [];
+    const client = {
+      kv: {
+        txn: (req: ITxnRequest) =>
+          new Promise((resolve) => {
+            sent.push(req);
+            answers.push(() => resolve({ succeeded: true }));
+          }),
+      },
+    } as unknown as Etcd3;
+    const batcher = new TxnBatcher(client);
+    const tick = () => new Promise((r) => setImmediate(r));
+    const submit = (k: string) => batcher.submit(...(write(k).map((x) => [...x]) as [never, never]));
+    const results = [submit('a')];
+    await tick();
+    results.push(submit('b'));
+    await tick();
+    results.push(submit('c'), submit('d'));
+    await tick();
+    expect(sent.map((t) => t.success!.length)).toEqual([1, 1]); // c and d wait
+    answers[0]();
+    await tick();
+    expect(sent.map((t) => t.success!.length)).toEqual([1, 1, 2]);
+    answers.slice(1).forEach((answer) => answer());
+    expect(await Promise.all(results)).toEqual([true, true, true, true]);
+  });
 });
