@@ -52,6 +52,12 @@ function prefixEnd(prefix: string): Buffer {
  */
 export { decode as decodeTaskRecord };
 
+/** The expiry a lease id was issued with (ms since epoch); 0 when unknown, i.e. check the record. */
+export function leaseExpiry(leaseId: string): number {
+  const m = /^([0-9a-z]{1,12})\./.exec(leaseId);
+  return m ? Number.parseInt(m[1], 36) : 0;
+}
+
 export class TaskStore {
   private readonly now: () => number;
   private readonly batcher: TxnBatcher;
@@ -93,8 +99,9 @@ export class TaskStore {
 
   /** Marks the record as leased (next attempt) and returns the delivery for it. */
   private lease(record: TaskRecord, to: ClaimFor, now: number): Delivery {
-    const leaseId = randomUUID();
+    // The first expiry is readable from the id, so the sweeper reads no record before it.
     const expires = now + to.leaseMs;
+    const leaseId = `${expires.toString(36)}.${randomUUID()}`;
     record.task!.attempt += 1;
     record.lease = create(mqV1.TaskLeaseSchema, { leaseId, expiresAtMs: BigInt(expires), consumer: to.consumer });
     return create(mqV1.DeliverySchema, { task: record.task, leaseId, leaseExpiresAtMs: BigInt(expires) });
@@ -238,12 +245,15 @@ export class TaskStore {
     const prefix = this.keys.mq.topicPrefix('lease');
     const leases = await this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
     if (leases.kvs.length === 0) return 0;
-    const refs = leases.kvs.map((kv) => {
-      const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
-      return { topic, taskId, leaseId: kv.value.toString() };
-    });
-    const records = await this.readRecords(refs.map((r) => this.keys.mq.task(r.topic, r.taskId)));
     const now = this.now();
+    // Only leases whose first expiry has passed (an extended one is then read and kept).
+    const refs = leases.kvs.flatMap((kv) => {
+      const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
+      const leaseId = kv.value.toString();
+      return leaseExpiry(leaseId) > now ? [] : [{ topic, taskId, leaseId }];
+    });
+    if (refs.length === 0) return 0;
+    const records = await this.readRecords(refs.map((r) => this.keys.mq.task(r.topic, r.taskId)));
     let moved = 0;
     await Promise.all(
       refs.map(async (ref, i) => {
