@@ -161,17 +161,19 @@ describe('mq service (real processes, real etcd)', () => {
     expect(seen.sort()).toEqual(['x0', 'x1', 'x2']);
   });
 
-  it('moves payloads up to the limit, several at once, through enqueue, claim and ack', async () => {
+  it('moves payloads up to the limit, several at once, and keeps each Dequeue answer under 4 MiB', async () => {
     const t = topic();
     const big = (i: number) => new Uint8Array(1024 * 1024).fill(i);
-    const created = await Promise.all([0, 1, 2].map((i) => a.client.enqueue({ topic: t, taskId: `big-${i}`, payload: big(i) })));
-    expect(created.map((r) => r.created)).toEqual([true, true, true]);
+    const created = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => a.client.enqueue({ topic: t, taskId: `big-${i}`, payload: big(i) })));
+    expect(created.map((r) => r.created)).toEqual([true, true, true, true, true, true]);
     const got: mqV1.Delivery[] = [];
-    while (got.length < 3) {
-      const { deliveries } = await b.client.dequeue({ topic: t, maxTasks: 3, waitMs: 5000, leaseMs: 10_000 });
+    while (got.length < 6) {
+      const { deliveries } = await b.client.dequeue({ topic: t, maxTasks: 10, waitMs: 5000, leaseMs: 10_000 });
       expect(deliveries.length).toBeGreaterThan(0);
+      expect(deliveries.reduce((n, d) => n + d.task!.payload.length, 0)).toBeLessThanOrEqual(4 * 1024 * 1024);
       got.push(...deliveries);
     }
+    expect(got.map((d) => [d.task!.taskId, d.task!.attempt]).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => [`big-${i}`, 1]));
     for (const d of got) {
       const i = Number(d.task!.taskId.slice(4));
       expect(Buffer.from(d.task!.payload).equals(big(i))).toBe(true);
@@ -187,6 +189,7 @@ describe('mq service (real processes, real etcd)', () => {
       [{ topic: 'ok', taskId: '' }, /task_id: must not be empty/],
       [{ topic: 'ok', taskId: '../etc' }, /task_id: "..\/etc" must match/],
       [{ topic: 'ok', taskId: 'big', payload: new Uint8Array(1024 * 1024 + 1) }, /payload: 1048577 bytes is over the limit of 1048576 bytes/],
+      [{ topic: 'ok', taskId: 'huge', payload: new Uint8Array(5 * 1024 * 1024) }, /payload: 5242880 bytes is over the limit of 1048576 bytes/],
       [{ topic: 'ok', taskId: 'x', maxAttempts: 1000 }, /max_attempts: 1000 is out of range 0..100/],
     ];
     for (const [req, message] of cases) {

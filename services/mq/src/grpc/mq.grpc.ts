@@ -24,7 +24,8 @@ const CONSUMER = /^[A-Za-z0-9._:@-]{0,128}$/;
 /** The MqService over gRPC: validation at the edge, then the queue. */
 @Injectable()
 export class MqGrpcService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly server = new GrpcServer({ maxReceiveMessageBytes: 2 * 1024 * 1024 });
+  // Well above the payload limit, so an oversized payload gets INVALID_ARGUMENT naming the limit, not a transport error.
+  private readonly server = new GrpcServer({ maxReceiveMessageBytes: 16 * 1024 * 1024 });
   port = 0;
 
   constructor(

@@ -8,6 +8,8 @@ import { MqMetrics } from './metrics';
 import { decodeTaskRecord, TaskStore } from './task-store';
 
 export const ETCD = Symbol('etcd');
+/** Most payload bytes one Dequeue answer carries (one task always fits). */
+export const MAX_DEQUEUE_BYTES = 4 * 1024 * 1024;
 export const LOGGER = Symbol('logger');
 export const MQ_SETTINGS = Symbol('mq-settings');
 
@@ -133,12 +135,17 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
         this.draining.signal.removeEventListener('abort', finish);
         resolve(got);
       };
+      let bytes = 0;
       const waiter: Waiter = {
         consumer,
         leaseMs,
-        want: () => (open ? maxTasks - got.length : 0),
+        want: () => (open && bytes < MAX_DEQUEUE_BYTES ? maxTasks - got.length : 0),
         deliver: (d) => {
           if (!open) return false;
+          const size = d.task!.payload.length + 512;
+          // Keep the answer well under a client's default message limit (8 MiB): the rest goes to another waiter or back.
+          if (got.length > 0 && bytes + size > MAX_DEQUEUE_BYTES) return false;
+          bytes += size;
           got.push(d);
           // Return what we have as soon as something arrived; a batch forms when tasks were already waiting.
           setImmediate(finish);
