@@ -113,8 +113,11 @@ async function main(): Promise<void> {
     await load(api.url, token, () => `/api/v1/tenants/bench/apps/bench.app/components?limit=50&cursor=${cursors[Math.floor(Math.random() * cursors.length)]}`, 2);
     const list = await load(api.url, token, () => `/api/v1/tenants/bench/apps/bench.app/components?limit=50&cursor=${cursors[Math.floor(Math.random() * cursors.length)]}`);
     log(`list (50 per page) @${RATE}/s: ${list.rps.toFixed(0)} req/s, p50 ${list.p50} ms, p99 ${list.p99} ms, errors ${list.errors}, non-2xx ${list.non2xx}`);
+    // Baseline in the same run: the HTTP stack and this loader alone (no auth, no catalog).
+    const health = await load(api.url, token, () => '/health');
+    log(`baseline GET /health @${RATE}/s: ${health.rps.toFixed(0)} req/s, p50 ${health.p50} ms, p99 ${health.p99} ms`);
     if (get.non2xx || list.non2xx || get.errors || list.errors) log('WARNING: some requests failed; the latencies above include them');
-    process.stdout.write(JSON.stringify({ bench: 'api', p99_get_ms: get.p99, p99_list_ms: list.p99, rate: RATE, cold_start_s: Number(coldStart.toFixed(2)), components: COMPONENTS }) + '\n');
+    process.stdout.write(JSON.stringify({ bench: 'api', p99_get_ms: get.p99, p99_list_ms: list.p99, rate: RATE, cold_start_s: Number(coldStart.toFixed(2)), components: COMPONENTS, p99_health_ms: health.p99 }) + '\n');
   } finally {
     await api?.stop();
     await mq?.stop();

@@ -60,6 +60,9 @@ export class IdentityModel {
   /** user id -> tenant id -> role: answers "which tenants may this caller see" without a scan. */
   readonly rolesByUser = new Map<string, Map<string, RoleName>>();
   private static readonly NO_ROLES: ReadonlyMap<string, RoleName> = new Map();
+  /** Bearer tokens whose secret matched its record's hash (bounded; only ever a cache). */
+  private readonly verified = new Map<string, string>();
+  private static readonly VERIFIED_MAX = 10_000;
 
   private userRoles(userId: string): Map<string, RoleName> {
     let roles = this.rolesByUser.get(userId);
@@ -145,11 +148,18 @@ export class IdentityModel {
 
   /** The principal behind a bearer token, or undefined (unknown, wrong secret, revoked, expired). */
   authenticate(bearer: string, now = Date.now()): Principal | undefined {
-    const parsed = parseToken(bearer);
-    if (!parsed) return undefined;
-    const record = this.tokens.get(parsed.tokenId);
+    // A token already verified skips the hash; its record is still checked on every call.
+    let tokenId = this.verified.get(bearer);
+    if (tokenId === undefined) {
+      const parsed = parseToken(bearer);
+      if (!parsed) return undefined;
+      const candidate = this.tokens.get(parsed.tokenId);
+      if (!candidate || !secretMatches(parsed.secret, candidate.secretSha256)) return undefined;
+      if (this.verified.size >= IdentityModel.VERIFIED_MAX) this.verified.clear();
+      this.verified.set(bearer, (tokenId = parsed.tokenId));
+    }
+    const record = this.tokens.get(tokenId);
     if (!record || record.revoked || (record.expiresAtMs > 0 && record.expiresAtMs <= now)) return undefined;
-    if (!secretMatches(parsed.secret, record.secretSha256)) return undefined;
     const user = this.users.get(record.userId);
     return user && { user, tokenId: record.id, userId: user.id, admin: user.admin, roles: this.rolesByUser.get(user.id) ?? IdentityModel.NO_ROLES };
   }

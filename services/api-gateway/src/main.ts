@@ -68,6 +68,9 @@ async function main(): Promise<void> {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'wharf_api_' });
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(gateway, metrics), { logger: new PinoNestLogger(logger), bodyParser: false, forceCloseConnections: true });
+  // Our ETags are stream versions; express's own would hash every response body.
+  app.set('etag', false);
+  app.disable('x-powered-by');
   app.use(httpMetrics(metrics));
   stateMetrics(metrics, () => {
     const c = projection.state;

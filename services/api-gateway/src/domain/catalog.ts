@@ -40,6 +40,8 @@ export interface ComponentView {
   /** The running version and the one before it (VersionDeployed). */
   currentVersion?: string;
   previousVersion?: string;
+  /** The API's views of this component, built on first read after a change (never snapshotted). */
+  cache?: { view?: unknown; json?: string; summary?: string };
 }
 
 export interface OperationView {
@@ -188,10 +190,15 @@ export class Catalog {
         break;
       }
     }
+    // Whatever an event says about a component, its cached view is stale now.
+    const about = m as unknown as { componentId?: string; target?: string; eventId?: string };
+    const target = about.componentId ?? about.target ?? (about.eventId ? this.operations.get(about.eventId)?.target : undefined);
+    const touched = target && this.components.get(target.replace(/^component\//, ''));
+    if (touched) touched.cache = undefined;
     // Every event of a component or app stream moves its version (the ETag).
     if (e.stream.startsWith('component/')) {
       const c = this.components.get(e.stream.slice('component/'.length));
-      if (c) c.version = e.version;
+      if (c) (c.version = e.version), (c.cache = undefined);
     } else if (e.stream.startsWith('app/')) {
       const a = this.apps.get(e.stream.slice('app/'.length));
       if (a) a.version = e.version;
@@ -206,7 +213,7 @@ export class Catalog {
       events: this.events,
       identity: this.identity.snapshot(),
       apps: [...this.apps.values()],
-      components: [...this.components.values()].map((c) => ({ ...c, spec: Buffer.from(toBinary(eventsV1.ComponentSpecSchema, c.spec)).toString('base64') })),
+      components: [...this.components.values()].map((c) => ({ ...c, cache: undefined, spec: Buffer.from(toBinary(eventsV1.ComponentSpecSchema, c.spec)).toString('base64') })),
       operations: [...this.operations.values()],
     };
   }

@@ -91,15 +91,20 @@ describe('Gateway', () => {
   });
 
   it('queues an operation behind a running one and enqueues it only when that one finishes', async () => {
-    const { gw, admin, store, sent } = await setup();
+    const { gw, admin, store, sent, catalog } = await setup();
     const op = (kind: string, extra = {}) => gw.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind, ...extra }));
+    const view = () => gw.componentView(catalog().components.get('acme.shop.api')!);
+    expect(view().active_operation).toBeNull();
     const first = await op('build');
+    expect(view().active_operation).toBe(first.event_id);
     expect(await status(op('deploy'))).toBe(409);
     const second = await op('deploy', { queue: true });
     expect(second.queued).toBe(true);
     expect(sent.map((s) => s.eventId)).toEqual([first.event_id]);
-    await store.append('component/acme.shop.api', [{ message: create(eventsV1.OperationFinishedSchema, { eventId: first.event_id, status: eventsV1.OperationStatus.SUCCESS }) }], 'any');
+    // On the operation's own stream: the component's version does not move, its view must still change.
+    await store.append(`operation/${first.event_id}`, [{ message: create(eventsV1.OperationFinishedSchema, { eventId: first.event_id, status: eventsV1.OperationStatus.SUCCESS }) }], 'any');
     expect(sent.map((s) => s.eventId)).toEqual([first.event_id, second.event_id]);
+    expect(view().active_operation).toBe(second.event_id); // the cached view followed the hand-over
     expect(gw.getOperation(admin, 'acme', first.event_id)).toMatchObject({ status: 'success' });
   });
 

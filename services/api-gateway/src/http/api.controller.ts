@@ -7,6 +7,8 @@ import * as S from '../domain/schemas';
 import { parse, parseIfMatch, pathId, versionId } from './validation';
 
 export const GATEWAY = Symbol('gateway');
+/** Hot reads answer pre-serialised JSON text; the type must still say JSON. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 const schema = (s: z.ZodType) => ({ schema: z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as object });
 
@@ -139,9 +141,10 @@ export class ApiController {
   }
 
   @ApiTags('components') @Get('tenants/:tenant/apps/:app/components')
-  listComponents(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('app') app: string, @Query() q: unknown) {
+  listComponents(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('app') app: string, @Query() q: unknown, @Res({ passthrough: true }) res: Response) {
     const p = this.gw.authenticate(auth);
-    return this.gw.listComponents(p, pathId(tenant, 'tenant'), pathId(app, 'app'), parse(S.pageSchema, q, 'query'));
+    res.setHeader('Content-Type', JSON_TYPE);
+    return this.gw.listComponentsJson(p, pathId(tenant, 'tenant'), pathId(app, 'app'), parse(S.pageSchema, q, 'query'));
   }
 
   @ApiTags('components') @Get('tenants/:tenant/components/:component')
@@ -149,7 +152,8 @@ export class ApiController {
     const p = this.gw.authenticate(auth);
     const c = this.gw.component(p, pathId(tenant, 'tenant'), pathId(component, 'component'), 'read');
     res.setHeader('ETag', `"${c.version}"`);
-    return this.gw.componentView(c);
+    res.setHeader('Content-Type', JSON_TYPE);
+    return this.gw.componentJson(c);
   }
 
   @ApiTags('components') @Put('tenants/:tenant/components/:component') @ApiBody(schema(S.componentSpecSchema))
