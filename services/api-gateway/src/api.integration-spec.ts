@@ -190,6 +190,21 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     }
   });
 
+  it('guards tenant changes with the tenant\'s ETag: a stale If-Match is 409 and changes nothing', async () => {
+    const quota = await admin('GET', '/api/v1/tenants/globex/quota');
+    const etag = quota.headers.get('etag')!;
+    expect(etag).toMatch(/^"\d+"$/);
+    const body = { max_apps: 10, max_components: 20, max_cpu_millis: 0, max_memory_mib: 0 };
+    const set = await admin('PUT', '/api/v1/tenants/globex/quota', body, { 'if-match': etag });
+    expect(set.status).toBe(200);
+    expect(set.headers.get('etag')).not.toBe(etag);
+    expect((await admin('PUT', '/api/v1/tenants/globex/quota', { ...body, max_apps: 1 }, { 'if-match': etag })).status).toBe(409);
+    expect((await admin('POST', '/api/v1/tenants/globex/members', { user_id: 'vic', role: 'viewer' }, { 'if-match': etag })).status).toBe(409);
+    expect((await admin('GET', '/api/v1/tenants/globex/quota')).body.max_apps).toBe(10);
+    expect((await admin('GET', '/api/v1/tenants/globex/members?role=viewer')).body.items).toEqual([]);
+    expect((await admin('GET', '/api/v1/tenants/acme/members?role=viewer')).body.items).toEqual([{ user_id: 'vic', role: 'viewer' }]);
+  });
+
   it('pages lists with a cursor', async () => {
     const dev = as('dev');
     for (const n of ['p1', 'p2', 'p3']) await dev('POST', '/api/v1/tenants/acme/apps', { name: n });
@@ -228,7 +243,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
   });
 
   describe('isolation matrix: every route x every role x a foreign tenant', () => {
-    type Need = 'read' | 'write' | 'operate' | 'manage' | 'admin';
+    type Need = 'auth' | 'read' | 'write' | 'operate' | 'manage' | 'admin';
     let n = 0;
     const fresh = (p: string) => `${p}${++n}`;
     // Each route builds its own request (fresh names), after any set-up done as admin.
@@ -241,6 +256,19 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       { name: 'GET components', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/apps/acme.shop/components'] },
       { name: 'GET component', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/components/acme.shop.web'] },
       { name: 'GET operations', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/operations'] },
+      { name: 'GET versions', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/components/acme.shop.web/versions'] },
+      {
+        name: 'GET version', need: 'read', make: async () => {
+          const raw = createEtcdClient({ endpoints: [etcd.endpoint] });
+          // The builder's part: a recorded version.
+          await new EtcdEventStore({ client: raw }).append('component/acme.shop.web', [{ message: create(eventsV1.VersionRecordedSchema, { componentId: 'acme.shop.web', versionId: 'v1', image: 'reg/acme/web:v1', status: 'success' }), actor: 'service:builder' }], 'any');
+          raw.close();
+          await waitFor('the version', async () => ((await admin('GET', '/api/v1/tenants/acme/components/acme.shop.web/versions/v1')).status === 200 ? true : undefined));
+          return ['GET', '/api/v1/tenants/acme/components/acme.shop.web/versions/v1'];
+        },
+      },
+      { name: 'GET me', need: 'auth', make: async () => ['GET', '/api/v1/me'] },
+      { name: 'GET tokens', need: 'auth', make: async () => ['GET', '/api/v1/tokens'] },
       {
         name: 'GET operation', need: 'read', make: async () => {
           const ops = await admin('GET', '/api/v1/tenants/acme/operations?limit=1');
@@ -279,14 +307,13 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       { name: 'GET users', need: 'admin', make: async () => ['GET', '/api/v1/users'] },
     ];
     const grants: Record<string, Need[]> = {
-      admin: ['read', 'write', 'operate', 'manage', 'admin'],
-      olive: ['read', 'write', 'operate', 'manage'],
-      dev: ['read', 'write', 'operate'],
-      vic: ['read'],
-      gus: [],
+      admin: ['auth', 'read', 'write', 'operate', 'manage', 'admin'],
+      olive: ['auth', 'read', 'write', 'operate', 'manage'],
+      dev: ['auth', 'read', 'write', 'operate'],
+      vic: ['auth', 'read'],
+      gus: ['auth'],
       anonymous: [],
     };
-    const tenantScoped = (need: Need) => need !== 'admin';
 
     it.each(Object.keys(grants))('%s gets exactly its rights', async (who) => {
       const call = who === 'admin' ? admin : who === 'anonymous' ? client(api.url) : as(who);
@@ -299,7 +326,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
         expected[route.name] =
           who === 'anonymous' ? '401'
           : grants[who].includes(route.need) ? 'ok'
-          : who === 'gus' && tenantScoped(route.need) ? '404' // a foreign tenant does not exist for you
+          : who === 'gus' && path.startsWith('/api/v1/tenants/acme') ? '404' // a foreign tenant does not exist for you
           : '403';
       }
       expect(outcome).toEqual(expected);

@@ -82,6 +82,10 @@ async function main(): Promise<void> {
   app.useGlobalFilters(new ErrorFilter(logger));
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Wharf API').setVersion('v1').addBearerAuth().build());
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+  // Longer than clients' and proxies' idle timeouts, so a reused keep-alive socket is never closed under a request.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   const port = (app.getHttpServer().address() as { port: number }).port;
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);

@@ -122,7 +122,7 @@ export class Gateway {
   }
 
   listTokens(p: Principal, q: z.infer<typeof pageSchema>) {
-    const mine = [...this.catalog.identity.tokens.values()].filter((t) => t.userId === p.user.id && !t.revoked);
+    const mine = [...this.catalog.identity.tokens.values()].filter((t) => t.userId === p.user.id && !t.revoked && (!q.name || t.name.includes(q.name)));
     return paginate(mine.map((t) => ({ id: t.id, name: t.name, user_id: t.userId, created_at_ms: t.createdAtMs, expires_at_ms: t.expiresAtMs || null })), (t) => t.id, q);
   }
 
@@ -157,33 +157,44 @@ export class Gateway {
 
   listMembers(p: Principal, tenantId: string, q: z.infer<typeof pageSchema>) {
     const { tenant } = this.tenantFor(p, tenantId, 'read');
-    return paginate([...tenant.members].map(([user_id, role]) => ({ user_id, role })), (m) => m.user_id, q);
+    const members = [...tenant.members].map(([user_id, role]) => ({ user_id, role })).filter((m) => (!q.role || m.role === q.role) && (!q.name || m.user_id.includes(q.name)));
+    return paginate(members, (m) => m.user_id, q);
   }
 
-  async setMember(p: Principal, tenantId: string, userId: string, role: RoleName) {
+  /** The version the write expects: If-Match when given (a stale one is 409 before anything is appended), else the current one. */
+  private expectTenant(tenant: Tenant, ifMatch: number | undefined): number {
+    if (ifMatch !== undefined && ifMatch !== tenant.version) throw conflict(`tenant ${tenant.id} is at version ${tenant.version}, If-Match said ${ifMatch}; reload and retry`, 'version_mismatch');
+    return tenant.version;
+  }
+
+  tenantVersion(tenantId: string): number {
+    return this.catalog.identity.tenants.get(tenantId)?.version ?? 0;
+  }
+
+  async setMember(p: Principal, tenantId: string, userId: string, role: RoleName, ifMatch?: number) {
     const { tenant } = this.tenantFor(p, tenantId, 'manage-members');
     if (!this.catalog.identity.users.has(userId)) throw badRequest('user_id', `no user ${userId}`);
-    await this.append(`tenant/${tenantId}`, [create(eventsV1.MemberSetSchema, { tenantId, userId, role: roleValue[role] })], tenant.version, p);
+    await this.append(`tenant/${tenantId}`, [create(eventsV1.MemberSetSchema, { tenantId, userId, role: roleValue[role] })], this.expectTenant(tenant, ifMatch), p);
     return { user_id: userId, role };
   }
 
-  async removeMember(p: Principal, tenantId: string, userId: string) {
+  async removeMember(p: Principal, tenantId: string, userId: string, ifMatch?: number) {
     const { tenant } = this.tenantFor(p, tenantId, 'manage-members');
     if (!tenant.members.has(userId)) throw notFound(`member ${userId}`);
-    await this.append(`tenant/${tenantId}`, [create(eventsV1.MemberRemovedSchema, { tenantId, userId })], tenant.version, p);
+    await this.append(`tenant/${tenantId}`, [create(eventsV1.MemberRemovedSchema, { tenantId, userId })], this.expectTenant(tenant, ifMatch), p);
   }
 
-  async setQuota(p: Principal, tenantId: string, q: z.infer<typeof quotaSchema>) {
-    this.requireAdmin(p);
+  async setQuota(p: Principal, tenantId: string, q: z.infer<typeof quotaSchema>, ifMatch?: number) {
     const { tenant } = this.tenantFor(p, tenantId, 'read');
-    await this.append(`tenant/${tenantId}`, [create(eventsV1.QuotaSetSchema, { tenantId, maxApps: q.max_apps, maxComponents: q.max_components, maxCpuMillis: q.max_cpu_millis, maxMemoryMib: q.max_memory_mib })], tenant.version, p);
+    this.requireAdmin(p);
+    await this.append(`tenant/${tenantId}`, [create(eventsV1.QuotaSetSchema, { tenantId, maxApps: q.max_apps, maxComponents: q.max_components, maxCpuMillis: q.max_cpu_millis, maxMemoryMib: q.max_memory_mib })], this.expectTenant(tenant, ifMatch), p);
     return this.tenantView(this.catalog.identity.tenants.get(tenantId)!).quota;
   }
 
   // ---- apps ----------------------------------------------------------------------------
 
   private appView(a: { id: string; name: string; description: string; createdAtMs: number; version: number }) {
-    return { id: a.id, name: a.name, description: a.description, created_at_ms: a.createdAtMs, components: this.catalog.componentsByApp.get(a.id)?.size ?? 0 };
+    return { id: a.id, name: a.name, description: a.description, version: a.version, created_at_ms: a.createdAtMs, components: this.catalog.componentsByApp.get(a.id)?.size ?? 0 };
   }
 
   private liveApps(tenantId: string) {

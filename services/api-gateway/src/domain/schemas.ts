@@ -85,6 +85,7 @@ export const pageSchema = z
     name: z.string().max(63).optional(),
     status: z.enum(['pending', 'running', 'success', 'failure', 'timeout']).optional(),
     kind: z.enum(operationKinds).optional(),
+    role: roleSchema.optional(),
   })
   .strict();
 

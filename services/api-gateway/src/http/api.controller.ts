@@ -66,46 +66,58 @@ export class ApiController {
   }
 
   @ApiTags('tenants') @Get('tenants/:tenant')
-  getTenant(@Headers('authorization') auth: string, @Param('tenant') tenant: string) {
+  getTenant(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Res({ passthrough: true }) res: Response) {
     const p = this.gw.authenticate(auth);
-    return this.gw.getTenant(p, pathId(tenant, 'tenant'));
+    const view = this.gw.getTenant(p, pathId(tenant, 'tenant'));
+    res.setHeader('ETag', `"${this.gw.tenantVersion(view.id)}"`);
+    return view;
   }
 
   @ApiTags('tenants') @Get('tenants/:tenant/members')
-  listMembers(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Query() q: unknown) {
+  listMembers(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Query() q: unknown, @Res({ passthrough: true }) res: Response) {
     const p = this.gw.authenticate(auth);
-    return this.gw.listMembers(p, pathId(tenant, 'tenant'), parse(S.pageSchema, q, 'query'));
+    const page = this.gw.listMembers(p, pathId(tenant, 'tenant'), parse(S.pageSchema, q, 'query'));
+    res.setHeader('ETag', `"${this.gw.tenantVersion(tenant)}"`);
+    return page;
   }
 
   @ApiTags('tenants') @Post('tenants/:tenant/members') @ApiBody(schema(S.memberSchema))
-  addMember(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Body() body: unknown) {
+  async addMember(@Headers('authorization') auth: string, @Headers('if-match') ifMatch: string | undefined, @Param('tenant') tenant: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     const p = this.gw.authenticate(auth);
     const m = parse(S.memberSchema, body, 'body');
-    return this.gw.setMember(p, pathId(tenant, 'tenant'), m.user_id, m.role);
+    const out = await this.gw.setMember(p, pathId(tenant, 'tenant'), m.user_id, m.role, parseIfMatch(ifMatch));
+    res.setHeader('ETag', `"${this.gw.tenantVersion(tenant)}"`);
+    return out;
   }
 
   @ApiTags('tenants') @Put('tenants/:tenant/members/:user') @ApiBody(schema(S.memberRoleSchema))
-  setMember(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('user') user: string, @Body() body: unknown) {
+  async setMember(@Headers('authorization') auth: string, @Headers('if-match') ifMatch: string | undefined, @Param('tenant') tenant: string, @Param('user') user: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     const p = this.gw.authenticate(auth);
-    return this.gw.setMember(p, pathId(tenant, 'tenant'), pathId(user, 'user'), parse(S.memberRoleSchema, body, 'body').role);
+    const out = await this.gw.setMember(p, pathId(tenant, 'tenant'), pathId(user, 'user'), parse(S.memberRoleSchema, body, 'body').role, parseIfMatch(ifMatch));
+    res.setHeader('ETag', `"${this.gw.tenantVersion(tenant)}"`);
+    return out;
   }
 
   @ApiTags('tenants') @Delete('tenants/:tenant/members/:user') @HttpCode(204)
-  async removeMember(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('user') user: string) {
+  async removeMember(@Headers('authorization') auth: string, @Headers('if-match') ifMatch: string | undefined, @Param('tenant') tenant: string, @Param('user') user: string) {
     const p = this.gw.authenticate(auth);
-    await this.gw.removeMember(p, pathId(tenant, 'tenant'), pathId(user, 'user'));
+    await this.gw.removeMember(p, pathId(tenant, 'tenant'), pathId(user, 'user'), parseIfMatch(ifMatch));
   }
 
   @ApiTags('tenants') @Get('tenants/:tenant/quota')
-  getQuota(@Headers('authorization') auth: string, @Param('tenant') tenant: string) {
+  getQuota(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Res({ passthrough: true }) res: Response) {
     const p = this.gw.authenticate(auth);
-    return this.gw.getTenant(p, pathId(tenant, 'tenant')).quota;
+    const quota = this.gw.getTenant(p, pathId(tenant, 'tenant')).quota;
+    res.setHeader('ETag', `"${this.gw.tenantVersion(tenant)}"`);
+    return quota;
   }
 
   @ApiTags('tenants') @Put('tenants/:tenant/quota') @ApiBody(schema(S.quotaSchema))
-  setQuota(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Body() body: unknown) {
+  async setQuota(@Headers('authorization') auth: string, @Headers('if-match') ifMatch: string | undefined, @Param('tenant') tenant: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     const p = this.gw.authenticate(auth);
-    return this.gw.setQuota(p, pathId(tenant, 'tenant'), parse(S.quotaSchema, body, 'body'));
+    const quota = await this.gw.setQuota(p, pathId(tenant, 'tenant'), parse(S.quotaSchema, body, 'body'), parseIfMatch(ifMatch));
+    res.setHeader('ETag', `"${this.gw.tenantVersion(tenant)}"`);
+    return quota;
   }
 
   @ApiTags('apps') @Post('tenants/:tenant/apps') @ApiBody(schema(S.createAppSchema))
@@ -121,9 +133,11 @@ export class ApiController {
   }
 
   @ApiTags('apps') @Get('tenants/:tenant/apps/:app')
-  getApp(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('app') app: string) {
+  getApp(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('app') app: string, @Res({ passthrough: true }) res: Response) {
     const p = this.gw.authenticate(auth);
-    return this.gw.getApp(p, pathId(tenant, 'tenant'), pathId(app, 'app'));
+    const view = this.gw.getApp(p, pathId(tenant, 'tenant'), pathId(app, 'app'));
+    res.setHeader('ETag', `"${view.version}"`);
+    return view;
   }
 
   @ApiTags('apps') @Delete('tenants/:tenant/apps/:app') @HttpCode(204)
