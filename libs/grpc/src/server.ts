@@ -18,12 +18,14 @@ import type { CallContext, ServiceImpl } from './types';
 type AnyCall = { metadata: Metadata; getPeer(): string; on(event: 'cancelled', fn: () => void): unknown; cancelled?: boolean };
 type AnyFn = (...args: unknown[]) => unknown;
 
-function contextOf(call: AnyCall): CallContext {
+/** grpc-js reports 'cancelled' also after a call completed; `done` ends the context first so that costs nothing. */
+function contextOf(call: AnyCall): CallContext & { done(): void } {
   const controller = new AbortController();
-  call.on('cancelled', () => controller.abort(new Error('call cancelled')));
+  let finished = false;
+  call.on('cancelled', () => finished || controller.abort(new Error('call cancelled')));
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(call.metadata.getMap())) metadata[key] = String(value);
-  return { metadata, signal: controller.signal, peer: call.getPeer() };
+  return { metadata, signal: controller.signal, peer: call.getPeer(), done: () => void (finished = true) };
 }
 
 /** Writes an async iterable to a server stream, honouring back-pressure and cancellation. */
@@ -64,9 +66,10 @@ export class GrpcServer {
       switch (method.methodKind) {
         case 'unary':
           handlers[method.localName] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
-            (handler(call.request, contextOf(call)) as Promise<unknown>).then(
-              (res) => cb(null, res),
-              (err) => cb(toServiceError(err)),
+            const ctx = contextOf(call);
+            (handler(call.request, ctx) as Promise<unknown>).then(
+              (res) => (ctx.done(), cb(null, res)),
+              (err) => (ctx.done(), cb(toServiceError(err))),
             );
           };
           break;
