@@ -134,7 +134,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     const ops = '/api/v1/tenants/acme/components/acme.shop.lifecycle/operations';
     const build = await dev('POST', ops, { kind: 'build' });
     expect(build.body).toMatchObject({ queued: false });
-    const start = await dev('POST', ops, { kind: 'start', queue: true });
+    const start = await dev('POST', `${ops}?queue=true`, { kind: 'start' });
     expect(start.body).toMatchObject({ queued: true });
     const mqClient = createClient(mqV1.MqService, mq.grpc);
     const raw = createEtcdClient({ endpoints: [etcd.endpoint] });

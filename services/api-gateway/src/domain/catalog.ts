@@ -137,11 +137,7 @@ export class Catalog {
       }
       case 'wharf.events.v1.ComponentDeleted': {
         const c = this.components.get((m as eventsV1.ComponentDeleted).componentId);
-        if (c) {
-          c.deleted = true;
-          this.componentsByApp.get(c.appId)?.delete(c.id);
-          this.sortedByApp.delete(c.appId);
-        }
+        if (c) this.dropComponent(c);
         break;
       }
       case 'wharf.events.v1.VersionRecorded': {
@@ -182,6 +178,7 @@ export class Catalog {
         op.failedStep = f.failedStep;
         op.finishedAtMs = e.timeMs;
         const c = this.components.get(op.target.replace(/^component\//, ''));
+        if (c && op.kind === 'delete' && op.status === 'success') this.dropComponent(c);
         if (c && c.activeOperation === f.eventId) {
           c.activeOperation = this.nextActive(c.id);
           const next = c.activeOperation && this.operations.get(c.activeOperation);
@@ -204,6 +201,13 @@ export class Catalog {
       if (a) a.version = e.version;
     }
     return this;
+  }
+
+  /** ComponentDeleted, or a delete operation that succeeded: the component is gone from every list. */
+  private dropComponent(c: ComponentView): void {
+    c.deleted = true;
+    this.componentsByApp.get(c.appId)?.delete(c.id);
+    this.sortedByApp.delete(c.appId);
   }
 
   snapshot(): CatalogSnapshot {

@@ -108,6 +108,22 @@ describe('Gateway', () => {
     expect(gw.getOperation(admin, 'acme', first.event_id)).toMatchObject({ status: 'success' });
   });
 
+  it('deletes a component through a delete operation: gone when it succeeds, kept when it fails', async () => {
+    const { gw, admin, store, sent, catalog } = await setup();
+    const finish = (eventId: string, status: eventsV1.OperationStatus) => store.append(`operation/${eventId}`, [{ message: create(eventsV1.OperationFinishedSchema, { eventId, status }) }], 'any');
+    expect(await status(gw.deleteComponent(admin, 'acme', 'acme.shop.api', 9))).toBe(409); // stale If-Match
+    const failed = await gw.deleteComponent(admin, 'acme', 'acme.shop.api', 1);
+    expect(sent.at(-1)).toMatchObject({ topic: 'delete', eventId: failed.event_id });
+    await finish(failed.event_id, eventsV1.OperationStatus.FAILURE);
+    expect(await status(() => gw.component(admin, 'acme', 'acme.shop.api', 'read'))).toBe('ok');
+    const ok = await gw.deleteComponent(admin, 'acme', 'acme.shop.api', undefined);
+    expect(await status(() => gw.component(admin, 'acme', 'acme.shop.api', 'read'))).toBe('ok'); // until it succeeds
+    await finish(ok.event_id, eventsV1.OperationStatus.SUCCESS);
+    expect(await status(() => gw.component(admin, 'acme', 'acme.shop.api', 'read'))).toBe(404);
+    expect(gw.listComponents(admin, 'acme', 'acme.shop', { limit: 50 }).items).toEqual([]);
+    expect(catalog().componentsByApp.get('acme.shop')!.size).toBe(0);
+  });
+
   it('hides other tenants (404) and refuses roles their missing rights (403)', async () => {
     const { gw, admin } = await setup();
     await gw.createTenant(admin, { name: 'globex' });

@@ -384,10 +384,9 @@ export class Gateway {
     return this.componentView(this.catalog.components.get(componentId)!);
   }
 
-  async deleteComponent(p: Principal, tenantId: string, componentId: string, ifMatch: number | undefined) {
-    const c = this.component(p, tenantId, componentId, 'write');
-    if (c.activeOperation) throw conflict(`operation ${c.activeOperation} on component ${componentId} has no final status yet`, 'operation_running');
-    await this.append(`component/${componentId}`, [create(eventsV1.ComponentDeletedSchema, { componentId })], ifMatch ?? c.version, p);
+  /** Delete is an async action like the others (replicas must go first): 202, and the component disappears when it succeeds. */
+  deleteComponent(p: Principal, tenantId: string, componentId: string, ifMatch: number | undefined, queue = false) {
+    return this.requestOperation(p, tenantId, componentId, { kind: 'delete', queue }, ifMatch);
   }
 
   // ---- operations ----------------------------------------------------------------------
@@ -428,8 +427,9 @@ export class Gateway {
   }
 
   /** 202 {event_id}: the operation's first event is appended, then its task is enqueued. */
-  async requestOperation(p: Principal, tenantId: string, componentId: string, body: z.infer<typeof operationSchema>) {
-    const c = this.component(p, tenantId, componentId, 'operate');
+  async requestOperation(p: Principal, tenantId: string, componentId: string, body: z.infer<typeof operationSchema>, ifMatch?: number) {
+    const c = this.component(p, tenantId, componentId, body.kind === 'delete' ? 'write' : 'operate');
+    if (ifMatch !== undefined && ifMatch !== c.version) throw conflict(`component ${componentId} is at version ${c.version}, If-Match said ${ifMatch}; reload and retry`, 'version_mismatch');
     if (c.activeOperation && !body.queue) throw conflict(`operation ${c.activeOperation} on component ${componentId} has no final status yet; pass "queue": true to run after it`, 'operation_running');
     const eventId = `evt-${randomUUID()}`;
     const versionId = this.targetVersion(c, body.kind, body.version_id);

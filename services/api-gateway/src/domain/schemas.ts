@@ -89,6 +89,9 @@ export const pageSchema = z
   })
   .strict();
 
+/** ?queue=true: run after the component's running operation instead of answering 409. */
+export const queueQuerySchema = z.object({ queue: z.enum(['true', 'false']).optional() }).strict();
+
 export const versionPageSchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -178,10 +178,10 @@ export class ApiController {
     return view;
   }
 
-  @ApiTags('components') @Delete('tenants/:tenant/components/:component') @HttpCode(204)
-  async deleteComponent(@Headers('authorization') auth: string, @Headers('if-match') ifMatch: string | undefined, @Param('tenant') tenant: string, @Param('component') component: string) {
+  @ApiTags('components') @Delete('tenants/:tenant/components/:component') @HttpCode(202)
+  deleteComponent(@Headers('authorization') auth: string, @Headers('if-match') ifMatch: string | undefined, @Param('tenant') tenant: string, @Param('component') component: string, @Query() q: unknown) {
     const p = this.gw.authenticate(auth);
-    await this.gw.deleteComponent(p, pathId(tenant, 'tenant'), pathId(component, 'component'), parseIfMatch(ifMatch));
+    return this.gw.deleteComponent(p, pathId(tenant, 'tenant'), pathId(component, 'component'), parseIfMatch(ifMatch), parse(S.queueQuerySchema, q, 'query').queue === 'true');
   }
 
   @ApiTags('versions') @Get('tenants/:tenant/components/:component/versions')
@@ -197,9 +197,11 @@ export class ApiController {
   }
 
   @ApiTags('operations') @Post('tenants/:tenant/components/:component/operations') @HttpCode(202) @ApiBody(schema(S.operationSchema))
-  requestOperation(@Headers('authorization') auth: string, @Param('tenant') tenant: string, @Param('component') component: string, @Body() body: unknown) {
+  requestOperation(@Headers('authorization') auth: string, @Headers('if-match') ifMatch: string | undefined, @Param('tenant') tenant: string, @Param('component') component: string, @Body() body: unknown, @Query() q: unknown) {
     const p = this.gw.authenticate(auth);
-    return this.gw.requestOperation(p, pathId(tenant, 'tenant'), pathId(component, 'component'), parse(S.operationSchema, body, 'body'));
+    const op = parse(S.operationSchema, body, 'body');
+    if (parse(S.queueQuerySchema, q, 'query').queue === 'true') op.queue = true;
+    return this.gw.requestOperation(p, pathId(tenant, 'tenant'), pathId(component, 'component'), op, parseIfMatch(ifMatch));
   }
 
   @ApiTags('operations') @Get('tenants/:tenant/operations')
