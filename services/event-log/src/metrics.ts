@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics of one event-log instance. */
+@Injectable()
+export class EventLogMetrics {
+  readonly registry = new Registry();
+  readonly accepted = new Counter({ name: 'wharf_eventlog_frames_accepted_total', help: 'Frames stored (durable before the ack)', registers: [this.registry] });
+  readonly duplicates = new Counter({ name: 'wharf_eventlog_frames_duplicate_total', help: 'Frames recognised as retries and not stored again', registers: [this.registry] });
+  readonly rejected = new Counter({ name: 'wharf_eventlog_frames_rejected_total', help: 'Malformed frames refused', registers: [this.registry] });
+  readonly truncated = new Counter({ name: 'wharf_eventlog_lines_truncated_total', help: 'Lines cut to the length limit', registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: 'wharf_eventlog_rate_limited_total', help: 'Requests refused by the per-sender rate limit', registers: [this.registry] });
+  readonly subscribers = new Gauge({ name: 'wharf_eventlog_socket_subscriptions', help: 'socket.io subscriptions to operations', registers: [this.registry] });
+  readonly emitted = new Counter({ name: 'wharf_eventlog_entries_emitted_total', help: 'Entries broadcast to socket.io rooms', registers: [this.registry] });
+  readonly catchUp = new Histogram({
+    name: 'wharf_eventlog_catchup_seconds',
+    help: 'Time to catch a subscriber up to the live stream',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  private partitionsSource: () => number = () => 0;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'wharf_eventlog_' });
+    const source = () => this.partitionsSource();
+    new Gauge({
+      name: 'wharf_eventlog_partitions_owned',
+      help: 'Partitions this instance owns',
+      registers: [this.registry],
+      collect() {
+        this.set(source());
+      },
+    });
+  }
+
+  bindPartitions(source: () => number): void {
+    this.partitionsSource = source;
+  }
+}
