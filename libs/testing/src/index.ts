@@ -1,4 +1,4 @@
 export { startEtcd, etcdBinary, type EtcdInstance } from './etcd';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
-export { startApiGateway, startMq, type RunningApiGateway, type RunningMq } from './services';
+export { startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';

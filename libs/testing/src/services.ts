@@ -51,3 +51,30 @@ export async function startApiGateway(etcdEndpoint: string, mqAddress: string, e
   const adminToken = proc.output().match(/admin token \(shown once, store it now\): (\S+)/)?.[1];
   return { process: proc, url: `http://${http}`, adminToken, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
 }
+
+export interface RunningEventLog {
+  process: ManagedProcess;
+  /** gRPC HOST:PORT */
+  grpc: string;
+  /** http://HOST:PORT (health, metrics, history, socket.io) */
+  url: string;
+  instance: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts the built event-log as a real process on free ports; dataDir is shared by instances of one cluster. */
+export async function startEventLog(etcdEndpoint: string, dataDir: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningEventLog> {
+  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'event-log', 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      WHARF_ETCD_ENDPOINTS: etcdEndpoint,
+      WHARF_EVENTLOG_DATA_DIR: dataDir,
+      WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0',
+      WHARF_HTTP_PORT: '0',
+      WHARF_LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  const [, grpc, http, instance] = await proc.waitForOutput(/event-log listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
+  return { process: proc, grpc, url: `http://${http}`, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
+}
