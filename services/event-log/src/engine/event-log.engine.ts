@@ -68,6 +68,7 @@ export class EventLogEngine {
   private readonly localFollows = new Map<number, Set<FollowSink>>();
   private readonly peers = new Map<string, ServiceClient<typeof eventlogV1.EventLogService>>();
   private readonly publishing = new Set<string>();
+  private readonly republish = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   /** Fatal storage failure: the process should exit and recover from disk. */
@@ -424,22 +425,30 @@ export class EventLogEngine {
     this.kickPublish(store, op);
   }
 
-  /** Starts publishing what the event store still lacks for this operation (in the background). */
+  /**
+   * Starts publishing what the event store still lacks for this operation, in the background:
+   * OperationStarted, then OperationFinished once the final entry is durable. One loop per
+   * operation at a time; a decision made while it runs triggers another pass.
+   */
   kickPublish(store: PartitionStore, op: OperationState): void {
     if (!this.publisher || !this.catalog || this.stopped) return;
-    const kind = op.final && op.finalSeq && op.finalSeq <= op.durableSeq ? 'pub' : 'pubs';
-    if (kind === 'pub' ? op.published : op.startedPublished || op.final) return;
-    const key = `${kind}:${op.eventId}`;
-    if (this.publishing.has(key)) return;
-    this.publishing.add(key);
-    void this.publishLoop(store, op, kind).finally(() => {
-      this.publishing.delete(key);
-      // A final decided while OperationStarted was being published still needs its turn.
-      if (kind === 'pubs' && op.final && !op.published && this.stores.get(store.partition) === store) this.kickPublish(store, op);
+    if (op.startedPublished && (op.published || !this.finalDurable(op))) return;
+    if (this.publishing.has(op.eventId)) {
+      this.republish.add(op.eventId);
+      return;
+    }
+    this.publishing.add(op.eventId);
+    void this.publishLoop(store, op).finally(() => {
+      this.publishing.delete(op.eventId);
+      if (this.republish.delete(op.eventId) && this.stores.get(store.partition) === store) this.kickPublish(store, op);
     });
   }
 
-  private async publishLoop(store: PartitionStore, op: OperationState, kind: 'pub' | 'pubs'): Promise<void> {
+  private finalDurable(op: OperationState): boolean {
+    return !!op.final && op.finalSeq > 0 && op.finalSeq <= op.durableSeq;
+  }
+
+  private async publishLoop(store: PartitionStore, op: OperationState): Promise<void> {
     const publisher = this.publisher!;
     let delay = 200;
     while (!this.stopped && this.stores.get(store.partition) === store) {
@@ -447,30 +456,27 @@ export class EventLogEngine {
       const target = f?.target || op.target;
       // Without a target there is no stream to append to: onRequested() retries when it appears.
       if (!target) return;
+      const from = f?.requestedVersion ?? 1;
       try {
-        if (kind === 'pub' && f?.finished) {
-          await store.markPublished(op, 'pub');
-          return;
-        }
-        if (kind === 'pubs' && f?.started) {
+        if (!op.startedPublished) {
+          if (!f?.started && (await publisher.started(target, from, op.eventId)) === 'no-stream') return this.noStream(op, target);
           await store.markPublished(op, 'pubs');
-          return;
         }
-        const from = f?.requestedVersion ?? 1;
-        const result = kind === 'pub' ? await publisher.finished(target, from, op.eventId, op.final!) : await publisher.started(target, from, op.eventId);
-        if (result === 'no-stream') {
-          this.logger.warn({ event_id: op.eventId, target }, 'target stream does not exist; status kept in event-log only');
-          return;
+        if (this.finalDurable(op) && !op.published) {
+          if (!f?.finished && (await publisher.finished(target, from, op.eventId, op.final!)) === 'no-stream') return this.noStream(op, target);
+          await store.markPublished(op, 'pub');
         }
-        await store.markPublished(op, kind);
-        this.logger.debug({ event_id: op.eventId, target, kind, result }, 'published to the event store');
         return;
       } catch (err) {
-        this.logger.warn({ err, event_id: op.eventId, kind }, 'publishing to the event store failed; retrying');
+        this.logger.warn({ err, event_id: op.eventId }, 'publishing to the event store failed; retrying');
         await new Promise((r) => setTimeout(r, delay).unref());
         delay = Math.min(delay * 2, 5000);
       }
     }
+  }
+
+  private noStream(op: OperationState, target: string): void {
+    this.logger.warn({ event_id: op.eventId, target }, 'target stream does not exist; status kept in event-log only');
   }
 }
 
