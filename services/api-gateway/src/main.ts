@@ -18,6 +18,7 @@ import { TaskDispatcher, type TaskQueue } from './domain/task-dispatcher';
 import { SecretBox } from './domain/secrets';
 import { ApiModule } from './http/api.module';
 import { CatalogSnapshotter } from './persistence/catalog-snapshotter';
+import { EventLogSteps } from './persistence/event-log-steps.adapter';
 import { ProjectionSnapshots } from './persistence/projection-snapshots.adapter';
 import { ErrorFilter } from './http/error.filter';
 import { httpMetrics, stateMetrics } from './http/metrics';
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
     },
   };
   const tasks = new TaskDispatcher(queue, logger);
-  const gateway = new Gateway(store, projection, tasks, new SecretBox(key));
+  const steps = config.WHARF_EVENTLOG_ADDR ? new EventLogSteps(config.WHARF_EVENTLOG_ADDR) : undefined;
+  const gateway = new Gateway(store, projection, tasks, new SecretBox(key), steps);
   logger.info({ ms: Date.now() - started, snapshotMs: saved ? loadedMs : undefined, fromSnapshot: saved?.position, position: projection.position, events: projection.state.events }, 'catalog caught up');
 
   const adminToken = await gateway.bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
       await projection.stop();
     } finally {
       mq.close();
+      steps?.close();
       etcd.close();
       process.exit(0);
     }

@@ -8,6 +8,7 @@ import type { Catalog, ComponentView, OperationView, VersionView } from './catal
 import { badRequest, conflict, forbidden, notFound, unauthenticated } from './errors';
 import type { componentSpecSchema, createComponentSchema, operationSchema, pageSchema, quotaSchema, versionPageSchema } from './schemas';
 import type { SecretBox } from './secrets';
+import type { StepSource, StepView } from './steps';
 import type { TaskDispatcher } from './task-dispatcher';
 
 export interface Page<T> {
@@ -41,6 +42,7 @@ export class Gateway {
     private readonly projection: Projection<Catalog>,
     private readonly tasks: TaskDispatcher,
     private readonly secrets: SecretBox,
+    private readonly stepSource?: StepSource,
   ) {}
 
   private get catalog(): Catalog {
@@ -444,7 +446,7 @@ export class Gateway {
   }
 
   operationView(o: OperationView) {
-    return { event_id: o.eventId, kind: o.kind, target: o.target, status: o.status, message: o.message || null, failed_step: o.failedStep || null, args: o.args ? JSON.parse(o.args) : {}, actor: o.actor, created_at_ms: o.createdAtMs, finished_at_ms: o.finishedAtMs ?? null, steps: [] as unknown[] };
+    return { event_id: o.eventId, kind: o.kind, target: o.target, status: o.status, message: o.message || null, failed_step: o.failedStep || null, args: o.args ? JSON.parse(o.args) : {}, actor: o.actor, created_at_ms: o.createdAtMs, finished_at_ms: o.finishedAtMs ?? null };
   }
 
   listOperations(p: Principal, tenantId: string, q: z.infer<typeof pageSchema>) {
@@ -454,11 +456,22 @@ export class Gateway {
     return { items: page.items.map((o) => this.operationView(o)), next_cursor: page.next_cursor };
   }
 
-  getOperation(p: Principal, tenantId: string, eventId: string) {
+  /** One operation with its steps from event-log; if event-log cannot answer, steps is null and steps_error says why. */
+  async getOperation(p: Principal, tenantId: string, eventId: string) {
     this.tenantFor(p, tenantId, 'read');
     const o = this.catalog.operations.get(eventId);
     if (!o || o.tenantId !== tenantId) throw notFound(`operation ${eventId}`);
-    return this.operationView(o);
+    let steps: StepView[] | null = [];
+    let stepsError: string | undefined;
+    if (this.stepSource) {
+      try {
+        steps = await this.stepSource.steps(eventId);
+      } catch (err) {
+        steps = null;
+        stepsError = `event-log did not answer: ${(err as Error).message}`;
+      }
+    } else stepsError = 'no event-log configured (WHARF_EVENTLOG_ADDR)';
+    return { ...this.operationView(o), steps, ...(stepsError ? { steps_error: stepsError } : {}) };
   }
 }
 
