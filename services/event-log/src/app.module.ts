@@ -14,6 +14,7 @@ export interface EventLogModuleOptions {
   engine: EventLogEngine;
   authenticator: Authenticator;
   runtimeLogs: RuntimeLogCollector;
+  metrics: EventLogMetrics;
   grpcAddress: string;
   limits: IngestLimits;
   ws: WsSettings;
@@ -45,7 +46,7 @@ export class EventLogModule {
         { provide: LOGGER, useValue: o.logger },
         { provide: ON_SHUTDOWN, useValue: o.onShutdown },
         Shutdown,
-        EventLogMetrics,
+        { provide: EventLogMetrics, useValue: o.metrics },
         EventLogGrpcService,
         EventLogGateway,
       ],

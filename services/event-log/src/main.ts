@@ -1,3 +1,4 @@
+import './threadpool';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   });
   logger.info({ ms: Date.now() - started, position: catalog.position, operations: catalog.operations.size }, 'feed caught up');
 
+  const metrics = new EventLogMetrics();
   // The gRPC port must be known before joining the cluster (peers forward to it).
   const grpcAddress = await freeGrpcAddress(config.WHARF_EVENTLOG_GRPC_ADDR);
   const advertised = config.WHARF_EVENTLOG_ADVERTISE_GRPC ?? grpcAddress;
@@ -52,6 +54,10 @@ async function main(): Promise<void> {
       retentionMs: config.WHARF_EVENTLOG_RETENTION_HOURS * 3_600_000,
       sweepIntervalMs: config.WHARF_EVENTLOG_SWEEP_INTERVAL_MS,
       pageSize: 1000,
+      onCommit: (ms, records) => {
+        metrics.commit.observe(ms / 1000);
+        metrics.commitRecords.inc(records);
+      },
     },
     ownership,
     logger,
@@ -69,9 +75,17 @@ async function main(): Promise<void> {
       engine,
       authenticator: catalog,
       runtimeLogs,
+      metrics,
       grpcAddress,
       limits: { maxLineBytes: config.WHARF_EVENTLOG_MAX_LINE_BYTES, ratePerSec: config.WHARF_EVENTLOG_RATE_PER_SENDER, burst: config.WHARF_EVENTLOG_RATE_BURST },
-      ws: { emitIntervalMs: config.WHARF_EVENTLOG_EMIT_INTERVAL_MS, roomRecent: 2000, maxSubscriptionsPerSocket: 200 },
+      ws: {
+        emitIntervalMs: config.WHARF_EVENTLOG_EMIT_INTERVAL_MS,
+        emitMsPerMember: config.WHARF_EVENTLOG_EMIT_MS_PER_WATCHER,
+        maxEmitIntervalMs: config.WHARF_EVENTLOG_MAX_EMIT_INTERVAL_MS,
+        loadBatchMs: config.WHARF_EVENTLOG_LOAD_BATCH_MS,
+        roomRecent: 2000,
+        maxSubscriptionsPerSocket: 200,
+      },
       logger,
       onShutdown: async () => {
         await engine.stop();
@@ -83,7 +97,7 @@ async function main(): Promise<void> {
   );
   app.useWebSocketAdapter(new IoAdapter(app));
   app.get(EventLogGateway).componentTenant = (id) => catalog.componentTenant.get(id);
-  app.get(EventLogMetrics).bindPartitions(() => engine.ownedPartitions().length);
+  metrics.bindPartitions(() => engine.ownedPartitions().length);
   app.enableShutdownHooks();
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   // Partitions are taken only once the servers answer: forwarded calls can reach us from then on.

@@ -18,6 +18,13 @@ export class EventLogMetrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
+  readonly commit = new Histogram({
+    name: 'wharf_eventlog_commit_seconds',
+    help: 'Group commits: write + fdatasync of everything queued (acks wait for it)',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly commitRecords = new Counter({ name: 'wharf_eventlog_committed_records_total', help: 'Records made durable by group commits', registers: [this.registry] });
   private partitionsSource: () => number = () => 0;
 
   constructor() {

@@ -25,6 +25,8 @@ export interface EngineOptions {
   sweepIntervalMs: number;
   /** Page size of history reads. */
   pageSize: number;
+  /** Told after every group commit of any partition (metrics). */
+  onCommit?: (ms: number, records: number) => void;
 }
 
 export interface OperationInfo {
@@ -120,7 +122,7 @@ export class EventLogEngine {
       opening = (async () => {
         const started = Date.now();
         const dir = join(this.options.dataDir, `p-${String(partition).padStart(4, '0')}`);
-        const { store, report, repaired } = await PartitionStore.open(partition, dir, { segmentBytes: this.options.segmentBytes, hotEntries: this.options.hotEntries });
+        const { store, report, repaired } = await PartitionStore.open(partition, dir, { segmentBytes: this.options.segmentBytes, hotEntries: this.options.hotEntries, onCommit: this.options.onCommit });
         if (report.truncatedBytes || report.damagedSegments.length || repaired) this.logger.warn({ partition, ...report, repaired }, 'partition recovered from a damaged tail');
         this.logger.info({ partition, ms: Date.now() - started, records: report.records, segments: report.segments, operations: store.ops.size }, 'partition opened');
         this.stores.set(partition, store);

@@ -50,6 +50,7 @@ export interface PartitionStoreOptions {
   /** Entries kept in memory per operation for catch-up. */
   hotEntries: number;
   now?: () => number;
+  onCommit?: (ms: number, records: number) => void;
 }
 
 export interface AppendOutcome {
@@ -85,7 +86,7 @@ export class PartitionStore {
   static async open(partition: number, dir: string, options: PartitionStoreOptions): Promise<{ store: PartitionStore; report: OpenReport; repaired: number }> {
     const ops = new Map<string, OperationState>();
     const finalRecords = new Map<string, EntryRecord>();
-    const { log, report } = await PartitionLog.open<LogRecord>(dir, { segmentBytes: options.segmentBytes, now: options.now }, (r, loc) => {
+    const { log, report } = await PartitionLog.open<LogRecord>(dir, { segmentBytes: options.segmentBytes, now: options.now, onCommit: options.onCommit }, (r, loc) => {
       let op = ops.get(r.e);
       if (!op) ops.set(r.e, (op = new OperationState(r.e)));
       if (!op.firstMs) op.firstMs = r.t;

@@ -1,7 +1,9 @@
 import { Inject } from '@nestjs/common';
+import type { OnModuleDestroy } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
 import type { Principal } from '@wharf/identity';
 import type { Logger } from '@wharf/logging';
+import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
 import { statusNames, toWire } from '../domain/entry-codec';
 import { EVENT_ID } from '../domain/operation-rules';
@@ -17,8 +19,18 @@ export const RUNTIME_LOGS = Symbol('runtime-logs');
 export const WS_SETTINGS = Symbol('ws-settings');
 
 export interface WsSettings {
-  /** Entries of one operation are batched for at most this long before a broadcast. */
+  /** Entries of one operation are batched at least this long before a broadcast (0 = each commit at once)... */
   emitIntervalMs: number;
+  /** ... plus this much per watcher of the operation on this instance ... */
+  emitMsPerMember: number;
+  /** ... but never longer than this. */
+  maxEmitIntervalMs: number;
+  /**
+   * Extra batching when this instance is busy: 0 below 50 % event-loop utilisation, rising to
+   * this at 100 %. A saturated instance spends its time per message (a syscall per socket), so
+   * fewer, larger messages cut the queueing that dominates latency then.
+   */
+  loadBatchMs: number;
   /** Entries each room keeps to let a joining subscriber close its gap without a read. */
   roomRecent: number;
   maxSubscriptionsPerSocket: number;
@@ -57,10 +69,21 @@ class Room {
   push(entries: EntryRecord[]): void {
     for (const e of entries) this.pending.push(e);
     if (!this.timer) {
-      const interval = this.gateway.settings.emitIntervalMs;
+      const interval = this.interval();
       if (interval <= 0) this.flush();
       else this.timer = setTimeout(() => this.flush(), interval);
     }
+  }
+
+  /**
+   * Small rooms get each commit at once; big rooms batch longer, so the messages sent per
+   * second stay bounded (1,000 watchers x 25 broadcasts/s rather than x 100) while every
+   * line still arrives within maxEmitIntervalMs plus delivery.
+   */
+  private interval(): number {
+    const s = this.gateway.settings;
+    const base = s.emitIntervalMs + this.gateway.loadBatchMs;
+    return Math.min(s.maxEmitIntervalMs, Math.max(base, this.members * s.emitMsPerMember));
   }
 
   flush(): void {
@@ -115,9 +138,12 @@ interface SocketState {
  * Operations and components of tenants the caller cannot read answer not_found (no leak).
  */
 @WebSocketGateway({ transports: ['websocket', 'polling'], cors: { origin: true } })
-export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect {
+export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
   @WebSocketServer() server!: Server;
   private readonly rooms = new Map<string, Room>();
+  /** Current extra batching from load (see WsSettings.loadBatchMs). */
+  loadBatchMs = 0;
+  private loadTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly engine: EventLogEngine,
@@ -129,6 +155,14 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect {
   ) {}
 
   afterInit(server: Server): void {
+    let last = performance.eventLoopUtilization();
+    this.loadTimer = setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      const elu = performance.eventLoopUtilization(now, last).utilization;
+      last = now;
+      this.loadBatchMs = Math.round(Math.max(0, Math.min(1, (elu - 0.5) / 0.5)) * this.settings.loadBatchMs);
+    }, 250);
+    this.loadTimer.unref();
     server.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token ?? socket.handshake.headers.authorization;
       const principal = typeof token === 'string' ? this.auth.authenticate(token) : undefined;
@@ -137,6 +171,12 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect {
       socket.data.state = state;
       next();
     });
+  }
+
+  onModuleDestroy(): void {
+    if (this.loadTimer) clearInterval(this.loadTimer);
+    for (const room of this.rooms.values()) room.close();
+    this.rooms.clear();
   }
 
   handleDisconnect(socket: Socket): void {
