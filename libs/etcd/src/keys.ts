@@ -30,8 +30,13 @@
  *   ready (or task -> dead): each step one etcd txn comparing mod revisions / the lease value.
  *
  * Event log (services/event-log):
- *   <root>/eventlog/members/<instance>      live instances (on an etcd lease)
- *   <root>/eventlog/partition/<n>           owner of partition n (on the owner's lease)
+ *   <root>/eventlog/members/<instance>      live instances (on an etcd lease); JSON {instance, grpc}
+ *   <root>/eventlog/partition/<n>           owner of partition n (on the owner's lease); JSON
+ *                                           {instance, grpc}. Created only if absent (txn), by the
+ *                                           rendezvous-hash choice among live members; deleted by the
+ *                                           owner after it closed the partition, or with its lease.
+ *                                           Partition of an event id = FNV-1a(event_id) mod N; its
+ *                                           data is <data dir>/p-<n:4> on the disk all instances share
  *
  * Nodes (services/node-manager):
  *   <root>/nodes/<node_id>                  heartbeat, on the node's lease
