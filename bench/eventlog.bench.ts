@@ -167,20 +167,20 @@ async function lastSeqs(grpc: Grpc, ops: string[]): Promise<Record<string, numbe
 }
 
 /** Subscribers on ops; warm-up, measured window, cut every transport, run on, then lost/dup. */
-async function phase(name: string, grpc: Grpc, url: string, token: string, ops: string[], subs: string[], rate: number): Promise<Report & { rate: number }> {
+async function phase(name: string, grpc: Grpc, urls: string[], token: string, ops: string[], subs: string[], rate: number): Promise<Report & { rate: number }> {
   // Operations exist before anyone subscribes (their first line names the tenant).
   await grpc.append({ frames: ops.map((eventId) => ({ eventId, tenantId: 'bench', body: { case: 'line' as const, value: { timeMs: BigInt(Date.now()), text: 'start' } } })) });
   // Two processes share the clients: no single one saturates a core and queues what it receives.
   const children = Array.from({ length: CHILDREN }, () => new Subscribers());
   const t0 = performance.now();
-  await Promise.all(children.map((c, k) => c.ask({ cmd: 'start', url, token, subs: subs.filter((_, i) => i % CHILDREN === k) }, 'ready')));
+  await Promise.all(children.map((c, k) => c.ask({ cmd: 'start', url: urls[k % urls.length], token, subs: subs.filter((_, i) => i % CHILDREN === k) }, 'ready')));
   log(`${name}: ${subs.length} clients subscribed in ${Math.round(performance.now() - t0)} ms`);
   const producer = produce(grpc, ops, rate, 'bench');
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   for (const c of children) c.tell({ cmd: 'measure', on: true });
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   for (const c of children) c.tell({ cmd: 'measure', on: false });
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metrics = await (await fetch(`${urls[0]}/metrics`)).text();
   const lag = metrics
     .split('\n')
     .filter((l) => /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|commit_seconds_bucket)/.test(l))
@@ -205,13 +205,14 @@ async function main(): Promise<void> {
   const store = new EtcdEventStore({ client: etcdClient });
   const token = await seedUser(store, 'bench', ['bench']);
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-eventlog-'));
-  const el = await startEventLog(etcd.endpoint, dataDir, {
+  const serverEnv = {
     WHARF_EVENTLOG_RATE_PER_SENDER: '1000000',
     WHARF_EVENTLOG_RATE_BURST: '1000000',
     WHARF_LOG_LEVEL: 'warn',
     // WHARF_EVENTLOG_* from the environment reach the server (to try other settings).
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WHARF_EVENTLOG_'))),
-  });
+  };
+  const el = await startEventLog(etcd.endpoint, dataDir, serverEnv);
   const grpc = createClient(eventlogV1.EventLogService, el.grpc);
   try {
     const fsyncs = await fsyncBaseline(dataDir);
@@ -222,8 +223,9 @@ async function main(): Promise<void> {
 
     const spreadOps = Array.from({ length: SPREAD_OPS }, (_, i) => `spread-${i}`);
     const spreadSubs = spreadOps.flatMap((id) => Array.from({ length: SPREAD_WATCHERS }, () => id));
-    const spread = await phase('spread', grpc, el.url, token, spreadOps, spreadSubs, SPREAD_RATE);
-    const hot = await phase('hot', grpc, el.url, token, ['hot-0'], Array.from({ length: HOT_CLIENTS }, () => 'hot-0'), HOT_RATE);
+    const urls = [el.url];
+    const spread = await phase('spread', grpc, urls, token, spreadOps, spreadSubs, SPREAD_RATE);
+    const hot = await phase('hot', grpc, urls, token, ['hot-0'], Array.from({ length: HOT_CLIENTS }, () => 'hot-0'), HOT_RATE);
     log(`summary: spread p50 ${spread.p50} ms p99 ${spread.p99} ms; hot p50 ${hot.p50} ms p99 ${hot.p99} ms`);
     process.stdout.write(
       `${JSON.stringify({
