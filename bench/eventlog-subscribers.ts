@@ -36,6 +36,17 @@ let loopFrozen = { p50: 0, p99: 0 };
 let measureStart = 0;
 /** Worst latency per 250 ms of the measured window: shows whether a p99 comes from one stall. */
 const worst: number[] = [];
+/** This process's worst event-loop stall per 250 ms (tells client-side pauses from server ones). */
+const stalls: number[] = [];
+let lastTick = Date.now();
+setInterval(() => {
+  const now = Date.now();
+  if (measuring) {
+    const slot = Math.floor((now - measureStart) / 250);
+    stalls[slot] = Math.max(stalls[slot] ?? 0, now - lastTick - 10);
+  }
+  lastTick = now;
+}, 10).unref();
 
 function record(ms: number): void {
   const slot = Math.floor((Date.now() - measureStart) / 250);
@@ -111,7 +122,7 @@ async function report(expected: Record<string, number>, deadlineMs: number): Pro
   // Every 10th latency (sorted) lets the parent merge percentiles over children.
   const every: number[] = [];
   for (let i = 0; i < sample.length; i += 10) every.push(sample[i]);
-  send({ report: { sample: every, samples: n, p50: percentile(sample, 50), p99: percentile(sample, 99), max: sample.length ? sample[sample.length - 1] : NaN, lost, dup, reconnects, clients: clients.length, loop_ms: loopFrozen, worst_per_250ms: Array.from(worst, (w) => w ?? 0), producer_to_server_p50: toServer.sort((a, b) => a - b)[toServer.length >> 1], producer_to_server_p99: toServer[Math.floor(toServer.length * 0.99)] } });
+  send({ report: { sample: every, samples: n, p50: percentile(sample, 50), p99: percentile(sample, 99), max: sample.length ? sample[sample.length - 1] : NaN, lost, dup, reconnects, clients: clients.length, loop_ms: loopFrozen, worst_per_250ms: Array.from(worst, (w) => w ?? 0), stall_per_250ms: Array.from(stalls, (w) => w ?? 0), producer_to_server_p50: toServer.sort((a, b) => a - b)[toServer.length >> 1], producer_to_server_p99: toServer[Math.floor(toServer.length * 0.99)] } });
 }
 
 // The parent is gone (finished or crashed): never linger reconnecting.
@@ -124,7 +135,7 @@ process.on('message', (m: { cmd: string; url?: string; token?: string; subs?: st
       break;
     case 'measure':
       measuring = !!m.on;
-      if (measuring) (n = 0), loopDelay.reset(), (measureStart = Date.now()), (worst.length = 0);
+      if (measuring) (n = 0), loopDelay.reset(), (measureStart = Date.now()), (worst.length = 0), (stalls.length = 0);
       else loopFrozen = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6 };
       break;
     case 'drop':

@@ -193,7 +193,8 @@ async function phase(name: string, grpc: Grpc, urls: string[], token: string, op
   const expected = await lastSeqs(grpc, ops);
   const reports = await Promise.all(children.map((c) => c.ask<Report>({ cmd: 'report', expected, deadlineMs: 30_000 }, 'report')));
   const report = merge(reports);
-  log(`${name}: worst latency per 250 ms: ${reports.map((r) => JSON.stringify((r as unknown as { worst_per_250ms: number[] }).worst_per_250ms)).join(' | ')}`);
+  const perSlot = (k: string) => reports.map((r) => JSON.stringify((r as unknown as Record<string, number[]>)[k])).join(' | ');
+  log(`${name}: worst latency per 250 ms: ${perSlot('worst_per_250ms')}; client event-loop stalls: ${perSlot('stall_per_250ms')}`);
   await Promise.all(children.map((c) => c.exit()));
   log(`${name}: ${JSON.stringify({ ...report, rate: Math.round(achieved) })}`);
   return { ...report, rate: achieved };
