@@ -16,6 +16,8 @@ ETCD_PEER_PORT="${WHARF_ETCD_PEER_PORT:-32380}"
 MQ_GRPC_PORT="${WHARF_MQ_GRPC_PORT:-32401}"
 MQ_HTTP_PORT="${WHARF_MQ_HTTP_PORT:-32402}"
 API_PORT="${WHARF_API_PORT:-32400}"
+EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
+EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 ETCD="http://127.0.0.1:$ETCD_PORT"
 
 running() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
@@ -46,10 +48,17 @@ if [ -f services/mq/dist/main.js ]; then
   wait_http "http://127.0.0.1:$MQ_HTTP_PORT/health" mq
 fi
 
+if [ -f services/event-log/dist/main.js ]; then
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_EVENTLOG_GRPC_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_HTTP_PORT="$EVENTLOG_HTTP_PORT" \
+    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log node services/event-log/dist/main.js
+  wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/health" event-log
+fi
+
 if [ -f services/api-gateway/dist/main.js ]; then
   # The key that encrypts secrets at rest: made once, kept beside the data it protects.
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
+    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
     WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway node services/api-gateway/dist/main.js
   wait_http "http://127.0.0.1:$API_PORT/health" api-gateway
 fi
@@ -60,6 +69,9 @@ echo "  etcd        $ETCD"
 [ -f services/mq/dist/main.js ] && {
   echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
   echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"
+}
+[ -f services/event-log/dist/main.js ] && {
+  echo "  event-log   gRPC 127.0.0.1:$EVENTLOG_GRPC_PORT   socket.io + HTTP http://127.0.0.1:$EVENTLOG_HTTP_PORT"
 }
 [ -f services/api-gateway/dist/main.js ] && {
   echo "  REST API    http://127.0.0.1:$API_PORT/api/v1   docs: http://127.0.0.1:$API_PORT/docs"
