@@ -25,6 +25,8 @@ interface Client {
 
 type Entry = { seq: number; type: string; time_ms?: number; stored_ms: number };
 const toServer: number[] = [];
+/** Sampled time from the server accepting a line to this client receiving it (ms). */
+const fromServer: number[] = [];
 
 const send = (m: unknown) => process.send!(m);
 let measuring = false;
@@ -93,7 +95,7 @@ async function start(url: string, token: string, subs: string[]): Promise<void> 
           }
           if (measuring && e.type === 'line' && e.time_ms) {
             record(now - e.time_ms);
-            if ((n & 63) === 0) toServer.push(e.stored_ms - e.time_ms);
+            if ((n & 63) === 0) toServer.push(e.stored_ms - e.time_ms), fromServer.push(now - e.stored_ms);
           }
         }
       });
@@ -122,7 +124,7 @@ async function report(expected: Record<string, number>, deadlineMs: number): Pro
   // Every 10th latency (sorted) lets the parent merge percentiles over children.
   const every: number[] = [];
   for (let i = 0; i < sample.length; i += 10) every.push(sample[i]);
-  send({ report: { sample: every, samples: n, p50: percentile(sample, 50), p99: percentile(sample, 99), max: sample.length ? sample[sample.length - 1] : NaN, lost, dup, reconnects, clients: clients.length, loop_ms: loopFrozen, worst_per_250ms: Array.from(worst, (w) => w ?? 0), stall_per_250ms: Array.from(stalls, (w) => w ?? 0), producer_to_server_p50: toServer.sort((a, b) => a - b)[toServer.length >> 1], producer_to_server_p99: toServer[Math.floor(toServer.length * 0.99)] } });
+  send({ report: { sample: every, samples: n, p50: percentile(sample, 50), p99: percentile(sample, 99), max: sample.length ? sample[sample.length - 1] : NaN, lost, dup, reconnects, clients: clients.length, loop_ms: loopFrozen, worst_per_250ms: Array.from(worst, (w) => w ?? 0), stall_per_250ms: Array.from(stalls, (w) => w ?? 0), producer_to_server_p50: toServer.sort((a, b) => a - b)[toServer.length >> 1], producer_to_server_p99: toServer[Math.floor(toServer.length * 0.99)], server_to_client_p50: fromServer.sort((a, b) => a - b)[fromServer.length >> 1], server_to_client_p99: fromServer[Math.floor(fromServer.length * 0.99)] } });
 }
 
 // The parent is gone (finished or crashed): never linger reconnecting.

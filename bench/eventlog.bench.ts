@@ -10,7 +10,8 @@
 //    its last seq; at the end each client must hold exactly seq 1..last stored (lost, dup).
 // Subscribers live in two child processes (bench/eventlog-subscribers.ts). Everything is
 // bounded in count and time; the JSON line is printed last. Diagnosis knobs:
-// EVENTLOG_BENCH_SCALE=0.1 (fewer clients), EVENTLOG_BENCH_SKIP_INGEST=1, WHARF_EVENTLOG_*.
+// EVENTLOG_BENCH_SCALE=0.1 (fewer clients), EVENTLOG_BENCH_SKIP_INGEST=1, EVENTLOG_BENCH_PHASES=spread|hot,
+// WHARF_EVENTLOG_*.
 import { create } from '@bufbuild/protobuf';
 import { eventlogV1 } from '@wharf/contracts';
 import { createEtcdClient } from '@wharf/etcd';
@@ -183,7 +184,7 @@ async function phase(name: string, grpc: Grpc, urls: string[], token: string, op
   const metrics = await (await fetch(`${urls[0]}/metrics`)).text();
   const lag = metrics
     .split('\n')
-    .filter((l) => /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|commit_seconds_bucket)/.test(l))
+    .filter((l) => /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|(commit|broadcast_delay)_seconds_bucket)/.test(l))
     .map((l) => l.replace('wharf_eventlog_nodejs_', ''))
     .join(' ');
   log(`${name}: server ${lag}`);
@@ -194,6 +195,7 @@ async function phase(name: string, grpc: Grpc, urls: string[], token: string, op
   const reports = await Promise.all(children.map((c) => c.ask<Report>({ cmd: 'report', expected, deadlineMs: 30_000 }, 'report')));
   const report = merge(reports);
   const perSlot = (k: string) => reports.map((r) => JSON.stringify((r as unknown as Record<string, number[]>)[k])).join(' | ');
+  log(`${name}: producer->server p50/p99 ${perSlot('producer_to_server_p50')}/${perSlot('producer_to_server_p99')} ms; server->client p50/p99 ${perSlot('server_to_client_p50')}/${perSlot('server_to_client_p99')} ms`);
   log(`${name}: worst latency per 250 ms: ${perSlot('worst_per_250ms')}; client event-loop stalls: ${perSlot('stall_per_250ms')}`);
   await Promise.all(children.map((c) => c.exit()));
   log(`${name}: ${JSON.stringify({ ...report, rate: Math.round(achieved) })}`);
@@ -225,8 +227,11 @@ async function main(): Promise<void> {
     const spreadOps = Array.from({ length: SPREAD_OPS }, (_, i) => `spread-${i}`);
     const spreadSubs = spreadOps.flatMap((id) => Array.from({ length: SPREAD_WATCHERS }, () => id));
     const urls = [el.url];
-    const spread = await phase('spread', grpc, urls, token, spreadOps, spreadSubs, SPREAD_RATE);
-    const hot = await phase('hot', grpc, urls, token, ['hot-0'], Array.from({ length: HOT_CLIENTS }, () => 'hot-0'), HOT_RATE);
+    // EVENTLOG_BENCH_PHASES=spread|hot (diagnosis only): run one stream phase.
+    const only = process.env.EVENTLOG_BENCH_PHASES;
+    const skipped = { p50: NaN, p99: NaN, rate: NaN, clients: 0, lost: 0, dup: 0 } as Report & { rate: number };
+    const spread = only && only !== 'spread' ? skipped : await phase('spread', grpc, urls, token, spreadOps, spreadSubs, SPREAD_RATE);
+    const hot = only && only !== 'hot' ? skipped : await phase('hot', grpc, urls, token, ['hot-0'], Array.from({ length: HOT_CLIENTS }, () => 'hot-0'), HOT_RATE);
     log(`summary: spread p50 ${spread.p50} ms p99 ${spread.p99} ms; hot p50 ${hot.p50} ms p99 ${hot.p99} ms`);
     process.stdout.write(
       `${JSON.stringify({

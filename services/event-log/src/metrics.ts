@@ -18,9 +18,15 @@ export class EventLogMetrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
+  readonly broadcastDelay = new Histogram({
+    name: 'wharf_eventlog_broadcast_delay_seconds',
+    help: 'From an entry being accepted to its socket.io broadcast (group commit + batching + queueing)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
   readonly commit = new Histogram({
     name: 'wharf_eventlog_commit_seconds',
-    help: 'Group commits: write + fdatasync of everything queued (acks wait for it)',
+    help: 'Group commits: one durable (O_DSYNC) write of everything queued (acks wait for it)',
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });

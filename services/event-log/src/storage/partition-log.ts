@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeRecordAt, encodeRecord, scanRecords, type ScannedRecord } from './record-codec';
@@ -12,7 +13,7 @@ export interface PartitionLogOptions {
   /** A segment is sealed and a new one started past this size. */
   segmentBytes: number;
   now?: () => number;
-  /** Told after every group commit: how long the write + fdatasync took and how many records it made durable. */
+  /** Told after every group commit: how long the durable (O_DSYNC) write took and how many records it made durable. */
   onCommit?: (ms: number, records: number) => void;
 }
 
@@ -33,6 +34,10 @@ interface PendingGroup {
 }
 
 const SEGMENT = /^(\d{12})\.seg$/;
+// O_DSYNC: each writev returns once its data is on disk (as write + fdatasync would), so a group
+// commit is one thread-pool operation instead of two, and one event-loop turn less per commit.
+const WRITE_EXISTING = constants.O_RDWR | constants.O_DSYNC;
+const CREATE_NEW = WRITE_EXISTING | constants.O_CREAT | constants.O_EXCL;
 const segmentName = (id: number) => `${String(id).padStart(12, '0')}.seg`;
 
 export interface OpenReport {
@@ -47,8 +52,8 @@ export interface OpenReport {
 /**
  * One partition's append-only log: numbered segment files in one directory. Appends are
  * group-committed: every record queued while the previous flush ran is written with one
- * writev and made durable with one fdatasync; append()'s promise resolves after that
- * fdatasync (acks follow it). Records are never rewritten; old segments are deleted whole
+ * O_DSYNC writev (durable when it returns); append()'s promise resolves after that (acks
+ * follow it). Records are never rewritten; old segments are deleted whole
  * by retention.
  */
 export class PartitionLog {
@@ -83,7 +88,7 @@ export class PartitionLog {
     const report: OpenReport = { segments: ids.length, records: 0, truncatedBytes: 0, damagedSegments: [] };
     for (const [i, id] of ids.entries()) {
       const path = join(dir, segmentName(id));
-      const fh = await open(path, 'r+');
+      const fh = await open(path, WRITE_EXISTING);
       const size = (await fh.stat()).size;
       const buf = size > 0 ? (await fh.read(Buffer.allocUnsafe(size), 0, size, 0)).buffer : Buffer.alloc(0);
       const { records, validBytes } = scanRecords<T>(buf);
@@ -110,7 +115,7 @@ export class PartitionLog {
     return { log, report };
   }
 
-  /** Queues records for the next group commit; locations are final now, `durable` resolves after fdatasync. */
+  /** Queues records for the next group commit; locations are final now, `durable` resolves once they are on disk. */
   append(values: unknown[]): { locations: RecordLocation[]; durable: Promise<void> } {
     if (this.failure) return { locations: [], durable: Promise.reject(this.failure) };
     if (this.closed) return { locations: [], durable: Promise.reject(new Error('partition log is closed')) };
@@ -216,7 +221,7 @@ export class PartitionLog {
   }
 
   private async roll(id: number): Promise<void> {
-    const fh = await open(join(this.dir, segmentName(id)), 'wx+');
+    const fh = await open(join(this.dir, segmentName(id)), CREATE_NEW);
     await this.syncDir();
     this.active = { id, fh, size: 0, lastMs: this.now(), fresh: false };
     this.segments.set(id, this.active);
@@ -240,20 +245,17 @@ export class PartitionLog {
         this.pending = [];
         this.waiters = [];
         try {
-          const touched = new Set<Segment>();
           let created = false;
           for (const g of groups) {
             const seg = this.segments.get(g.segment)!;
             if (seg.fresh) {
-              seg.fh = await open(join(this.dir, segmentName(seg.id)), 'wx+');
+              seg.fh = await open(join(this.dir, segmentName(seg.id)), CREATE_NEW);
               seg.fresh = false;
               created = true;
             }
             const { bytesWritten } = await seg.fh.writev(g.buffers, g.position);
             if (bytesWritten !== g.bytes) throw new Error(`short write to segment ${seg.id}: ${bytesWritten} of ${g.bytes} bytes`);
-            touched.add(seg);
           }
-          for (const seg of touched) await seg.fh.datasync();
           if (created) await this.syncDir();
           this.options.onCommit?.(performance.now() - started, groups.reduce((n, g) => n + g.buffers.length, 0));
           for (const w of waiters) w.resolve();

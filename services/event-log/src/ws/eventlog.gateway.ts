@@ -264,6 +264,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
 
   broadcast(room: Room, batch: EntryRecord[]): void {
     this.metrics.emitted.inc(batch.length);
+    this.metrics.broadcastDelay.observe((Date.now() - batch[0].t) / 1000);
     this.server.to(room.name).emit('entries', { event_id: room.eventId, entries: batch.map(toWire) });
   }
 
