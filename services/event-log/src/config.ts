@@ -18,6 +18,7 @@ export const eventLogConfigShape = {
   WHARF_EVENTLOG_RETENTION_BYTES: fields.positiveInt(10 * 1024 * 1024 * 1024, 'total size kept on disk, bytes (oldest segments go first)'),
   WHARF_EVENTLOG_RETENTION_HOURS: fields.positiveInt(24 * 30, 'how long entries are kept, hours'),
   WHARF_EVENTLOG_OPERATION_TIMEOUT_MS: fields.positiveInt(10 * 60_000, 'an operation with no report for this long times out, ms'),
+  WHARF_EVENTLOG_START_TIMEOUT_MS: fields.positiveInt(30 * 60_000, 'a requested operation nothing reports on for this long after it could start (queued ones: after the one before finished) times out, ms'),
   WHARF_EVENTLOG_SWEEP_INTERVAL_MS: fields.positiveInt(1000, 'how often timeouts are checked, ms'),
   WHARF_EVENTLOG_MAX_LINE_BYTES: fields.positiveInt(16 * 1024, 'longer lines are truncated with a marker, bytes'),
   WHARF_EVENTLOG_RATE_PER_SENDER: fields.positiveInt(50_000, 'frames per second one sender may send'),

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       segmentBytes: config.WHARF_EVENTLOG_SEGMENT_BYTES,
       hotEntries: config.WHARF_EVENTLOG_HOT_ENTRIES,
       operationTimeoutMs: config.WHARF_EVENTLOG_OPERATION_TIMEOUT_MS,
+      startTimeoutMs: config.WHARF_EVENTLOG_START_TIMEOUT_MS,
       retentionBytes: config.WHARF_EVENTLOG_RETENTION_BYTES,
       retentionMs: config.WHARF_EVENTLOG_RETENTION_HOURS * 3_600_000,
       sweepIntervalMs: config.WHARF_EVENTLOG_SWEEP_INTERVAL_MS,

@@ -1,5 +1,5 @@
 import { eventsV1 } from '@wharf/contracts';
-import { applyReport, newProgress, partitionOf, timeoutDecision, truncateLine, TRUNCATION_MARKER } from './operation-rules';
+import { applyReport, newProgress, partitionOf, startTimeoutDecision, timeoutDecision, truncateLine, TRUNCATION_MARKER, waitingSince } from './operation-rules';
 
 describe('final status rules', () => {
   it('succeeds when every step succeeded and the producer is done', () => {
@@ -34,6 +34,21 @@ describe('final status rules', () => {
     applyReport(p, { kind: 'step_started', step: 'pull' });
     applyReport(p, { kind: 'step_finished', step: 'pull', ok: true, message: '' });
     expect(applyReport(p, { kind: 'done' })?.status).toBe(eventsV1.OperationStatus.SUCCESS);
+  });
+
+  it('an operation nothing picked up: its clock starts at the request, or when the one queued before it finished', () => {
+    expect(waitingSince(1000)).toBe(1000);
+    expect(waitingSince(1000, { finishedMs: undefined })).toBeUndefined();
+    expect(waitingSince(1000, { finishedMs: 5000 })).toBe(5000);
+    expect(waitingSince(9000, { finishedMs: 5000 })).toBe(9000);
+  });
+
+  it('times out an operation that never started only once the start timeout has passed, and once', () => {
+    const p = newProgress();
+    expect(startTimeoutDecision(p, 1000, 1000 + 59_999, 60_000)).toBeUndefined();
+    expect(p.final).toBeUndefined();
+    expect(startTimeoutDecision(p, 1000, 1000 + 60_000, 60_000)).toEqual({ status: eventsV1.OperationStatus.TIMEOUT, message: 'never started: nothing reported within 60 s', failedStep: '' });
+    expect(startTimeoutDecision(p, 1000, 1000 + 120_000, 60_000)).toBeUndefined();
   });
 
   it('times out after the configured silence only, naming the running step', () => {

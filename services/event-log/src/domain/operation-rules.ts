@@ -5,7 +5,10 @@ import { eventsV1 } from '@wharf/contracts';
  *  - fails as soon as a step finishes with failure (its message and name are kept);
  *  - when the producer says it is done (OperationDone): succeeds if every step it started
  *    finished with success, fails naming the first step still open otherwise;
- *  - times out when nothing reported for `timeoutMs` since its last report.
+ *  - times out when nothing reported for `timeoutMs` since its last report;
+ *  - times out, never started, when nothing at all reported for `startTimeoutMs` since it could
+ *    start: since it was requested, or, queued behind another operation on the same target,
+ *    since that one finished.
  * A decision is made once; later frames are still stored but never change it.
  */
 export type StepState = 'running' | 'success' | 'failure';
@@ -67,10 +70,34 @@ export function timeoutDecision(progress: OperationProgress, lastReportMs: numbe
   const open = [...progress.steps].filter(([, s]) => s === 'running').map(([name]) => name);
   progress.final = {
     status: eventsV1.OperationStatus.TIMEOUT,
-    message: `no report for ${Math.round(timeoutMs / 1000)} s${open.length ? ` (step ${open[open.length - 1]} was running)` : ''}`,
+    message: `no report for ${seconds(timeoutMs)}${open.length ? ` (step ${open[open.length - 1]} was running)` : ''}`,
     failedStep: open[open.length - 1] ?? '',
   };
   return progress.final;
+}
+
+/**
+ * When a requested operation that has reported nothing could have started: at its request,
+ * or when the operation before it on the same target finished (the api-gateway hands a queued
+ * operation to the workers only then). undefined while that one is still unfinished: queued,
+ * so no clock runs yet.
+ */
+export function waitingSince(requestedMs: number, predecessor?: { finishedMs?: number }): number | undefined {
+  if (!predecessor) return requestedMs;
+  if (predecessor.finishedMs === undefined) return undefined;
+  return Math.max(requestedMs, predecessor.finishedMs);
+}
+
+/** The decision for an operation that has reported nothing: `startTimeoutMs` after it could start. */
+export function startTimeoutDecision(progress: OperationProgress, waitingSinceMs: number, nowMs: number, startTimeoutMs: number): FinalDecision | undefined {
+  if (progress.final || nowMs - waitingSinceMs < startTimeoutMs) return undefined;
+  progress.final = { status: eventsV1.OperationStatus.TIMEOUT, message: `never started: nothing reported within ${seconds(startTimeoutMs)}`, failedStep: '' };
+  return progress.final;
+}
+
+/** 600000 -> "600 s", 1500 -> "1.5 s". */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 export const TRUNCATION_MARKER = '…[truncated';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Ownership } from '../cluster/ownership';
 import { fromProto } from '../domain/entry-codec';
 import type { IngestFrame } from '../domain/frames';
-import { partitionOf } from '../domain/operation-rules';
+import { partitionOf, waitingSince } from '../domain/operation-rules';
 import type { FeedCatalog, FeedOperation } from '../feed/catalog';
 import { PartitionStore, type OperationState } from '../storage/partition-store';
 import type { EntryRecord } from '../storage/records';
@@ -19,6 +19,8 @@ export interface EngineOptions {
   hotEntries: number;
   /** No report for this long -> timeout. */
   operationTimeoutMs: number;
+  /** A requested operation nothing reported for this long since it could start -> timeout (needs the catalog). */
+  startTimeoutMs: number;
   retentionBytes: number;
   retentionMs: number;
   /** How often timeouts are looked for. */
@@ -127,6 +129,7 @@ export class EventLogEngine {
         this.logger.info({ partition, ms: Date.now() - started, records: report.records, segments: report.segments, operations: store.ops.size }, 'partition opened');
         this.stores.set(partition, store);
         for (const op of store.ops.values()) this.kickPublish(store, op);
+        this.adoptUnreported(store);
         return store;
       })();
       this.opening.set(partition, opening);
@@ -391,8 +394,9 @@ export class EventLogEngine {
 
   private sweep(): void {
     if (this.stopped) return;
+    const start = this.catalog ? { timeoutMs: this.options.startTimeoutMs, waitingSince: (op: OperationState) => this.waitingSince(op) } : undefined;
     for (const store of this.stores.values()) {
-      const { decided, durable } = store.sweepTimeouts(this.options.operationTimeoutMs);
+      const { decided, durable } = store.sweepTimeouts(this.options.operationTimeoutMs, start);
       if (decided.length === 0) continue;
       durable.then(
         () => {
@@ -421,10 +425,38 @@ export class EventLogEngine {
 
   private onRequested(f: FeedOperation): void {
     const store = this.localStore(f.eventId);
-    const op = store?.get(f.eventId);
-    if (!store || !op) return;
+    if (!store) return;
+    const op = store.get(f.eventId);
+    if (!op) return this.adopt(store, f);
     store.setMeta(op, f.target, f.tenantId)?.catch((err) => this.fatal(err as Error));
     this.kickPublish(store, op);
+  }
+
+  /** Requested operations of this partition that never reported here: indexed so they can time out. */
+  private adoptUnreported(store: PartitionStore): void {
+    if (!this.catalog) return;
+    for (const f of this.catalog.operations.values()) if (this.partitionOf(f.eventId) === store.partition && !store.get(f.eventId)) this.adopt(store, f);
+  }
+
+  private adopt(store: PartitionStore, f: FeedOperation): void {
+    // Finished ones are history (their log may be gone by retention): nothing to watch.
+    if (f.finished) return;
+    store.adopt(f.eventId, f.target, f.tenantId, f.requestedMs)?.catch((err) => this.fatal(err as Error));
+  }
+
+  /** See waitingSince(): the clock of a never-reported operation, from the catalog's order per target. */
+  private waitingSince(op: OperationState): number | undefined {
+    const f = this.catalog?.operations.get(op.eventId);
+    if (!f) return op.firstMs;
+    const ids = this.catalog!.byTarget.get(f.target) ?? [];
+    const i = ids.indexOf(op.eventId);
+    const before = i > 0 ? this.catalog!.operations.get(ids[i - 1]) : undefined;
+    return waitingSince(f.requestedMs, before && { finishedMs: before.finished?.timeMs });
+  }
+
+  /** Nothing was ever reported (no entry, or only the final one): there is no OperationStarted to publish. */
+  private neverReported(op: OperationState): boolean {
+    return op.lastSeq === 0 || op.finalSeq === 1;
   }
 
   /**
@@ -434,7 +466,7 @@ export class EventLogEngine {
    */
   kickPublish(store: PartitionStore, op: OperationState): void {
     if (!this.publisher || !this.catalog || this.stopped) return;
-    if (op.startedPublished && (op.published || !this.finalDurable(op))) return;
+    if ((op.startedPublished || this.neverReported(op)) && (op.published || !this.finalDurable(op))) return;
     if (this.publishing.has(op.eventId)) {
       this.republish.add(op.eventId);
       return;
@@ -460,7 +492,7 @@ export class EventLogEngine {
       if (!target) return;
       const from = f?.requestedVersion ?? 1;
       try {
-        if (!op.startedPublished) {
+        if (!op.startedPublished && !this.neverReported(op)) {
           if (!f?.started && (await publisher.started(target, from, op.eventId)) === 'no-stream') return this.noStream(op, target);
           await store.markPublished(op, 'pubs');
         }

@@ -1,5 +1,5 @@
 import type { IngestFrame } from '../domain/frames';
-import { applyReport, newProgress, timeoutDecision, type FinalDecision, type OperationProgress, type ReportBody } from '../domain/operation-rules';
+import { applyReport, newProgress, startTimeoutDecision, timeoutDecision, type FinalDecision, type OperationProgress, type ReportBody } from '../domain/operation-rules';
 import { PartitionLog, type OpenReport, type RecordLocation } from './partition-log';
 import { isEntry, type EntryRecord, type LogRecord } from './records';
 
@@ -114,6 +114,8 @@ export class PartitionStore {
       } else if (r.k === 'meta') {
         op.target ||= r.tg;
         op.tenantId ||= r.tn;
+        // An operation adopted before it reported: its clock starts at the request.
+        if (!op.lastMs) op.lastMs = r.t;
       } else if (r.k === 'pub') op.published = true;
       else if (r.k === 'pubs') op.startedPublished = true;
     });
@@ -153,8 +155,9 @@ export class PartitionStore {
       if (!op) {
         this.ops.set(f.eventId, (op = new OperationState(f.eventId)));
         op.firstMs = now;
-        started.push(op);
       }
+      // Its first report (also of an operation adopted from the event store before it reported).
+      if (op.lastSeq === 0 && !started.includes(op)) started.push(op);
       if (f.producer && f.producerSeq > 0) {
         if (f.producerSeq <= (op.producers.get(f.producer) ?? 0)) {
           duplicates++;
@@ -199,12 +202,21 @@ export class PartitionStore {
     return { accepted, duplicates, durable, decided, started };
   }
 
-  /** Operations silent for timeoutMs get their timeout decision written; returns them. */
-  sweepTimeouts(timeoutMs: number): { decided: OperationState[]; durable: Promise<void> } {
+  /**
+   * Operations silent for timeoutMs get their timeout decision written; so do operations that
+   * never reported, startTimeoutMs after waitingSince(op) (undefined: still queued, no clock).
+   * Returns them.
+   */
+  sweepTimeouts(timeoutMs: number, start?: { timeoutMs: number; waitingSince: (op: OperationState) => number | undefined }): { decided: OperationState[]; durable: Promise<void> } {
     const now = this.now();
     const decided: OperationState[] = [];
     for (const op of this.ops.values()) {
-      if (!op.progress.final && timeoutDecision(op.progress, op.lastMs, now, timeoutMs)) decided.push(op);
+      if (op.progress.final) continue;
+      if (op.lastSeq === 0) {
+        if (!start) continue;
+        const since = start.waitingSince(op);
+        if (since !== undefined && startTimeoutDecision(op.progress, since, now, start.timeoutMs)) decided.push(op);
+      } else if (timeoutDecision(op.progress, op.lastMs, now, timeoutMs)) decided.push(op);
     }
     return decided.length ? { decided, durable: this.writeFinals(decided).durable } : { decided, durable: Promise.resolve() };
   }
@@ -214,6 +226,22 @@ export class PartitionStore {
     if (kind === 'pub') op.published = true;
     else op.startedPublished = true;
     return this.log.append([{ k: kind, e: op.eventId, t: this.now() }]).durable;
+  }
+
+  /**
+   * Indexes an operation requested in the event store that has not reported yet (its meta is
+   * written, so it survives a restart), so that it times out if nothing ever picks it up.
+   * undefined if the operation is already known here.
+   */
+  adopt(eventId: string, target: string, tenantId: string, requestedMs: number): Promise<void> | undefined {
+    if (this.ops.has(eventId)) return undefined;
+    const op = new OperationState(eventId);
+    op.target = target;
+    op.tenantId = tenantId;
+    op.firstMs = op.lastMs = requestedMs;
+    this.ops.set(eventId, op);
+    this.indexTarget(op);
+    return this.log.append([{ k: 'meta', e: eventId, t: requestedMs, tg: target, tn: tenantId }]).durable;
   }
 
   /** Writes target/tenant learned from the event store's feed, so they survive without it. */
