@@ -8,6 +8,9 @@
 //  - hot: 1,000 clients on one operation emitting 500 lines/s: p50/p99;
 //  - in both, every client's transport is cut mid-run; it reconnects and resubscribes from
 //    its last seq; at the end each client must hold exactly seq 1..last stored (lost, dup).
+//  - baseline for the stream phases, same run, same clients: a bare socket.io server (in this
+//    process, no storage, no gRPC, no batching) sending the spread pattern, each line to its
+//    room as it is produced: what the transport and the clients cost on this machine.
 // Subscribers live in two child processes (bench/eventlog-subscribers.ts). Everything is
 // bounded in count and time; the JSON line is printed last. Diagnosis knobs:
 // EVENTLOG_BENCH_SCALE=0.1 (fewer clients), EVENTLOG_BENCH_SKIP_INGEST=1, EVENTLOG_BENCH_PHASES=spread|hot,
@@ -19,6 +22,8 @@ import { EtcdEventStore } from '@wharf/event-store';
 import { createClient, type ServiceClient } from '@wharf/grpc';
 import { startEtcd, startEventLog } from '@wharf/testing';
 import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import { Server } from 'socket.io';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -167,6 +172,49 @@ async function lastSeqs(grpc: Grpc, ops: string[]): Promise<Record<string, numbe
   return out;
 }
 
+/** The spread pattern over a bare socket.io server: every line broadcast to its room at once. */
+async function bareSocketIo(ops: string[], subs: string[], rate: number): Promise<Report> {
+  const http = createServer();
+  const io = new Server(http, { transports: ['websocket'] });
+  io.on('connection', (socket) => {
+    socket.on('subscribe', (b: { event_id?: unknown }, ack?: (a: unknown) => void) => {
+      if (typeof b?.event_id === 'string') void socket.join(`op:${b.event_id}`);
+      ack?.({ ok: true });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+  const children = Array.from({ length: CHILDREN }, () => new Subscribers());
+  try {
+    await Promise.all(children.map((c, k) => c.ask({ cmd: 'start', url, token: 'unused', subs: subs.filter((_, i) => i % CHILDREN === k) }, 'ready')));
+    const seqs: Record<string, number> = Object.fromEntries(ops.map((id) => [id, 0]));
+    let sent = 0;
+    let cursor = 0;
+    const start = performance.now();
+    const timer = setInterval(() => {
+      const due = Math.floor(((performance.now() - start) / 1000) * rate) - sent;
+      const now = Date.now();
+      for (let i = 0; i < due; i++) {
+        const id = ops[cursor++ % ops.length];
+        const entry = { seq: ++seqs[id], stored_ms: now, type: 'line', time_ms: now, level: 'info', step: '', text: `line ${sent + i} of the bench` };
+        io.to(`op:${id}`).emit('entries', { event_id: id, entries: [entry] });
+      }
+      sent += Math.max(0, due);
+    }, TICK_MS);
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    for (const c of children) c.tell({ cmd: 'measure', on: true });
+    await new Promise((r) => setTimeout(r, MEASURE_MS));
+    for (const c of children) c.tell({ cmd: 'measure', on: false });
+    clearInterval(timer);
+    const report = merge(await Promise.all(children.map((c) => c.ask<Report>({ cmd: 'report', expected: seqs, deadlineMs: 10_000 }, 'report'))));
+    log(`baseline (bare socket.io, spread pattern): p50 ${report.p50} ms p99 ${report.p99} ms, lost ${report.lost}`);
+    return report;
+  } finally {
+    await Promise.all(children.map((c) => c.exit()));
+    await new Promise((r) => io.close(() => r(undefined)));
+  }
+}
+
 /** Subscribers on ops; warm-up, measured window, cut every transport, run on, then lost/dup. */
 async function phase(name: string, grpc: Grpc, urls: string[], token: string, ops: string[], subs: string[], rate: number): Promise<Report & { rate: number }> {
   // Operations exist before anyone subscribes (their first line names the tenant).
@@ -230,9 +278,10 @@ async function main(): Promise<void> {
     // EVENTLOG_BENCH_PHASES=spread|hot (diagnosis only): run one stream phase.
     const only = process.env.EVENTLOG_BENCH_PHASES;
     const skipped = { p50: NaN, p99: NaN, rate: NaN, clients: 0, lost: 0, dup: 0 } as Report & { rate: number };
+    const bare = only && only !== 'spread' ? skipped : await bareSocketIo(spreadOps, spreadSubs, SPREAD_RATE);
     const spread = only && only !== 'spread' ? skipped : await phase('spread', grpc, urls, token, spreadOps, spreadSubs, SPREAD_RATE);
     const hot = only && only !== 'hot' ? skipped : await phase('hot', grpc, urls, token, ['hot-0'], Array.from({ length: HOT_CLIENTS }, () => 'hot-0'), HOT_RATE);
-    log(`summary: spread p50 ${spread.p50} ms p99 ${spread.p99} ms; hot p50 ${hot.p50} ms p99 ${hot.p99} ms`);
+    log(`summary: spread p50 ${spread.p50} ms p99 ${spread.p99} ms (bare socket.io p50 ${bare.p50} ms p99 ${bare.p99} ms); hot p50 ${hot.p50} ms p99 ${hot.p99} ms`);
     process.stdout.write(
       `${JSON.stringify({
         bench: 'eventlog',
@@ -243,6 +292,7 @@ async function main(): Promise<void> {
         hot_p99_ms: Math.round(hot.p99 * 10) / 10,
         lost: spread.lost + hot.lost,
         dup: spread.dup + hot.dup,
+        bare_socketio_p99_ms: Math.round(bare.p99 * 10) / 10,
       })}\n`,
     );
   } finally {
