@@ -16,6 +16,7 @@ import { StatusPublisher } from './engine/status-publisher';
 import { FeedCatalog } from './feed/catalog';
 import { EventLogGrpcService } from './grpc/eventlog.grpc';
 import { EventLogMetrics } from './metrics';
+import { claimPartitionCount, PartitionCountMismatch } from './storage/partition-count';
 import { MemoryRuntimeLogCollector } from './runtime/runtime-log-collector';
 import { EventLogGateway } from './ws/eventlog.gateway';
 import { freeGrpcAddress } from './grpc/bind';
@@ -26,6 +27,16 @@ async function main(): Promise<void> {
   const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxReceiveMessageBytes: -1 });
   const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
   const store = new EtcdEventStore({ client: etcd, keys });
+
+  try {
+    await claimPartitionCount(resolve(config.WHARF_EVENTLOG_DATA_DIR), config.WHARF_EVENTLOG_PARTITIONS);
+  } catch (err) {
+    if (!(err instanceof PartitionCountMismatch)) throw err;
+    logger.fatal(err.message);
+    // 78 (EX_CONFIG), as for any other invalid setting.
+    setTimeout(() => process.exit(78), 100);
+    return;
+  }
 
   // Feed first: who is who (tokens, tenants) and which operation belongs to which target.
   const catalog = new FeedCatalog();

@@ -3,10 +3,10 @@ import { createEtcdClient, type Etcd3 } from '@wharf/etcd';
 import { EventLogClient } from '@wharf/event-log-client';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient, type ServiceClient } from '@wharf/grpc';
-import { freePort, startEtcd, startEventLog, waitFor, type EtcdInstance, type RunningEventLog } from '@wharf/testing';
+import { freePort, spawnProcess, startEtcd, startEventLog, waitFor, type EtcdInstance, type RunningEventLog } from '@wharf/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { seedOperation } from '../test/seed';
 
 const START_TIMEOUT_MS = 1500;
@@ -117,5 +117,13 @@ describe('event-log: operations nothing reports on', () => {
     el = await startEventLog(etcd.endpoint, dataDir, env);
     const o = await finishedOnce('down', 'down-1');
     expect(o.finished).toEqual([expect.objectContaining({ status: eventsV1.OperationStatus.TIMEOUT, message: expect.stringMatching(/^never started/) })]);
+  });
+
+  it('refuses to start on the data dir with another partition count, saying which setting is wrong', async () => {
+    const proc = spawnProcess(process.execPath, [resolve(__dirname, '..', 'dist', 'main.js')], {
+      env: { ...process.env, ...env, WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_EVENTLOG_DATA_DIR: dataDir, WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0', WHARF_HTTP_PORT: '0', WHARF_EVENTLOG_PARTITIONS: '8' },
+    });
+    expect(await proc.exited).toBe(78);
+    expect(proc.output()).toMatch(/WHARF_EVENTLOG_PARTITIONS is 8 but .* was created with 4 partitions/);
   });
 });
