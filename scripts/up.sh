@@ -75,7 +75,8 @@ echo "  etcd        $ETCD"
 }
 [ -f services/api-gateway/dist/main.js ] && {
   echo "  REST API    http://127.0.0.1:$API_PORT/api/v1   docs: http://127.0.0.1:$API_PORT/docs"
-  token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //')"
+  token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
+  # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
 }
 echo "  logs        $STATE/logs/"
