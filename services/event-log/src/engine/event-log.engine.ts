@@ -435,7 +435,9 @@ export class EventLogEngine {
   /** Requested operations of this partition that never reported here: indexed so they can time out. */
   private adoptUnreported(store: PartitionStore): void {
     if (!this.catalog) return;
-    for (const f of this.catalog.operations.values()) if (this.partitionOf(f.eventId) === store.partition && !store.get(f.eventId)) this.adopt(store, f);
+    // Finished is checked first: most of the history is finished, and hashing every event id
+    // of it on each partition's opening would only slow the start.
+    for (const f of this.catalog.operations.values()) if (!f.finished && this.partitionOf(f.eventId) === store.partition && !store.get(f.eventId)) this.adopt(store, f);
   }
 
   private adopt(store: PartitionStore, f: FeedOperation): void {
