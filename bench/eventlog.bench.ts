@@ -88,7 +88,7 @@ class Subscribers {
   private readonly waiting = new Map<string, (m: Record<string, unknown>) => void>();
 
   constructor() {
-    this.child = fork(join(__dirname, 'eventlog-subscribers.ts'), [], { execArgv: ['-r', '@swc-node/register'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(join(__dirname, 'eventlog-subscribers.ts'), [], { execArgv: ['-r', '@swc-node/register', ...(process.env.EVENTLOG_BENCH_CLIENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: Record<string, unknown>) => {
       for (const [key, resolve] of this.waiting) if (key in m) (this.waiting.delete(key), resolve(m));
     });

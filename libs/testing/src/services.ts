@@ -64,7 +64,9 @@ export interface RunningEventLog {
 
 /** Starts the built event-log as a real process on free ports; dataDir is shared by instances of one cluster. */
 export async function startEventLog(etcdEndpoint: string, dataDir: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningEventLog> {
-  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'event-log', 'dist', 'main.js')], {
+  // WHARF_TEST_EVENTLOG_NODE_ARGS (diagnosis only): extra node flags, e.g. --cpu-prof.
+  const nodeArgs = process.env.WHARF_TEST_EVENTLOG_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawnProcess(process.execPath, [...nodeArgs, join(ROOT, 'services', 'event-log', 'dist', 'main.js')], {
     env: {
       ...process.env,
       WHARF_ETCD_ENDPOINTS: etcdEndpoint,

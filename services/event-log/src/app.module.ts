@@ -1,25 +1,25 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '@wharf/logging';
-import { EventLogEngine } from './engine/event-log.engine';
 import type { Authenticator } from './feed/catalog';
-import { EventLogGrpcService, GRPC_ADDRESS, INGEST_LIMITS, LOGGER, type IngestLimits } from './grpc/eventlog.grpc';
-import { HttpController } from './http/http.controller';
+import { LOGGER } from './grpc/eventlog.grpc';
+import { HttpController, INGEST_METRICS, type IngestMetricsSource } from './http/http.controller';
 import { EventLogMetrics } from './metrics';
 import type { RuntimeLogCollector } from './runtime/runtime-log-collector';
+import { OPERATION_LOG, type OperationLog } from './threads/operation-log';
 import { AUTHENTICATOR, EventLogGateway, RUNTIME_LOGS, WS_SETTINGS, type WsSettings } from './ws/eventlog.gateway';
 
 export const ON_SHUTDOWN = Symbol('on-shutdown');
 
+/** The streaming thread's app: HTTP (health, metrics, history) and socket.io. */
 export interface EventLogModuleOptions {
-  engine: EventLogEngine;
+  operations: OperationLog;
+  ingestMetrics: IngestMetricsSource;
   authenticator: Authenticator;
   runtimeLogs: RuntimeLogCollector;
   metrics: EventLogMetrics;
-  grpcAddress: string;
-  limits: IngestLimits;
   ws: WsSettings;
   logger: Logger;
-  /** Runs after the servers stopped (engine, feed, etcd). */
+  /** Runs after the servers stopped (ingest thread, feed, etcd). */
   onShutdown: () => Promise<void>;
 }
 
@@ -37,17 +37,15 @@ export class EventLogModule {
       module: EventLogModule,
       controllers: [HttpController],
       providers: [
-        { provide: EventLogEngine, useValue: o.engine },
+        { provide: OPERATION_LOG, useValue: o.operations },
+        { provide: INGEST_METRICS, useValue: o.ingestMetrics },
         { provide: AUTHENTICATOR, useValue: o.authenticator },
         { provide: RUNTIME_LOGS, useValue: o.runtimeLogs },
-        { provide: GRPC_ADDRESS, useValue: o.grpcAddress },
-        { provide: INGEST_LIMITS, useValue: o.limits },
         { provide: WS_SETTINGS, useValue: o.ws },
         { provide: LOGGER, useValue: o.logger },
         { provide: ON_SHUTDOWN, useValue: o.onShutdown },
         Shutdown,
         { provide: EventLogMetrics, useValue: o.metrics },
-        EventLogGrpcService,
         EventLogGateway,
       ],
     };

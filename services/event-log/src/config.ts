@@ -31,3 +31,5 @@ export const eventLogConfigShape = {
   WHARF_EVENTLOG_PUBLISH_STATUS: fields.flag(true),
   WHARF_LOG_LEVEL: fields.logLevel(),
 };
+
+export type EventLogConfig = z.infer<z.ZodObject<typeof eventLogConfigShape>>;

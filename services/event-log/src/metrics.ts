@@ -33,8 +33,9 @@ export class EventLogMetrics {
   readonly commitRecords = new Counter({ name: 'wharf_eventlog_committed_records_total', help: 'Records made durable by group commits', registers: [this.registry] });
   private partitionsSource: () => number = () => 0;
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'wharf_eventlog_' });
+  /** defaultMetrics: process-wide figures (CPU, memory, event loop); one thread of the process collects them. */
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'wharf_eventlog_' });
     const source = () => this.partitionsSource();
     new Gauge({
       name: 'wharf_eventlog_partitions_owned',

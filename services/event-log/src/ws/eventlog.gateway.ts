@@ -7,12 +7,13 @@ import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
 import { statusNames, toWire } from '../domain/entry-codec';
 import { EVENT_ID } from '../domain/operation-rules';
-import { EventLogEngine, type OperationInfo } from '../engine/event-log.engine';
+import type { OperationInfo } from '../engine/event-log.engine';
 import type { Authenticator } from '../feed/catalog';
 import { LOGGER } from '../grpc/eventlog.grpc';
 import { EventLogMetrics } from '../metrics';
 import type { RuntimeLogCollector } from '../runtime/runtime-log-collector';
 import type { EntryRecord } from '../storage/records';
+import { OPERATION_LOG, type OperationLog } from '../threads/operation-log';
 
 export const AUTHENTICATOR = Symbol('authenticator');
 export const RUNTIME_LOGS = Symbol('runtime-logs');
@@ -42,7 +43,7 @@ const fail = (code: string, message: string): Ack => ({ ok: false, error: { code
 
 /**
  * One broadcast group per operation followed through this instance. It follows the operation
- * once (from the engine: local partition or the owner's stream) and broadcasts each batch to
+ * once (from the engine on the ingest thread: local partition or the owner's stream) and broadcasts each batch to
  * every joined socket, encoded once. A socket joins only when it has been sent everything up
  * to `emittedSeq`, so from then on it gets exactly the room's broadcasts: no gap, no duplicate.
  */
@@ -146,7 +147,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
   private loadTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly engine: EventLogEngine,
+    @Inject(OPERATION_LOG) private readonly operations: OperationLog,
     private readonly metrics: EventLogMetrics,
     @Inject(AUTHENTICATOR) private readonly auth: Authenticator,
     @Inject(RUNTIME_LOGS) private readonly runtimeLogs: RuntimeLogCollector,
@@ -199,7 +200,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     if (state.subs.size >= this.settings.maxSubscriptionsPerSocket) return fail('too_many_subscriptions', `at most ${this.settings.maxSubscriptionsPerSocket} subscriptions per connection`);
     let info: OperationInfo | undefined;
     try {
-      info = await this.engine.info(eventId);
+      info = await this.operations.info(eventId);
     } catch (err) {
       return fail('unavailable', (err as Error).message);
     }
@@ -274,7 +275,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     room = new Room(eventId, startSeq, this);
     const r = room;
     this.rooms.set(eventId, r);
-    r.cancel = this.engine.follow(eventId, startSeq, {
+    r.cancel = this.operations.follow(eventId, startSeq, {
       entries: (entries) => r.push(entries),
       end: (reason) => this.endRoom(r, reason),
     });
@@ -323,7 +324,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
           this.metrics.catchUp.observe((Date.now() - started) / 1000);
           return;
         }
-        const { entries } = await this.engine.read(room.eventId, cursor, 1000);
+        const { entries } = await this.operations.read(room.eventId, cursor, 1000);
         if (sub.cancelled) return;
         const page = entries.filter((e) => e.s > cursor && e.s <= room.emittedSeq);
         if (page.length === 0) {
