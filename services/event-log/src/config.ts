@@ -26,7 +26,7 @@ export const eventLogConfigShape = {
   WHARF_EVENTLOG_EMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(0).describe('ms, 0-1000: least time entries of one operation are batched before a socket.io broadcast (0 = every commit at once)'),
   WHARF_EVENTLOG_EMIT_MS_PER_WATCHER: z.coerce.number().min(0).max(10).default(0.025).describe('ms, 0-10: batching added per watcher of an operation (big rooms send fewer, larger messages)'),
   WHARF_EVENTLOG_MAX_EMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(30).describe('ms, 0-1000: longest batching before a socket.io broadcast'),
-  WHARF_EVENTLOG_LOAD_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20).describe('ms, 0-1000: extra socket.io batching when the instance is busy (0 below 50 % event-loop use, this at 100 %)'),
+  WHARF_EVENTLOG_LOAD_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20).describe('ms, 0-1000: extra socket.io batching when the instance is busy (0 below 75 % event-loop use of the streaming thread, this at 100 %)'),
   WHARF_EVENTLOG_HOT_ENTRIES: fields.positiveInt(2000, 'entries per operation kept in memory for catch-up'),
   WHARF_EVENTLOG_PUBLISH_STATUS: fields.flag(true),
   WHARF_LOG_LEVEL: fields.logLevel(),

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
 import { statusNames, toWire } from '../domain/entry-codec';
 import { EVENT_ID } from '../domain/operation-rules';
+import { loadBatchMs, roomInterval } from './emit-batching';
 import type { OperationInfo } from '../engine/event-log.engine';
 import type { Authenticator } from '../feed/catalog';
 import { LOGGER } from '../grpc/eventlog.grpc';
@@ -22,14 +23,14 @@ export const WS_SETTINGS = Symbol('ws-settings');
 export interface WsSettings {
   /** Entries of one operation are batched at least this long before a broadcast (0 = each commit at once)... */
   emitIntervalMs: number;
-  /** ... plus this much per watcher of the operation on this instance ... */
+  /** ... or this much per watcher of the operation on this instance, if that is longer ... */
   emitMsPerMember: number;
   /** ... but never longer than this. */
   maxEmitIntervalMs: number;
   /**
-   * Extra batching when this instance is busy: 0 below 50 % event-loop utilisation, rising to
-   * this at 100 %. A saturated instance spends its time per message (a syscall per socket), so
-   * fewer, larger messages cut the queueing that dominates latency then.
+   * Extra batching when this instance's streaming thread is busy: 0 below 75 % event-loop
+   * utilisation, rising to this at 100 % (emit-batching.ts). A saturated thread spends its
+   * time per message (a syscall per socket), so fewer, larger messages cut the queueing.
    */
   loadBatchMs: number;
   /** Entries each room keeps to let a joining subscriber close its gap without a read. */
@@ -76,15 +77,8 @@ class Room {
     }
   }
 
-  /**
-   * Small rooms get each commit at once; big rooms batch longer, so the messages sent per
-   * second stay bounded (1,000 watchers x 25 broadcasts/s rather than x 100) while every
-   * line still arrives within maxEmitIntervalMs plus delivery.
-   */
   private interval(): number {
-    const s = this.gateway.settings;
-    const base = s.emitIntervalMs + this.gateway.loadBatchMs;
-    return Math.min(s.maxEmitIntervalMs, Math.max(base, this.members * s.emitMsPerMember));
+    return roomInterval(this.members, this.gateway.settings, this.gateway.loadBatchMs);
   }
 
   flush(): void {
@@ -161,7 +155,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
       const now = performance.eventLoopUtilization();
       const elu = performance.eventLoopUtilization(now, last).utilization;
       last = now;
-      this.loadBatchMs = Math.round(Math.max(0, Math.min(1, (elu - 0.5) / 0.5)) * this.settings.loadBatchMs);
+      this.loadBatchMs = loadBatchMs(elu, this.settings.loadBatchMs);
     }, 250);
     this.loadTimer.unref();
     server.use((socket, next) => {
