@@ -232,7 +232,7 @@ async function phase(name: string, grpc: Grpc, urls: string[], token: string, op
   const metrics = await (await fetch(`${urls[0]}/metrics`)).text();
   const lag = metrics
     .split('\n')
-    .filter((l) => /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|(commit|broadcast_delay)_seconds_bucket)/.test(l))
+    .filter((l) => /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|(commit|broadcast_delay)_seconds_bucket|streaming_loop_utilisation|load_batch_ms|catchup_seconds_count|socket_subscriptions|entries_emitted_total)/.test(l))
     .map((l) => l.replace('wharf_eventlog_nodejs_', ''))
     .join(' ');
   log(`${name}: server ${lag}`);
@@ -245,6 +245,7 @@ async function phase(name: string, grpc: Grpc, urls: string[], token: string, op
   const perSlot = (k: string) => reports.map((r) => JSON.stringify((r as unknown as Record<string, number[]>)[k])).join(' | ');
   log(`${name}: producer->server p50/p99 ${perSlot('producer_to_server_p50')}/${perSlot('producer_to_server_p99')} ms; server->client p50/p99 ${perSlot('server_to_client_p50')}/${perSlot('server_to_client_p99')} ms`);
   log(`${name}: worst latency per 250 ms: ${perSlot('worst_per_250ms')}; client event-loop stalls: ${perSlot('stall_per_250ms')}`);
+  log(`${name}: of which producer->server: ${perSlot('worst_to_server_per_250ms')}; server->client: ${perSlot('worst_from_server_per_250ms')}`);
   await Promise.all(children.map((c) => c.exit()));
   log(`${name}: ${JSON.stringify({ ...report, rate: Math.round(achieved) })}`);
   return { ...report, rate: achieved };

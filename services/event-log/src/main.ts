@@ -62,7 +62,7 @@ async function main(): Promise<void> {
         emitMsPerMember: config.WHARF_EVENTLOG_EMIT_MS_PER_WATCHER,
         maxEmitIntervalMs: config.WHARF_EVENTLOG_MAX_EMIT_INTERVAL_MS,
         loadBatchMs: config.WHARF_EVENTLOG_LOAD_BATCH_MS,
-        roomRecent: 2000,
+        roomRecent: 200,
         maxSubscriptionsPerSocket: 200,
       },
       logger,

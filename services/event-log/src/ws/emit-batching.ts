@@ -19,3 +19,19 @@ export function loadBatchMs(eventLoopUtilisation: number, maxMs: number, from = 
 export function roomInterval(members: number, s: { emitIntervalMs: number; emitMsPerMember: number; maxEmitIntervalMs: number }, loadMs: number): number {
   return Math.min(s.maxEmitIntervalMs, Math.max(s.emitIntervalMs + loadMs, members * s.emitMsPerMember));
 }
+
+/**
+ * The wait actually worth taking: batching saves messages only if another commit of the room
+ * is likely to arrive within it. A room whose commits come further apart than the interval
+ * (its usual gap, gapMs) would send the same number of messages, each later: it sends at once.
+ */
+export function worthwhileWait(intervalMs: number, gapMs: number): number {
+  return gapMs < intervalMs ? intervalMs : 0;
+}
+
+/** Exponentially weighted gap between a room's commits (ms); Infinity until there are two. */
+export function nextGap(previousGapMs: number, lastAt: number | undefined, now: number, weight = 0.2): number {
+  if (lastAt === undefined) return Infinity;
+  const gap = now - lastAt;
+  return Number.isFinite(previousGapMs) ? previousGapMs + weight * (gap - previousGapMs) : gap;
+}

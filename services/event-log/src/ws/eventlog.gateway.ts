@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
 import { statusNames, toWire } from '../domain/entry-codec';
 import { EVENT_ID } from '../domain/operation-rules';
-import { loadBatchMs, roomInterval } from './emit-batching';
+import { loadBatchMs, nextGap, roomInterval, worthwhileWait } from './emit-batching';
 import type { OperationInfo } from '../engine/event-log.engine';
 import type { Authenticator } from '../feed/catalog';
 import { LOGGER } from '../grpc/eventlog.grpc';
@@ -54,6 +54,9 @@ class Room {
   readonly recent: EntryRecord[] = [];
   private pending: EntryRecord[] = [];
   private timer?: NodeJS.Timeout;
+  /** When entries last arrived, and the usual gap between arrivals (ms). */
+  private lastPushAt?: number;
+  private gapMs = Infinity;
   members = 0;
   closed = false;
   cancel: () => void = () => undefined;
@@ -69,16 +72,15 @@ class Room {
   }
 
   push(entries: EntryRecord[]): void {
+    const now = performance.now();
+    this.gapMs = nextGap(this.gapMs, this.lastPushAt, now);
+    this.lastPushAt = now;
     for (const e of entries) this.pending.push(e);
     if (!this.timer) {
-      const interval = this.interval();
-      if (interval <= 0) this.flush();
-      else this.timer = setTimeout(() => this.flush(), interval);
+      const wait = worthwhileWait(roomInterval(this.members, this.gateway.settings, this.gateway.loadBatchMs), this.gapMs);
+      if (wait <= 0) this.flush();
+      else this.timer = setTimeout(() => this.flush(), wait);
     }
-  }
-
-  private interval(): number {
-    return roomInterval(this.members, this.gateway.settings, this.gateway.loadBatchMs);
   }
 
   flush(): void {
@@ -156,6 +158,8 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
       const elu = performance.eventLoopUtilization(now, last).utilization;
       last = now;
       this.loadBatchMs = loadBatchMs(elu, this.settings.loadBatchMs);
+      this.metrics.streamingLoad.set(elu);
+      this.metrics.loadBatch.set(this.loadBatchMs);
     }, 250);
     this.loadTimer.unref();
     server.use((socket, next) => {
