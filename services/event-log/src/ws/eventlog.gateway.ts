@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
 import { statusNames, toWire } from '../domain/entry-codec';
 import { EVENT_ID } from '../domain/operation-rules';
-import { loadBatchMs, nextGap, roomInterval, worthwhileWait } from './emit-batching';
+import { loadBatchMs, roomSpacing, throttleWait } from './emit-batching';
 import type { OperationInfo } from '../engine/event-log.engine';
 import type { Authenticator } from '../feed/catalog';
 import { LOGGER } from '../grpc/eventlog.grpc';
@@ -54,9 +54,7 @@ class Room {
   readonly recent: EntryRecord[] = [];
   private pending: EntryRecord[] = [];
   private timer?: NodeJS.Timeout;
-  /** When entries last arrived, and the usual gap between arrivals (ms). */
-  private lastPushAt?: number;
-  private gapMs = Infinity;
+  private lastBroadcastAt = -Infinity;
   members = 0;
   closed = false;
   cancel: () => void = () => undefined;
@@ -72,15 +70,11 @@ class Room {
   }
 
   push(entries: EntryRecord[]): void {
-    const now = performance.now();
-    this.gapMs = nextGap(this.gapMs, this.lastPushAt, now);
-    this.lastPushAt = now;
     for (const e of entries) this.pending.push(e);
-    if (!this.timer) {
-      const wait = worthwhileWait(roomInterval(this.members, this.gateway.settings, this.gateway.loadBatchMs), this.gapMs);
-      if (wait <= 0) this.flush();
-      else this.timer = setTimeout(() => this.flush(), wait);
-    }
+    if (this.timer) return;
+    const wait = throttleWait(roomSpacing(this.members, this.gateway.settings, this.gateway.loadBatchMs), performance.now() - this.lastBroadcastAt);
+    if (wait <= 0) this.gateway.flushSoon(this);
+    else this.timer = setTimeout(() => this.flush(), wait);
   }
 
   flush(): void {
@@ -90,6 +84,7 @@ class Room {
     const batch = this.pending;
     this.pending = [];
     this.emittedSeq = batch[batch.length - 1].s;
+    this.lastBroadcastAt = performance.now();
     for (const e of batch) this.recent.push(e);
     const keep = this.gateway.settings.roomRecent;
     if (this.recent.length > keep * 2) this.recent.splice(0, this.recent.length - keep);
@@ -138,6 +133,12 @@ interface SocketState {
 export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
   @WebSocketServer() server!: Server;
   private readonly rooms = new Map<string, Room>();
+  /**
+   * Rooms to broadcast at the end of this event-loop turn. Everything that arrives in one turn
+   * (after a stall, many commits at once) goes out as one message per room, not one per commit.
+   */
+  private readonly due = new Set<Room>();
+  private flushScheduled = false;
   /** Current extra batching from load (see WsSettings.loadBatchMs). */
   loadBatchMs = 0;
   private loadTimer?: NodeJS.Timeout;
@@ -260,6 +261,18 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
 
   /** Resolved by main.ts: component -> tenant (from the feed). */
   componentTenant: (componentId: string) => string | undefined = () => undefined;
+
+  flushSoon(room: Room): void {
+    this.due.add(room);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const rooms = [...this.due];
+      this.due.clear();
+      for (const r of rooms) if (!r.closed) r.flush();
+    });
+  }
 
   broadcast(room: Room, batch: EntryRecord[]): void {
     this.metrics.emitted.inc(batch.length);
