@@ -14,7 +14,8 @@
 // Subscribers live in two child processes (bench/eventlog-subscribers.ts). Everything is
 // bounded in count and time; the JSON line is printed last. Diagnosis knobs:
 // EVENTLOG_BENCH_SCALE=0.1 (fewer clients), EVENTLOG_BENCH_SKIP_INGEST=1, EVENTLOG_BENCH_PHASES=spread|hot,
-// WHARF_EVENTLOG_*.
+// WHARF_EVENTLOG_*, WHARF_TEST_EVENTLOG_NODE_ARGS (node flags of the event-log, e.g. --trace-gc),
+// EVENTLOG_BENCH_SERVER_OUTPUT=FILE (its output, written at the end), EVENTLOG_BENCH_CLIENT_NODE_ARGS.
 import { create } from '@bufbuild/protobuf';
 import { eventlogV1 } from '@wharf/contracts';
 import { createEtcdClient } from '@wharf/etcd';
@@ -24,7 +25,7 @@ import { startEtcd, startEventLog } from '@wharf/testing';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -299,6 +300,7 @@ async function main(): Promise<void> {
   } finally {
     grpc.close();
     await el.stop();
+    if (process.env.EVENTLOG_BENCH_SERVER_OUTPUT) writeFileSync(process.env.EVENTLOG_BENCH_SERVER_OUTPUT, el.process.output());
     etcdClient.close();
     await etcd.destroy();
     rmSync(dataDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { EventLogClient } from '@wharf/event-log-client';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient, type ServiceClient } from '@wharf/grpc';
 import { freePort, spawnProcess, startEtcd, startEventLog, waitFor, type EtcdInstance, type RunningEventLog } from '@wharf/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { seedOperation } from '../test/seed';
@@ -125,5 +125,21 @@ describe('event-log: operations nothing reports on', () => {
     });
     expect(await proc.exited).toBe(78);
     expect(proc.output()).toMatch(/WHARF_EVENTLOG_PARTITIONS is 8 but .* was created with 4 partitions/);
+  });
+
+  it('exits, saying why, when its ingest thread fails (here: a partition of a single instance cannot be opened)', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'wharf-eventlog-broken-'));
+    // A file where partition 0's directory must be: the ingest thread fails to open it.
+    writeFileSync(join(broken, 'p-0000'), 'not a directory');
+    try {
+      const proc = spawnProcess(process.execPath, [resolve(__dirname, '..', 'dist', 'main.js')], {
+        env: { ...process.env, ...env, WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_EVENTLOG_DATA_DIR: broken, WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0', WHARF_HTTP_PORT: '0', WHARF_EVENTLOG_CLUSTER: 'false' },
+      });
+      expect(await proc.exited).toBe(1);
+      expect(proc.output()).toMatch(/taking partitions failed: .*p-0000/);
+      expect(proc.output()).not.toMatch(/event-log listening/);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
   });
 });

@@ -52,6 +52,8 @@ export class EtcdOwnership implements Ownership {
   private again = false;
   private stopped = false;
   private lastRenewMs = 0;
+  /** Partitions this instance failed to open: not tried again before `at` (doubling waits). */
+  private readonly openFailures = new Map<number, { at: number; waitMs: number }>();
 
   constructor(
     private readonly client: Etcd3,
@@ -181,8 +183,10 @@ export class EtcdOwnership implements Ownership {
         this.owned.delete(p);
         continue;
       }
-      if (wanted === this.self.instance && !current) await this.take(p);
-      else if (current?.instance === this.self.instance && !this.owned.has(p) && wanted === this.self.instance) await this.adopt(p);
+      // A partition that failed to open is tried again later (the 2 s resync), not in a loop.
+      const backingOff = (this.openFailures.get(p)?.at ?? 0) > Date.now();
+      if (wanted === this.self.instance && !current && !backingOff) await this.take(p);
+      else if (current?.instance === this.self.instance && !this.owned.has(p) && wanted === this.self.instance && !backingOff) await this.adopt(p);
       else if (wanted !== this.self.instance && this.owned.has(p) && this.members.has(wanted ?? '')) await this.giveUp(p);
     }
   }
@@ -196,10 +200,18 @@ export class EtcdOwnership implements Ownership {
     try {
       await this.handlers!.acquire(p);
       this.owned.add(p);
+      this.openFailures.delete(p);
     } catch (err) {
-      this.logger.error({ err, partition: p }, 'cannot open partition; leaving it to others');
+      this.logger.error({ err, partition: p, retry_in_ms: this.backOff(p) }, 'cannot open partition; leaving it to others');
       await this.client.if(key, 'Value', '==', value).then(this.client.delete().key(key)).commit().catch(() => undefined);
     }
+  }
+
+  /** Records a failed open; returns how long until the next try (1 s, doubling to 60 s). */
+  private backOff(p: number): number {
+    const waitMs = Math.min(60_000, (this.openFailures.get(p)?.waitMs ?? 500) * 2);
+    this.openFailures.set(p, { at: Date.now() + waitMs, waitMs });
+    return waitMs;
   }
 
   /** Our key exists but the partition is not open here (a take interrupted by a stale read). */
@@ -207,8 +219,9 @@ export class EtcdOwnership implements Ownership {
     try {
       await this.handlers!.acquire(p);
       this.owned.add(p);
+      this.openFailures.delete(p);
     } catch (err) {
-      this.logger.error({ err, partition: p }, 'cannot open partition');
+      this.logger.error({ err, partition: p, retry_in_ms: this.backOff(p) }, 'cannot open partition');
     }
   }
 

@@ -26,7 +26,7 @@ export function startIngestThread(config: EventLogConfig, logger: Logger, onFata
   const worker = new Worker(join(__dirname, 'ingest.main.js'), { workerData: { config } satisfies IngestThreadData });
   const operations = new OperationLogClient(worker);
   const send = (m: ToIngestControl) => worker.postMessage(m);
-  const waiting = new Map<string, (m: FromIngestControl) => void>();
+  const waiting = new Map<string, { resolve: (m: FromIngestControl) => void; reject: (err: Error) => void }>();
   const metricsWaiting = new Map<number, (json: MetricObjectWithValues<MetricValue<string>>[]) => void>();
   let nextMetricsId = 1;
   let ready: { resolve: (grpc: string) => void; reject: (err: Error) => void } | undefined;
@@ -55,7 +55,7 @@ export function startIngestThread(config: EventLogConfig, logger: Logger, onFata
         return;
       case 'started':
       case 'stopped':
-        waiting.get(msg.t)?.(msg);
+        waiting.get(msg.t)?.resolve(msg);
         waiting.delete(msg.t);
         return;
     }
@@ -67,10 +67,10 @@ export function startIngestThread(config: EventLogConfig, logger: Logger, onFata
   worker.on('exit', (code) => {
     operations.close('ingest thread stopped');
     if (!stopping) fatal(`ingest thread exited (${code})`, 1);
-    for (const w of waiting.values()) w({ t: 'stopped' });
+    for (const w of waiting.values()) w.reject(new Error(`ingest thread exited (${code})`));
     waiting.clear();
   });
-  const expect = (t: 'started' | 'stopped') => new Promise<FromIngestControl>((resolve) => waiting.set(t, resolve));
+  const expect = (t: 'started' | 'stopped') => new Promise<FromIngestControl>((resolve, reject) => waiting.set(t, { resolve, reject }));
 
   return new Promise<string>((resolve, reject) => (ready = { resolve, reject })).then((grpc) => ({
     grpc,
@@ -86,7 +86,8 @@ export function startIngestThread(config: EventLogConfig, logger: Logger, onFata
       stopping = true;
       const stopped = expect('stopped');
       send({ t: 'stop' });
-      await stopped;
+      // A thread that died meanwhile has nothing left to stop.
+      await stopped.catch(() => undefined);
       await worker.terminate();
     },
     metrics() {
