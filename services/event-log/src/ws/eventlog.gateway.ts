@@ -21,14 +21,14 @@ export const RUNTIME_LOGS = Symbol('runtime-logs');
 export const WS_SETTINGS = Symbol('ws-settings');
 
 export interface WsSettings {
-  /** Entries of one operation are batched at least this long before a broadcast (0 = each commit at once)... */
+  /** Least time between two broadcasts of one operation; entries that come sooner wait for the next (0 = each commit at once)... */
   emitIntervalMs: number;
   /** ... or this much per watcher of the operation on this instance, if that is longer ... */
   emitMsPerMember: number;
   /** ... but never longer than this. */
   maxEmitIntervalMs: number;
   /**
-   * Extra batching when this instance's streaming thread is busy: 0 below 75 % event-loop
+   * Extra spacing when this instance's streaming thread is busy: 0 below 75 % event-loop
    * utilisation, rising to this at 100 % (emit-batching.ts). A saturated thread spends its
    * time per message (a syscall per socket), so fewer, larger messages cut the queueing.
    */
@@ -44,9 +44,10 @@ const fail = (code: string, message: string): Ack => ({ ok: false, error: { code
 
 /**
  * One broadcast group per operation followed through this instance. It follows the operation
- * once (from the engine on the ingest thread: local partition or the owner's stream) and broadcasts each batch to
- * every joined socket, encoded once. A socket joins only when it has been sent everything up
- * to `emittedSeq`, so from then on it gets exactly the room's broadcasts: no gap, no duplicate.
+ * once (from the engine on the ingest thread: local partition or the owner's stream) and
+ * broadcasts each batch to every joined socket, encoded once. A socket joins only when it has
+ * been sent everything up to `emittedSeq`, so from then on it gets exactly the room's
+ * broadcasts: no gap, no duplicate.
  */
 class Room {
   readonly name: string;
@@ -139,7 +140,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
    */
   private readonly due = new Set<Room>();
   private flushScheduled = false;
-  /** Current extra batching from load (see WsSettings.loadBatchMs). */
+  /** Current extra spacing from load (see WsSettings.loadBatchMs). */
   loadBatchMs = 0;
   private loadTimer?: NodeJS.Timeout;
 
