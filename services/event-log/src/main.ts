@@ -33,20 +33,23 @@ async function main(): Promise<void> {
     return;
   }
 
-  // Feed first: who is who (tokens, tenants) and which component belongs to which tenant.
+  // gRPC ingest, storage and partitions run on their own thread; this one serves HTTP and
+  // socket.io, so the fan-out to live subscribers never waits behind ingest work. Each thread
+  // folds the feed itself (this one for who is who: tokens, tenants, component owners); the
+  // two catch up at the same time.
   const catalog = new FeedCatalog();
   const started = Date.now();
-  await catalog.start(store, (err) => {
-    logger.fatal({ err }, 'event store feed failed');
-    process.exit(1);
-  });
-  logger.info({ ms: Date.now() - started, position: catalog.position }, 'feed caught up');
-
-  // gRPC ingest, storage and partitions run on their own thread; this one serves HTTP and
-  // socket.io, so the fan-out to live subscribers never waits behind ingest work.
-  const ingest = await startIngestThread(config, logger, (_message, exitCode) => {
-    setTimeout(() => process.exit(exitCode), 100);
-  });
+  const [ingest] = await Promise.all([
+    startIngestThread(config, logger, (_message, exitCode) => {
+      setTimeout(() => process.exit(exitCode), 100);
+    }),
+    catalog
+      .start(store, (err) => {
+        logger.fatal({ err }, 'event store feed failed');
+        process.exit(1);
+      })
+      .then(() => logger.info({ ms: Date.now() - started, position: catalog.position }, 'feed caught up')),
+  ]);
 
   const metrics = new EventLogMetrics();
   const runtimeLogs = new MemoryRuntimeLogCollector();

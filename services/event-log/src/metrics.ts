@@ -12,7 +12,7 @@ export class EventLogMetrics {
   readonly rateLimited = new Counter({ name: 'wharf_eventlog_rate_limited_total', help: 'Requests refused by the per-sender rate limit', registers: [this.registry] });
   readonly subscribers = new Gauge({ name: 'wharf_eventlog_socket_subscriptions', help: 'socket.io subscriptions to operations', registers: [this.registry] });
   readonly streamingLoad = new Gauge({ name: 'wharf_eventlog_streaming_loop_utilisation', help: 'Event-loop utilisation of the HTTP/socket.io thread over the last 250 ms (0-1)', registers: [this.registry] });
-  readonly loadBatch = new Gauge({ name: 'wharf_eventlog_load_batch_ms', help: 'Extra socket.io batching from load right now (ms)', registers: [this.registry] });
+  readonly loadBatch = new Gauge({ name: 'wharf_eventlog_load_batch_ms', help: 'Extra spacing between socket.io broadcasts of one room from load, right now (ms)', registers: [this.registry] });
   readonly emitted = new Counter({ name: 'wharf_eventlog_entries_emitted_total', help: 'Entries broadcast to socket.io rooms', registers: [this.registry] });
   readonly catchUp = new Histogram({
     name: 'wharf_eventlog_catchup_seconds',

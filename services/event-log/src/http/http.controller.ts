@@ -1,10 +1,10 @@
 import { Controller, Get, Header, Headers, HttpException, HttpStatus, Inject, Param, Query } from '@nestjs/common';
 import type { Principal } from '@wharf/identity';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { statusNames, toWire } from '../domain/entry-codec';
 import { EVENT_ID, TARGET } from '../domain/operation-rules';
 import type { OperationInfo } from '../engine/event-log.engine';
 import type { Authenticator } from '../feed/catalog';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { EventLogMetrics } from '../metrics';
 import { OPERATION_LOG, type OperationLog } from '../threads/operation-log';
 import { AUTHENTICATOR } from '../ws/eventlog.gateway';
