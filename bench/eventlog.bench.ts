@@ -11,6 +11,8 @@
 //  - baseline for the stream phases, same run, same clients: a bare socket.io server (in this
 //    process, no storage, no gRPC, no batching) sending the spread pattern, each line to its
 //    room as it is produced: what the transport and the clients cost on this machine.
+//  - for both measured windows: how busy the machine's CPUs were and how many cores each process
+//    used (Linux /proc), since with the clients on the same machine latency is mostly CPU queueing.
 // Subscribers live in two child processes (bench/eventlog-subscribers.ts). Everything is
 // bounded in count and time; the JSON line is printed last. Diagnosis knobs:
 // EVENTLOG_BENCH_SCALE=0.1 (fewer clients), EVENTLOG_BENCH_SKIP_INGEST=1, EVENTLOG_BENCH_PHASES=spread|hot,
@@ -25,7 +27,7 @@ import { startEtcd, startEventLog } from '@wharf/testing';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +105,10 @@ class Subscribers {
     });
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   tell(msg: Record<string, unknown>): void {
     this.child.send(msg);
   }
@@ -114,6 +120,8 @@ class Subscribers {
 }
 
 interface Report {
+  /** CPU use during the measured window (Linux only). */
+  cpu?: ReturnType<ReturnType<typeof cpuWindow>>;
   /** A sorted sample of latencies (ms), for merging percentiles across children. */
   sample: number[];
   samples: number;
@@ -131,6 +139,40 @@ function merge(reports: Report[]): Report {
   const pct = (p: number) => sample[Math.min(sample.length - 1, Math.ceil((p / 100) * sample.length) - 1)];
   const sum = (k: 'samples' | 'lost' | 'dup' | 'reconnects' | 'clients') => reports.reduce((a, r) => a + r[k], 0);
   return { sample: [], samples: sum('samples'), p50: pct(50), p99: pct(99), max: sample[sample.length - 1], lost: sum('lost'), dup: sum('dup'), reconnects: sum('reconnects'), clients: sum('clients') };
+}
+
+/**
+ * CPU use over a window, from Linux's /proc (undefined elsewhere): how busy the whole machine
+ * was and how many cores each named process used. Latency on a saturated machine is queueing
+ * for a CPU; this says whether a run was saturated and who used the CPU.
+ */
+function cpuWindow(pids: Record<string, number>): () => { machine_busy: number; cores: Record<string, number> } | undefined {
+  const tick = 100; // USER_HZ: /proc times are in 1/100 s on Linux
+  const machine = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] || 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  // utime + stime of every thread of the process (fields 14 and 15, after the command in parentheses).
+  const used = (pid: number) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) / tick;
+    } catch {
+      return NaN;
+    }
+  };
+  let start: { m: { idle: number; total: number }; p: Record<string, number>; t: number };
+  try {
+    start = { m: machine(), p: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, used(pid)])), t: performance.now() };
+  } catch {
+    return () => undefined;
+  }
+  return () => {
+    const m = machine();
+    const secs = (performance.now() - start.t) / 1000;
+    const cores = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round(((used(pid) - start.p[k]) / secs) * 100) / 100]));
+    return { machine_busy: Math.round((1 - (m.idle - start.m.idle) / (m.total - start.m.total)) * 100) / 100, cores };
+  };
 }
 
 /** Writes `rate` lines/s spread round-robin over `ops`, each line stamped with its time, until stopped. */
@@ -204,12 +246,14 @@ async function bareSocketIo(ops: string[], subs: string[], rate: number): Promis
     }, TICK_MS);
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     for (const c of children) c.tell({ cmd: 'measure', on: true });
+    const cpu = cpuWindow({ server: process.pid, ...Object.fromEntries(children.map((c, k) => [`clients${k}`, c.pid])) });
     await new Promise((r) => setTimeout(r, MEASURE_MS));
+    const used = cpu();
     for (const c of children) c.tell({ cmd: 'measure', on: false });
     clearInterval(timer);
     const report = merge(await Promise.all(children.map((c) => c.ask<Report>({ cmd: 'report', expected: seqs, deadlineMs: 10_000 }, 'report'))));
-    log(`baseline (bare socket.io, spread pattern): p50 ${report.p50} ms p99 ${report.p99} ms, lost ${report.lost}`);
-    return report;
+    log(`baseline (bare socket.io, spread pattern): p50 ${report.p50} ms p99 ${report.p99} ms, lost ${report.lost}; cpu ${JSON.stringify(used)}`);
+    return { ...report, cpu: used };
   } finally {
     await Promise.all(children.map((c) => c.exit()));
     await new Promise((r) => io.close(() => r(undefined)));
@@ -217,7 +261,7 @@ async function bareSocketIo(ops: string[], subs: string[], rate: number): Promis
 }
 
 /** Subscribers on ops; warm-up, measured window, cut every transport, run on, then lost/dup. */
-async function phase(name: string, grpc: Grpc, urls: string[], token: string, ops: string[], subs: string[], rate: number): Promise<Report & { rate: number }> {
+async function phase(name: string, grpc: Grpc, urls: string[], serverPid: number, token: string, ops: string[], subs: string[], rate: number): Promise<Report & { rate: number }> {
   // Operations exist before anyone subscribes (their first line names the tenant).
   await grpc.append({ frames: ops.map((eventId) => ({ eventId, tenantId: 'bench', body: { case: 'line' as const, value: { timeMs: BigInt(Date.now()), text: 'start' } } })) });
   // Two processes share the clients: no single one saturates a core and queues what it receives.
@@ -228,12 +272,16 @@ async function phase(name: string, grpc: Grpc, urls: string[], token: string, op
   const producer = produce(grpc, ops, rate, 'bench');
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   for (const c of children) c.tell({ cmd: 'measure', on: true });
+  // The producer runs in this process: "bench" is the producer (and this driver).
+  const cpu = cpuWindow({ 'event-log': serverPid, bench: process.pid, ...Object.fromEntries(children.map((c, k) => [`clients${k}`, c.pid])) });
   await new Promise((r) => setTimeout(r, MEASURE_MS));
+  const used = cpu();
   for (const c of children) c.tell({ cmd: 'measure', on: false });
+  log(`${name}: cpu ${JSON.stringify(used)}`);
   const metrics = await (await fetch(`${urls[0]}/metrics`)).text();
   const lag = metrics
     .split('\n')
-    .filter((l) => /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|(commit|broadcast_delay)_seconds_bucket|streaming_loop_utilisation|load_batch_ms|catchup_seconds_count|socket_subscriptions|entries_emitted_total)/.test(l))
+    .filter((l) => /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|(commit|broadcast_delay|stream_handoff)_seconds_bucket|streaming_loop_utilisation|load_batch_ms|catchup_seconds_count|socket_subscriptions|entries_emitted_total)/.test(l))
     .map((l) => l.replace('wharf_eventlog_nodejs_', ''))
     .join(' ');
   log(`${name}: server ${lag}`);
@@ -249,7 +297,7 @@ async function phase(name: string, grpc: Grpc, urls: string[], token: string, op
   log(`${name}: of which producer->server: ${perSlot('worst_to_server_per_250ms')}; server->client: ${perSlot('worst_from_server_per_250ms')}`);
   await Promise.all(children.map((c) => c.exit()));
   log(`${name}: ${JSON.stringify({ ...report, rate: Math.round(achieved) })}`);
-  return { ...report, rate: achieved };
+  return { ...report, rate: achieved, cpu: used };
 }
 
 async function main(): Promise<void> {
@@ -281,8 +329,8 @@ async function main(): Promise<void> {
     const only = process.env.EVENTLOG_BENCH_PHASES;
     const skipped = { p50: NaN, p99: NaN, rate: NaN, clients: 0, lost: 0, dup: 0 } as Report & { rate: number };
     const bare = only && only !== 'spread' ? skipped : await bareSocketIo(spreadOps, spreadSubs, SPREAD_RATE);
-    const spread = only && only !== 'spread' ? skipped : await phase('spread', grpc, urls, token, spreadOps, spreadSubs, SPREAD_RATE);
-    const hot = only && only !== 'hot' ? skipped : await phase('hot', grpc, urls, token, ['hot-0'], Array.from({ length: HOT_CLIENTS }, () => 'hot-0'), HOT_RATE);
+    const spread = only && only !== 'spread' ? skipped : await phase('spread', grpc, urls, el.process.pid, token, spreadOps, spreadSubs, SPREAD_RATE);
+    const hot = only && only !== 'hot' ? skipped : await phase('hot', grpc, urls, el.process.pid, token, ['hot-0'], Array.from({ length: HOT_CLIENTS }, () => 'hot-0'), HOT_RATE);
     log(`summary: spread p50 ${spread.p50} ms p99 ${spread.p99} ms (bare socket.io p50 ${bare.p50} ms p99 ${bare.p99} ms); hot p50 ${hot.p50} ms p99 ${hot.p99} ms`);
     process.stdout.write(
       `${JSON.stringify({
@@ -295,6 +343,9 @@ async function main(): Promise<void> {
         lost: spread.lost + hot.lost,
         dup: spread.dup + hot.dup,
         bare_socketio_p99_ms: Math.round(bare.p99 * 10) / 10,
+        // How busy the machine's CPUs were while spread and its baseline were measured (0-1).
+        spread_machine_busy: spread.cpu?.machine_busy ?? null,
+        bare_machine_busy: bare.cpu?.machine_busy ?? null,
       })}\n`,
     );
   } finally {

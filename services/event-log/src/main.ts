@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   ]);
 
   const metrics = new EventLogMetrics();
+  ingest.operations.onHandoff = (seconds) => metrics.handoff.observe(seconds);
   const runtimeLogs = new MemoryRuntimeLogCollector();
   const app = await NestFactory.create(
     EventLogModule.forRoot({

@@ -26,6 +26,12 @@ export class EventLogMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  readonly handoff = new Histogram({
+    name: 'wharf_eventlog_stream_handoff_seconds',
+    help: 'From the ingest thread posting committed entries to the socket.io thread taking them (that thread being busy)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
   readonly commit = new Histogram({
     name: 'wharf_eventlog_commit_seconds',
     help: 'Group commits: one durable (O_DSYNC) write of everything queued (acks wait for it)',

@@ -87,6 +87,26 @@ describe('operation log bridge (streaming thread <-> ingest thread)', () => {
     expect(got.b).toEqual([6]);
   });
 
+  it('tells how long each batch of entries waited to be taken by the streaming thread', async () => {
+    const waits: number[] = [];
+    client.onHandoff = (s) => waits.push(s);
+    const got: number[] = [];
+    client.follow('a', 0, { entries: (es) => got.push(...es.map((e) => e.s)), end: () => undefined });
+    await until(() => engine.sinks.has('a'));
+    engine.sinks.get('a')!.entries([line('a', 1)]);
+    await until(() => got.length === 1);
+    // The next batch is posted (end of the ingest side's turn), then this thread is kept busy
+    // for 30 ms before it can take it: the wait shows that (a lower bound, not a speed).
+    engine.sinks.get('a')!.entries([line('a', 2)]);
+    await new Promise((r) => setImmediate(r));
+    const busyUntil = Date.now() + 30;
+    while (Date.now() < busyUntil);
+    await until(() => got.length === 2);
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeGreaterThanOrEqual(0);
+    expect(waits[1]).toBeGreaterThanOrEqual(0.025);
+  });
+
   it('cancels the follow on the ingest side and drops what was already on its way', async () => {
     const got: number[] = [];
     const cancel = client.follow('a', 0, { entries: (es) => got.push(...es.map((e) => e.s)), end: () => got.push(-1) });

@@ -25,7 +25,11 @@ type ToIngest = { t: 'call'; id: number; method: CallMethod; args: unknown[] } |
 
 /** A follow's entries ([id, entries]) or its end ([id, null, reason]), in the order they happened. */
 type FollowItem = [number, EntryRecord[]] | [number, null, string];
-type ToStreaming = { t: 'result'; id: number; value: unknown } | { t: 'error'; id: number; message: string } | { t: 'follow-items'; items: FollowItem[] };
+/** sentAt: wall-clock ms (sub-ms) when the ingest thread posted the items. */
+type ToStreaming = { t: 'result'; id: number; value: unknown } | { t: 'error'; id: number; message: string } | { t: 'follow-items'; items: FollowItem[]; sentAt: number };
+
+// Wall-clock ms with sub-ms resolution; comparable between threads of one process.
+const wallMs = () => performance.timeOrigin + performance.now();
 
 const isMessage = (m: unknown): m is { t: string } => typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
 
@@ -43,7 +47,7 @@ export function serveOperationLog(channel: Channel, engine: OperationLogCalls): 
     if (items.length === 0) return;
     const batch = items;
     items = [];
-    channel.postMessage({ t: 'follow-items', items: batch } satisfies ToStreaming);
+    channel.postMessage({ t: 'follow-items', items: batch, sentAt: wallMs() } satisfies ToStreaming);
   };
   const queue = (item: FollowItem) => {
     items.push(item);
@@ -109,6 +113,11 @@ export class OperationLogClient implements OperationLog {
   private readonly sinks = new Map<number, FollowSink>();
   private closedReason?: string;
   private readonly onMessage = (m: unknown) => this.receive(m);
+  /**
+   * Told, for every batch of follow entries, how long it waited between the ingest thread
+   * posting it and this thread taking it (s): this thread's event-loop queueing.
+   */
+  onHandoff?: (seconds: number) => void;
 
   constructor(private readonly channel: Channel) {
     channel.on('message', this.onMessage);
@@ -180,6 +189,7 @@ export class OperationLogClient implements OperationLog {
         return;
       }
       case 'follow-items':
+        if (this.onHandoff && typeof msg.sentAt === 'number') this.onHandoff(Math.max(0, wallMs() - msg.sentAt) / 1000);
         for (const item of msg.items) {
           const sink = this.sinks.get(item[0]);
           if (!sink) continue;
