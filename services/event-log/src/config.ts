@@ -27,6 +27,7 @@ export const eventLogConfigShape = {
   WHARF_EVENTLOG_EMIT_MS_PER_WATCHER: z.coerce.number().min(0).max(10).default(0.025).describe('ms, 0-10: spacing per watcher of an operation, if longer (big rooms send fewer, larger messages)'),
   WHARF_EVENTLOG_MAX_EMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(30).describe('ms, 0-1000: the most the spacing between broadcasts of one operation grows to'),
   WHARF_EVENTLOG_LOAD_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20).describe('ms, 0-1000: extra spacing between broadcasts when the streaming thread is busy (0 below 75 % event-loop use, this at 100 %)'),
+  WHARF_EVENTLOG_DIRECT_FRAMES: fields.flag(true).describe('true: live entries are written to WebSocket subscribers as one ready frame each, under engine.io (much less CPU per subscriber); false: through socket.io\'s own broadcast'),
   WHARF_EVENTLOG_HOT_ENTRIES: fields.positiveInt(2000, 'entries per operation kept in memory for catch-up'),
   WHARF_EVENTLOG_PUBLISH_STATUS: fields.flag(true),
   WHARF_LOG_LEVEL: fields.logLevel(),

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
         emitMsPerMember: config.WHARF_EVENTLOG_EMIT_MS_PER_WATCHER,
         maxEmitIntervalMs: config.WHARF_EVENTLOG_MAX_EMIT_INTERVAL_MS,
         loadBatchMs: config.WHARF_EVENTLOG_LOAD_BATCH_MS,
+        directFrames: config.WHARF_EVENTLOG_DIRECT_FRAMES,
         roomRecent: 200,
         maxSubscriptionsPerSocket: 200,
       },

@@ -8,6 +8,7 @@ import type { Server, Socket } from 'socket.io';
 import { statusNames, toWire } from '../domain/entry-codec';
 import { EVENT_ID } from '../domain/operation-rules';
 import { loadBatchMs, roomSpacing, throttleWait } from './emit-batching';
+import { broadcastFrame } from './frame-broadcast';
 import type { OperationInfo } from '../engine/event-log.engine';
 import type { Authenticator } from '../feed/catalog';
 import { LOGGER } from '../grpc/eventlog.grpc';
@@ -33,6 +34,8 @@ export interface WsSettings {
    * time per message (a syscall per socket), so fewer, larger messages cut the queueing.
    */
   loadBatchMs: number;
+  /** Broadcasts are written to WebSocket connections as one ready frame each (frame-broadcast.ts); false: socket.io's own broadcast. */
+  directFrames: boolean;
   /** Entries each room keeps to let a joining subscriber close its gap without a read. */
   roomRecent: number;
   maxSubscriptionsPerSocket: number;
@@ -278,7 +281,9 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
   broadcast(room: Room, batch: EntryRecord[]): void {
     this.metrics.emitted.inc(batch.length);
     this.metrics.broadcastDelay.observe((Date.now() - batch[0].t) / 1000);
-    this.server.to(room.name).emit('entries', { event_id: room.eventId, entries: batch.map(toWire) });
+    const payload = { event_id: room.eventId, entries: batch.map(toWire) };
+    if (this.settings.directFrames) broadcastFrame(this.server, room.name, 'entries', payload);
+    else this.server.to(room.name).emit('entries', payload);
   }
 
   private room(eventId: string, startSeq: number): Room {
