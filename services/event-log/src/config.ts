@@ -10,7 +10,7 @@ export const eventLogConfigShape = {
   WHARF_HTTP_PORT: fields.port(32404),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address HTTP and socket.io bind to'),
   WHARF_EVENTLOG_DATA_DIR: z.string().min(1).default('.wharf/eventlog').describe('directory of the partition logs (shared by all instances: p-NNNN per partition)'),
-  WHARF_EVENTLOG_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16).describe('number of partitions of the event id space, 1-1024 (the same on every instance, never changed once data exists)'),
+  WHARF_EVENTLOG_PARTITIONS: z.coerce.number().int().min(1).max(1024).optional().describe('number of partitions of the event id space, 1-1024, fixed when the data dir is created (default: the count it was created with; 4 for a new one). More spread over more instances; fewer cost fewer durable writes'),
   WHARF_EVENTLOG_CLUSTER: fields.flag(true),
   WHARF_EVENTLOG_INSTANCE: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must match [A-Za-z0-9._-]{1,64}').default(`${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${process.pid}`).describe('name of this instance in etcd'),
   WHARF_EVENTLOG_LEASE_TTL_S: z.coerce.number().int().min(2).max(60).default(5).describe('seconds, 2-60: how long a dead instance keeps its partitions'),

@@ -23,8 +23,9 @@ async function main(): Promise<void> {
   const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
   const store = new EtcdEventStore({ client: etcd, keys });
 
+  let partitions: number;
   try {
-    await claimPartitionCount(resolve(config.WHARF_EVENTLOG_DATA_DIR), config.WHARF_EVENTLOG_PARTITIONS);
+    partitions = await claimPartitionCount(resolve(config.WHARF_EVENTLOG_DATA_DIR), config.WHARF_EVENTLOG_PARTITIONS);
   } catch (err) {
     if (!(err instanceof PartitionCountMismatch)) throw err;
     logger.fatal(err.message);
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const catalog = new FeedCatalog();
   const started = Date.now();
   const [ingest] = await Promise.all([
-    startIngestThread(config, logger, (_message, exitCode) => {
+    startIngestThread({ ...config, WHARF_EVENTLOG_PARTITIONS: partitions }, logger, (_message, exitCode) => {
       setTimeout(() => process.exit(exitCode), 100);
     }),
     catalog
@@ -84,9 +85,9 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   // Partitions are taken only once both servers answer: forwarded calls can reach us from then on.
-  const partitions = await ingest.start();
+  const owned = await ingest.start();
   const httpPort = (app.getHttpServer().address() as { port: number }).port;
-  logger.info({ grpc: ingest.grpc, http: `${config.WHARF_HTTP_HOST}:${httpPort}`, partitions }, 'event-log listening');
+  logger.info({ grpc: ingest.grpc, http: `${config.WHARF_HTTP_HOST}:${httpPort}`, partitions: owned, of: partitions }, 'event-log listening');
   process.stdout.write(`event-log listening grpc=${ingest.grpc} http=${config.WHARF_HTTP_HOST}:${httpPort} instance=${config.WHARF_EVENTLOG_INSTANCE}\n`);
 }
 

@@ -2,8 +2,11 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { EventLogConfig } from '../config';
 
 /** What the ingest thread is started with (workerData). */
+/** The settings, with the partition count in effect (claimed in the data dir by the main thread). */
+export type IngestConfig = EventLogConfig & { WHARF_EVENTLOG_PARTITIONS: number };
+
 export interface IngestThreadData {
-  config: EventLogConfig;
+  config: IngestConfig;
 }
 
 /** Control messages between the process's main (streaming) thread and its ingest thread. */

@@ -2,8 +2,7 @@ import type { Logger } from '@wharf/logging';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EventLogConfig } from '../config';
-import { isControl, type FromIngestControl, type IngestThreadData, type ToIngestControl } from './ingest-protocol';
+import { isControl, type FromIngestControl, type IngestConfig, type IngestThreadData, type ToIngestControl } from './ingest-protocol';
 import { OperationLogClient } from './operation-log-bridge';
 
 export interface IngestThread {
@@ -22,7 +21,7 @@ export interface IngestThread {
  * Starts the ingest thread (threads/ingest.main.ts) and resolves once its gRPC server answers.
  * onFatal: the thread failed for good (storage, feed, crash); the process should exit with the code.
  */
-export function startIngestThread(config: EventLogConfig, logger: Logger, onFatal: (message: string, exitCode: number) => void): Promise<IngestThread> {
+export function startIngestThread(config: IngestConfig, logger: Logger, onFatal: (message: string, exitCode: number) => void): Promise<IngestThread> {
   const worker = new Worker(join(__dirname, 'ingest.main.js'), { workerData: { config } satisfies IngestThreadData });
   const operations = new OperationLogClient(worker);
   const send = (m: ToIngestControl) => worker.postMessage(m);
