@@ -116,12 +116,14 @@ export class PartitionLog {
   }
 
   /** Queues records for the next group commit; locations are final now, `durable` resolves once they are on disk. */
-  append(values: unknown[]): { locations: RecordLocation[]; durable: Promise<void> } {
-    if (this.failure) return { locations: [], durable: Promise.reject(this.failure) };
-    if (this.closed) return { locations: [], durable: Promise.reject(new Error('partition log is closed')) };
+  append(values: unknown[]): { locations: RecordLocation[]; encoded: Buffer[]; durable: Promise<void> } {
+    if (this.failure) return { locations: [], encoded: [], durable: Promise.reject(this.failure) };
+    if (this.closed) return { locations: [], encoded: [], durable: Promise.reject(new Error('partition log is closed')) };
     const locations: RecordLocation[] = [];
+    const encoded: Buffer[] = [];
     for (const value of values) {
       const buf = encodeRecord(value);
+      encoded.push(buf);
       if (this.active.size > 0 && this.active.size + buf.length > this.options.segmentBytes) this.rollSync();
       const seg = this.active;
       locations.push({ segment: seg.id, offset: seg.size, length: buf.length });
@@ -134,7 +136,7 @@ export class PartitionLog {
     }
     const durable = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.flushing ??= this.flushLoop();
-    return { locations, durable };
+    return { locations, encoded, durable };
   }
 
   /** Resolves when everything appended so far is durable. */

@@ -1,6 +1,7 @@
 import type { IngestFrame } from '../domain/frames';
 import { applyReport, newProgress, startTimeoutDecision, timeoutDecision, type FinalDecision, type OperationProgress, type ReportBody } from '../domain/operation-rules';
 import { PartitionLog, type OpenReport, type RecordLocation } from './partition-log';
+import { HotEntries } from './hot-entries';
 import { isEntry, type EntryRecord, type LogRecord } from './records';
 
 /** Called with entries of one operation once they are durable, in seq order, never twice. */
@@ -21,7 +22,7 @@ export class OperationState {
   readonly locOffset: number[] = [];
   readonly locLength: number[] = [];
   /** The latest durable entries, for catch-up without a disk read. */
-  hot: EntryRecord[] = [];
+  readonly hot = new HotEntries();
   readonly producers = new Map<string, number>();
   readonly progress: OperationProgress = newProgress();
   /** seq of the final entry once written (0 = no final entry yet). */
@@ -263,9 +264,8 @@ export class PartitionStore {
     if (!op || afterSeq >= upTo) return [];
     const from = Math.max(afterSeq + 1, op.firstSeq);
     if (from > upTo) return [];
-    const hotFirst = op.hot.length ? op.hot[0].s : op.durableSeq + 1;
-    if (from < hotFirst) return undefined;
-    return op.hot.slice(from - hotFirst, upTo - hotFirst + 1);
+    if (from > op.durableSeq) return [];
+    return op.hot.slice(from, upTo);
   }
 
   /** Up to `limit` durable entries after afterSeq (and at most up to upTo). */
@@ -311,8 +311,7 @@ export class PartitionStore {
         op.locOffset.splice(0, n);
         op.locLength.splice(0, n);
         op.firstSeq += n;
-        const keep = op.hot.findIndex((e) => e.s >= op.firstSeq);
-        op.hot = keep < 0 ? [] : op.hot.slice(keep);
+        op.hot.dropBefore(op.firstSeq);
       }
       if (op.locSegment.length === 0 && op.progress.final && op.published && !this.listeners.has(op.eventId)) {
         this.ops.delete(op.eventId);
@@ -325,7 +324,7 @@ export class PartitionStore {
   /** Drops the hot entries of operations that finished and went quiet (memory). */
   trimHot(idleMs: number): void {
     const cutoff = this.now() - idleMs;
-    for (const op of this.ops.values()) if (op.hot.length && op.progress.final && op.lastMs < cutoff && !this.listeners.has(op.eventId)) op.hot = [];
+    for (const op of this.ops.values()) if (op.hot.length && op.progress.final && op.lastMs < cutoff && !this.listeners.has(op.eventId)) op.hot.clear();
   }
 
   close(): Promise<void> {
@@ -355,9 +354,10 @@ export class PartitionStore {
 
   private commit(records: LogRecord[], touched: Map<OperationState, EntryRecord[]>): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const { locations, durable } = this.log.append(records);
+    const { locations, encoded, durable } = this.log.append(records);
     const entryLoc = new Map<EntryRecord, RecordLocation>();
-    records.forEach((r, i) => isEntry(r) && entryLoc.set(r, locations[i]));
+    const entryBytes = new Map<EntryRecord, Buffer>();
+    records.forEach((r, i) => isEntry(r) && (entryLoc.set(r, locations[i]), entryBytes.set(r, encoded[i])));
     for (const [op, entries] of touched) {
       for (const e of entries) {
         const loc = entryLoc.get(e)!;
@@ -370,8 +370,8 @@ export class PartitionStore {
       const cap = this.options.hotEntries;
       for (const [op, entries] of touched) {
         op.durableSeq = entries[entries.length - 1].s;
-        for (const e of entries) op.hot.push(e);
-        if (op.hot.length > cap * 2) op.hot = op.hot.slice(op.hot.length - cap);
+        for (const e of entries) op.hot.push(e.s, entryBytes.get(e)!);
+        if (op.hot.length > cap * 2) op.hot.keepLast(cap);
         const ls = this.listeners.get(op.eventId);
         if (ls) for (const l of [...ls]) l(entries);
       }
