@@ -9,9 +9,9 @@ const EMPTY = Buffer.alloc(0);
  *
  * Why not the entry objects: each kept entry was several heap objects (the record and its
  * strings) that every major garbage collection of the ingest thread had to mark. After a burst
- * over thousands of operations (the ingest bench: 250,000 lines in 5 s), that was 90 MB live
- * and collections that paused the thread for 30-100 ms, stalling acknowledgements and the live
- * streams behind them. Here an operation costs a few objects however many entries it keeps;
+ * over thousands of operations (the ingest bench: 250,000 lines in 5 s), that was 90-110 MB
+ * live and major collections that paused the thread for up to 60 ms (plus marking steps of up
+ * to 40 ms), stalling acknowledgements and the live streams behind them. Here an operation costs a few objects however many entries it keeps;
  * the bytes sit outside the JavaScript heap.
  */
 export class HotEntries {
