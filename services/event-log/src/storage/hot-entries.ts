@@ -32,9 +32,8 @@ export class HotEntries {
     if (this.ends.length > 0 && seq !== this.firstSeq + this.ends.length) this.clear();
     if (this.ends.length === 0) this.firstSeq = seq;
     const json = record.subarray(HEADER_BYTES);
-    const used = this.ends.length ? this.ends[this.ends.length - 1] : this.start;
-    if (used + json.length > this.bytes.length) this.grow(json.length);
-    const at = this.ends.length ? this.ends[this.ends.length - 1] : this.start;
+    if (this.end() + json.length > this.bytes.length) this.rebase(Math.max(256, (this.end() - this.start + json.length) * 2));
+    const at = this.end();
     json.copy(this.bytes, at);
     this.ends.push(at + json.length);
   }
@@ -74,22 +73,20 @@ export class HotEntries {
     this.ends = this.ends.slice(count);
     this.firstSeq += count;
     // Compact once the dropped bytes outweigh the kept ones, so memory stays within about twice what is kept.
-    const end = this.ends[this.ends.length - 1];
-    if (this.start > end - this.start) {
-      const kept = Buffer.allocUnsafeSlow(Math.max(256, (end - this.start) * 2));
-      this.bytes.copy(kept, 0, this.start, end);
-      this.ends = this.ends.map((e) => e - this.start);
-      this.start = 0;
-      this.bytes = kept;
-    }
+    if (this.start > this.end() - this.start) this.rebase(Math.max(256, (this.end() - this.start) * 2));
   }
 
-  private grow(extra: number): void {
-    const end = this.ends.length ? this.ends[this.ends.length - 1] : this.start;
-    const kept = end - this.start;
-    const next = Buffer.allocUnsafeSlow(Math.max(256, (kept + extra) * 2));
-    this.bytes.copy(next, 0, this.start, end);
-    this.ends = this.ends.map((e) => e - this.start);
+  /** Byte offset where the kept entries end. */
+  private end(): number {
+    return this.ends.length ? this.ends[this.ends.length - 1] : this.start;
+  }
+
+  /** Moves the kept entries to the start of a new buffer of `capacity` bytes. */
+  private rebase(capacity: number): void {
+    const next = Buffer.allocUnsafeSlow(capacity);
+    this.bytes.copy(next, 0, this.start, this.end());
+    const start = this.start;
+    this.ends = this.ends.map((e) => e - start);
     this.start = 0;
     this.bytes = next;
   }

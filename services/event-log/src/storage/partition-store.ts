@@ -355,12 +355,12 @@ export class PartitionStore {
   private commit(records: LogRecord[], touched: Map<OperationState, EntryRecord[]>): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const { locations, encoded, durable } = this.log.append(records);
-    const entryLoc = new Map<EntryRecord, RecordLocation>();
-    const entryBytes = new Map<EntryRecord, Buffer>();
-    records.forEach((r, i) => isEntry(r) && (entryLoc.set(r, locations[i]), entryBytes.set(r, encoded[i])));
+    // Where each entry is in `records` (and so in locations and encoded).
+    const index = new Map<EntryRecord, number>();
+    records.forEach((r, i) => isEntry(r) && index.set(r, i));
     for (const [op, entries] of touched) {
       for (const e of entries) {
-        const loc = entryLoc.get(e)!;
+        const loc = locations[index.get(e)!];
         op.locSegment.push(loc.segment);
         op.locOffset.push(loc.offset);
         op.locLength.push(loc.length);
@@ -370,7 +370,7 @@ export class PartitionStore {
       const cap = this.options.hotEntries;
       for (const [op, entries] of touched) {
         op.durableSeq = entries[entries.length - 1].s;
-        for (const e of entries) op.hot.push(e.s, entryBytes.get(e)!);
+        for (const e of entries) op.hot.push(e.s, encoded[index.get(e)!]);
         if (op.hot.length > cap * 2) op.hot.keepLast(cap);
         const ls = this.listeners.get(op.eventId);
         if (ls) for (const l of [...ls]) l(entries);
