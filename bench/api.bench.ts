@@ -29,7 +29,12 @@ const log = (msg: string) => process.stderr.write(`${msg}\n`);
  * time (so a stall is not hidden by sending less: no coordinated omission). Keep-alive
  * connections, bounded in count and time.
  */
-async function load(url: string, token: string, path: () => string, durationS = DURATION_S): Promise<{ p50: number; p99: number; rps: number; errors: number; non2xx: number }> {
+async function load(
+  url: string,
+  token: string,
+  path: () => string,
+  durationS = DURATION_S,
+): Promise<{ p50: number; p99: number; rps: number; errors: number; non2xx: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const { hostname, port } = new URL(url);
   const latencies: number[] = [];
@@ -96,8 +101,20 @@ async function main(): Promise<void> {
         while (next < COMPONENTS) {
           const i = next++;
           const id = `bench.app.c${i}`;
-          const spec = create(eventsV1.ComponentSpecSchema, { name: `c${i}`, source: { case: 'image', value: { image: 'nginx:1.27' } }, ports: [{ port: 80, protocol: 'http' }], env: [{ name: 'MODE', value: 'prod' }], cpuMillis: 100, memoryMib: 128, replicas: 1 });
-          await store.append(`component/${id}`, [{ message: create(eventsV1.ComponentCreatedSchema, { componentId: id, appId: 'bench.app', tenantId: 'bench', spec }), actor: 'service:bench' }], 0);
+          const spec = create(eventsV1.ComponentSpecSchema, {
+            name: `c${i}`,
+            source: { case: 'image', value: { image: 'nginx:1.27' } },
+            ports: [{ port: 80, protocol: 'http' }],
+            env: [{ name: 'MODE', value: 'prod' }],
+            cpuMillis: 100,
+            memoryMib: 128,
+            replicas: 1,
+          });
+          await store.append(
+            `component/${id}`,
+            [{ message: create(eventsV1.ComponentCreatedSchema, { componentId: id, appId: 'bench.app', tenantId: 'bench', spec }), actor: 'service:bench' }],
+            0,
+          );
         }
       }),
     );
@@ -122,16 +139,35 @@ async function main(): Promise<void> {
     const get = await load(api.url, token, () => `/api/v1/tenants/bench/components/bench.app.c${Math.floor(Math.random() * COMPONENTS)}`);
     log(`GET component @${RATE}/s: ${get.rps.toFixed(0)} req/s, p50 ${get.p50} ms, p99 ${get.p99} ms, errors ${get.errors}, non-2xx ${get.non2xx}`);
     const cursors = Array.from({ length: 100 }, (_, i) => `bench.app.c${Math.floor((i * COMPONENTS) / 100)}`);
-    await load(api.url, token, () => `/api/v1/tenants/bench/apps/bench.app/components?limit=50&cursor=${cursors[Math.floor(Math.random() * cursors.length)]}`, 2);
+    await load(
+      api.url,
+      token,
+      () => `/api/v1/tenants/bench/apps/bench.app/components?limit=50&cursor=${cursors[Math.floor(Math.random() * cursors.length)]}`,
+      2,
+    );
     collect();
-    const list = await load(api.url, token, () => `/api/v1/tenants/bench/apps/bench.app/components?limit=50&cursor=${cursors[Math.floor(Math.random() * cursors.length)]}`);
+    const list = await load(
+      api.url,
+      token,
+      () => `/api/v1/tenants/bench/apps/bench.app/components?limit=50&cursor=${cursors[Math.floor(Math.random() * cursors.length)]}`,
+    );
     log(`list (50 per page) @${RATE}/s: ${list.rps.toFixed(0)} req/s, p50 ${list.p50} ms, p99 ${list.p99} ms, errors ${list.errors}, non-2xx ${list.non2xx}`);
     // Baseline in the same run: the HTTP stack and this loader alone (no auth, no catalog).
     collect();
     const health = await load(api.url, token, () => '/health');
     log(`baseline GET /health @${RATE}/s: ${health.rps.toFixed(0)} req/s, p50 ${health.p50} ms, p99 ${health.p99} ms`);
     if (get.non2xx || list.non2xx || get.errors || list.errors) log('WARNING: some requests failed; the latencies above include them');
-    process.stdout.write(JSON.stringify({ bench: 'api', p99_get_ms: get.p99, p99_list_ms: list.p99, rate: RATE, cold_start_s: Number(coldStart.toFixed(2)), components: COMPONENTS, p99_health_ms: health.p99 }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        bench: 'api',
+        p99_get_ms: get.p99,
+        p99_list_ms: list.p99,
+        rate: RATE,
+        cold_start_s: Number(coldStart.toFixed(2)),
+        components: COMPONENTS,
+        p99_health_ms: health.p99,
+      }) + '\n',
+    );
   } finally {
     await api?.stop();
     await mq?.stop();

@@ -101,7 +101,10 @@ async function start(url: string, token: string, subs: string[]): Promise<void> 
             const slot = Math.floor((now - measureStart) / 250);
             if (!(worstToServer[slot] >= e.stored_ms - e.time_ms)) worstToServer[slot] = e.stored_ms - e.time_ms;
             if (!(worstFromServer[slot] >= now - e.stored_ms)) worstFromServer[slot] = now - e.stored_ms;
-            if ((n & 63) === 0) toServer.push(e.stored_ms - e.time_ms), fromServer.push(now - e.stored_ms);
+            if ((n & 63) === 0) {
+              toServer.push(e.stored_ms - e.time_ms);
+              fromServer.push(now - e.stored_ms);
+            }
           }
         }
       });
@@ -130,33 +133,64 @@ async function report(expected: Record<string, number>, deadlineMs: number): Pro
   // Every 10th latency (sorted) lets the parent merge percentiles over children.
   const every: number[] = [];
   for (let i = 0; i < sample.length; i += 10) every.push(sample[i]);
-  send({ report: { sample: every, samples: n, p50: percentile(sample, 50), p99: percentile(sample, 99), max: sample.length ? sample[sample.length - 1] : NaN, lost, dup, reconnects, clients: clients.length, loop_ms: loopFrozen, worst_per_250ms: Array.from(worst, (w) => w ?? 0), worst_to_server_per_250ms: Array.from(worstToServer, (w) => w ?? 0), worst_from_server_per_250ms: Array.from(worstFromServer, (w) => w ?? 0), stall_per_250ms: Array.from(stalls, (w) => w ?? 0), producer_to_server_p50: toServer.sort((a, b) => a - b)[toServer.length >> 1], producer_to_server_p99: toServer[Math.floor(toServer.length * 0.99)], server_to_client_p50: fromServer.sort((a, b) => a - b)[fromServer.length >> 1], server_to_client_p99: fromServer[Math.floor(fromServer.length * 0.99)] } });
+  send({
+    report: {
+      sample: every,
+      samples: n,
+      p50: percentile(sample, 50),
+      p99: percentile(sample, 99),
+      max: sample.length ? sample[sample.length - 1] : NaN,
+      lost,
+      dup,
+      reconnects,
+      clients: clients.length,
+      loop_ms: loopFrozen,
+      worst_per_250ms: Array.from(worst, (w) => w ?? 0),
+      worst_to_server_per_250ms: Array.from(worstToServer, (w) => w ?? 0),
+      worst_from_server_per_250ms: Array.from(worstFromServer, (w) => w ?? 0),
+      stall_per_250ms: Array.from(stalls, (w) => w ?? 0),
+      producer_to_server_p50: toServer.sort((a, b) => a - b)[toServer.length >> 1],
+      producer_to_server_p99: toServer[Math.floor(toServer.length * 0.99)],
+      server_to_client_p50: fromServer.sort((a, b) => a - b)[fromServer.length >> 1],
+      server_to_client_p99: fromServer[Math.floor(fromServer.length * 0.99)],
+    },
+  });
 }
 
 // The parent is gone (finished or crashed): never linger reconnecting.
 process.on('disconnect', () => process.exit(0));
 
-process.on('message', (m: { cmd: string; url?: string; token?: string; subs?: string[]; on?: boolean; expected?: Record<string, number>; deadlineMs?: number }) => {
-  switch (m.cmd) {
-    case 'start':
-      void start(m.url!, m.token!, m.subs!).then(() => send({ ready: true }));
-      break;
-    case 'measure':
-      measuring = !!m.on;
-      if (measuring) (n = 0), loopDelay.reset(), (measureStart = Date.now()), (worst.length = 0), (stalls.length = 0), (worstToServer.length = 0), (worstFromServer.length = 0);
-      else loopFrozen = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6 };
-      break;
-    case 'drop':
-      // Cut every transport as a network failure would; socket.io reconnects by itself.
-      for (const c of clients) (c.socket.io.engine as unknown as { close(): void }).close();
-      send({ dropped: clients.length });
-      break;
-    case 'report':
-      void report(m.expected!, m.deadlineMs ?? 20_000);
-      break;
-    case 'exit':
-      for (const c of clients) c.socket.close();
-      setTimeout(() => process.exit(0), 50);
-      break;
-  }
-});
+process.on(
+  'message',
+  (m: { cmd: string; url?: string; token?: string; subs?: string[]; on?: boolean; expected?: Record<string, number>; deadlineMs?: number }) => {
+    switch (m.cmd) {
+      case 'start':
+        void start(m.url!, m.token!, m.subs!).then(() => send({ ready: true }));
+        break;
+      case 'measure':
+        measuring = !!m.on;
+        if (measuring) {
+          n = 0;
+          loopDelay.reset();
+          measureStart = Date.now();
+          worst.length = 0;
+          stalls.length = 0;
+          worstToServer.length = 0;
+          worstFromServer.length = 0;
+        } else loopFrozen = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6 };
+        break;
+      case 'drop':
+        // Cut every transport as a network failure would; socket.io reconnects by itself.
+        for (const c of clients) (c.socket.io.engine as unknown as { close(): void }).close();
+        send({ dropped: clients.length });
+        break;
+      case 'report':
+        void report(m.expected!, m.deadlineMs ?? 20_000);
+        break;
+      case 'exit':
+        for (const c of clients) c.socket.close();
+        setTimeout(() => process.exit(0), 50);
+        break;
+    }
+  },
+);

@@ -76,7 +76,12 @@ async function ingest(grpc: Grpc): Promise<number> {
       let seq = 0;
       while (performance.now() - start < INGEST_MS) {
         const frames = Array.from({ length: INGEST_BATCH }, (_, i) =>
-          create(eventlogV1.FrameSchema, { eventId: `ingest-${p}-${i % 10}`, producer, producerSeq: BigInt(++seq), body: { case: 'line', value: { timeMs: BigInt(Date.now()), text } } }),
+          create(eventlogV1.FrameSchema, {
+            eventId: `ingest-${p}-${i % 10}`,
+            producer,
+            producerSeq: BigInt(++seq),
+            body: { case: 'line', value: { timeMs: BigInt(Date.now()), text } },
+          }),
         );
         const res = await grpc.append({ frames }, { timeoutMs: 10_000 });
         acked += res.accepted;
@@ -91,9 +96,16 @@ class Subscribers {
   private readonly waiting = new Map<string, (m: Record<string, unknown>) => void>();
 
   constructor() {
-    this.child = fork(join(__dirname, 'eventlog-subscribers.ts'), [], { execArgv: ['-r', '@swc-node/register', ...(process.env.EVENTLOG_BENCH_CLIENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(join(__dirname, 'eventlog-subscribers.ts'), [], {
+      execArgv: ['-r', '@swc-node/register', ...(process.env.EVENTLOG_BENCH_CLIENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child.on('message', (m: Record<string, unknown>) => {
-      for (const [key, resolve] of this.waiting) if (key in m) (this.waiting.delete(key), resolve(m));
+      for (const [key, resolve] of this.waiting) {
+        if (!(key in m)) continue;
+        this.waiting.delete(key);
+        resolve(m);
+      }
     });
   }
 
@@ -138,7 +150,17 @@ function merge(reports: Report[]): Report {
   const sample = reports.flatMap((r) => r.sample).sort((a, b) => a - b);
   const pct = (p: number) => sample[Math.min(sample.length - 1, Math.ceil((p / 100) * sample.length) - 1)];
   const sum = (k: 'samples' | 'lost' | 'dup' | 'reconnects' | 'clients') => reports.reduce((a, r) => a + r[k], 0);
-  return { sample: [], samples: sum('samples'), p50: pct(50), p99: pct(99), max: sample[sample.length - 1], lost: sum('lost'), dup: sum('dup'), reconnects: sum('reconnects'), clients: sum('clients') };
+  return {
+    sample: [],
+    samples: sum('samples'),
+    p50: pct(50),
+    p99: pct(99),
+    max: sample[sample.length - 1],
+    lost: sum('lost'),
+    dup: sum('dup'),
+    reconnects: sum('reconnects'),
+    clients: sum('clients'),
+  };
 }
 
 /**
@@ -256,18 +278,31 @@ async function bareSocketIo(ops: string[], subs: string[], rate: number): Promis
     return { ...report, cpu: used };
   } finally {
     await Promise.all(children.map((c) => c.exit()));
-    await new Promise((r) => io.close(() => r(undefined)));
+    await io.close();
   }
 }
 
 /** Subscribers on ops; warm-up, measured window, cut every transport, run on, then lost/dup. */
-async function phase(name: string, grpc: Grpc, urls: string[], serverPid: number, token: string, ops: string[], subs: string[], rate: number): Promise<Report & { rate: number }> {
+async function phase(
+  name: string,
+  grpc: Grpc,
+  urls: string[],
+  serverPid: number,
+  token: string,
+  ops: string[],
+  subs: string[],
+  rate: number,
+): Promise<Report & { rate: number }> {
   // Operations exist before anyone subscribes (their first line names the tenant).
-  await grpc.append({ frames: ops.map((eventId) => ({ eventId, tenantId: 'bench', body: { case: 'line' as const, value: { timeMs: BigInt(Date.now()), text: 'start' } } })) });
+  await grpc.append({
+    frames: ops.map((eventId) => ({ eventId, tenantId: 'bench', body: { case: 'line' as const, value: { timeMs: BigInt(Date.now()), text: 'start' } } })),
+  });
   // Two processes share the clients: no single one saturates a core and queues what it receives.
   const children = Array.from({ length: CHILDREN }, () => new Subscribers());
   const t0 = performance.now();
-  await Promise.all(children.map((c, k) => c.ask({ cmd: 'start', url: urls[k % urls.length], token, subs: subs.filter((_, i) => i % CHILDREN === k) }, 'ready')));
+  await Promise.all(
+    children.map((c, k) => c.ask({ cmd: 'start', url: urls[k % urls.length], token, subs: subs.filter((_, i) => i % CHILDREN === k) }, 'ready')),
+  );
   log(`${name}: ${subs.length} clients subscribed in ${Math.round(performance.now() - t0)} ms`);
   const producer = produce(grpc, ops, rate, 'bench');
   await new Promise((r) => setTimeout(r, WARMUP_MS));
@@ -281,7 +316,11 @@ async function phase(name: string, grpc: Grpc, urls: string[], serverPid: number
   const metrics = await (await fetch(`${urls[0]}/metrics`)).text();
   const lag = metrics
     .split('\n')
-    .filter((l) => /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|(commit|broadcast_delay|stream_handoff)_seconds_bucket|streaming_loop_utilisation|load_batch_ms|catchup_seconds_count|socket_subscriptions|entries_emitted_total)/.test(l))
+    .filter((l) =>
+      /^wharf_eventlog_(nodejs_(eventloop_lag_(p50|p99)_seconds|heap_size_used_bytes|gc_duration_seconds_(sum|count))|(commit|broadcast_delay|stream_handoff)_seconds_bucket|streaming_loop_utilisation|load_batch_ms|catchup_seconds_count|socket_subscriptions|entries_emitted_total)/.test(
+        l,
+      ),
+    )
     .map((l) => l.replace('wharf_eventlog_nodejs_', ''))
     .join(' ');
   log(`${name}: server ${lag}`);
@@ -292,7 +331,9 @@ async function phase(name: string, grpc: Grpc, urls: string[], serverPid: number
   const reports = await Promise.all(children.map((c) => c.ask<Report>({ cmd: 'report', expected, deadlineMs: 30_000 }, 'report')));
   const report = merge(reports);
   const perSlot = (k: string) => reports.map((r) => JSON.stringify((r as unknown as Record<string, number[]>)[k])).join(' | ');
-  log(`${name}: producer->server p50/p99 ${perSlot('producer_to_server_p50')}/${perSlot('producer_to_server_p99')} ms; server->client p50/p99 ${perSlot('server_to_client_p50')}/${perSlot('server_to_client_p99')} ms`);
+  log(
+    `${name}: producer->server p50/p99 ${perSlot('producer_to_server_p50')}/${perSlot('producer_to_server_p99')} ms; server->client p50/p99 ${perSlot('server_to_client_p50')}/${perSlot('server_to_client_p99')} ms`,
+  );
   log(`${name}: worst latency per 250 ms: ${perSlot('worst_per_250ms')}; client event-loop stalls: ${perSlot('stall_per_250ms')}`);
   log(`${name}: of which producer->server: ${perSlot('worst_to_server_per_250ms')}; server->client: ${perSlot('worst_from_server_per_250ms')}`);
   await Promise.all(children.map((c) => c.exit()));
@@ -330,8 +371,22 @@ async function main(): Promise<void> {
     const skipped = { p50: NaN, p99: NaN, rate: NaN, clients: 0, lost: 0, dup: 0 } as Report & { rate: number };
     const bare = only && only !== 'spread' ? skipped : await bareSocketIo(spreadOps, spreadSubs, SPREAD_RATE);
     const spread = only && only !== 'spread' ? skipped : await phase('spread', grpc, urls, el.process.pid, token, spreadOps, spreadSubs, SPREAD_RATE);
-    const hot = only && only !== 'hot' ? skipped : await phase('hot', grpc, urls, el.process.pid, token, ['hot-0'], Array.from({ length: HOT_CLIENTS }, () => 'hot-0'), HOT_RATE);
-    log(`summary: spread p50 ${spread.p50} ms p99 ${spread.p99} ms (bare socket.io p50 ${bare.p50} ms p99 ${bare.p99} ms); hot p50 ${hot.p50} ms p99 ${hot.p99} ms`);
+    const hot =
+      only && only !== 'hot'
+        ? skipped
+        : await phase(
+            'hot',
+            grpc,
+            urls,
+            el.process.pid,
+            token,
+            ['hot-0'],
+            Array.from({ length: HOT_CLIENTS }, () => 'hot-0'),
+            HOT_RATE,
+          );
+    log(
+      `summary: spread p50 ${spread.p50} ms p99 ${spread.p99} ms (bare socket.io p50 ${bare.p50} ms p99 ${bare.p99} ms); hot p50 ${hot.p50} ms p99 ${hot.p99} ms`,
+    );
     process.stdout.write(
       `${JSON.stringify({
         bench: 'eventlog',

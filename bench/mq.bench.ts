@@ -155,10 +155,18 @@ async function main(): Promise<void> {
     setFlagsFromString('--expose-gc');
     (runInNewContext('gc') as () => void)();
     const samples = await latency(mq, 'bench-lat');
-    log(`enqueue-to-delivery, 4 consumers, ${LATENCY_RATE} tasks/s: ${samples.length}/${LATENCY_TASKS} delivered, p50 ${percentile(samples, 50).toFixed(2)} ms, p99 ${percentile(samples, 99).toFixed(2)} ms`);
+    log(
+      `enqueue-to-delivery, 4 consumers, ${LATENCY_RATE} tasks/s: ${samples.length}/${LATENCY_TASKS} delivered, p50 ${percentile(samples, 50).toFixed(2)} ms, p99 ${percentile(samples, 99).toFixed(2)} ms`,
+    );
     const round = (x: number, d = 2) => Number(x.toFixed(d));
     process.stdout.write(
-      JSON.stringify({ bench: 'mq', etcd_put_per_s: round(puts.perSecond, 0), roundtrip_per_s: round(four.perSecond, 0), ratio: round(four.perSecond / puts.perSecond, 3), p99_ms: round(percentile(samples, 99)) }) + '\n',
+      JSON.stringify({
+        bench: 'mq',
+        etcd_put_per_s: round(puts.perSecond, 0),
+        roundtrip_per_s: round(four.perSecond, 0),
+        ratio: round(four.perSecond / puts.perSecond, 3),
+        p99_ms: round(percentile(samples, 99)),
+      }) + '\n',
     );
   } finally {
     client.close();

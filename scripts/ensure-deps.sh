@@ -24,10 +24,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
-# `npm install` (not `npm ci`) because the registry these machines use serves only this
-# platform's optional binaries (e.g. @bufbuild/buf-linux-x64); `npm ci` rejects a lock
-# without the other platforms' entries. The lock still pins every version.
+# `npm install --no-save` (not `npm ci`) because the registry these machines use serves
+# only this platform's optional binaries (e.g. @bufbuild/buf-linux-x64) and `npm ci`
+# rejects a lock without the other platforms' entries; --no-save installs exactly the
+# lock and writes nothing, so a fresh checkout stays clean.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "wharf: installing npm packages"
-  npm install --no-audit --no-fund
+  npm install --no-save --no-audit --no-fund
 fi

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The full suite: proto lint, unit, integration (real etcd and processes started by
-# each test file), end-to-end. `npm test` runs ensure-deps and the build first (pretest).
+# The full suite: static checks (scripts/lint.sh), unit, integration (real etcd and
+# processes started by each test file), end-to-end. `npm test` runs ensure-deps and the
+# build first (pretest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "== buf lint"
-(cd proto && ../node_modules/.bin/buf lint)
+bash scripts/lint.sh
 echo "== unit"
 npx jest -c jest.unit.config.js --ci
 echo "== integration"

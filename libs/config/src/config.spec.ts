@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, fields, loadConfig } from '@wharf/config';
+import { ConfigError, fields, loadConfig } from './index';
 
 const shape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints(),

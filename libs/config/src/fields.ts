@@ -8,13 +8,17 @@ function withDefault<T extends z.ZodType>(schema: T, def: unknown, description: 
 /** Reusable, self-describing field types for config shapes. */
 export const fields = {
   port: (def?: number) => withDefault(z.coerce.number().int().min(0).max(65535), def, 'a TCP port, 0-65535 (0 = any free port)'),
-  hostPort: (def?: string) =>
-    withDefault(z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'must be HOST:PORT'), def, 'HOST:PORT, e.g. 127.0.0.1:7001'),
+  hostPort: (def?: string) => withDefault(z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'must be HOST:PORT'), def, 'HOST:PORT, e.g. 127.0.0.1:7001'),
   endpoints: (def?: string) =>
     withDefault(
       z
         .string()
-        .transform((s) => s.split(',').map((e) => e.trim()).filter(Boolean))
+        .transform((s) =>
+          s
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean),
+        )
         .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1)),
       def,
       'comma-separated http(s) URLs, e.g. http://127.0.0.1:2379',

@@ -24,9 +24,7 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
     ...(options.maxReceiveMessageBytes !== undefined ? { grpcOptions: { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } } : {}),
     faultHandling: {
       host: () =>
-        options.endpoints.length > 1
-          ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(3) })
-          : noop,
+        options.endpoints.length > 1 ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(3) }) : noop,
       global: retry(handleWhen(isRecoverableError), { maxAttempts: options.maxAttempts ?? 8, backoff }),
       // etcd3 types this as IBackoff but calls .next() on it like a factory (watch.js), as its own default does.
       watchBackoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) as unknown as IBackoff<unknown>,

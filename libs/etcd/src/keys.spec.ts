@@ -1,4 +1,4 @@
-import { KeyLayout } from '@wharf/etcd';
+import { KeyLayout } from './index';
 
 describe('KeyLayout', () => {
   it('pads versions so lexical order is numeric order', () => {

@@ -78,7 +78,15 @@ describe('EventLogClient', () => {
     op.line('f');
     step.ok();
     await client.close();
-    expect(texts(server.stored)).toEqual(['a', 'b', 'c', 'stepStarted', '[event-log-client: 2 lines dropped while event-log was unreachable]', 'f', 'stepFinished']);
+    expect(texts(server.stored)).toEqual([
+      'a',
+      'b',
+      'c',
+      'stepStarted',
+      '[event-log-client: 2 lines dropped while event-log was unreachable]',
+      'f',
+      'stepFinished',
+    ]);
   });
 
   it('drops a batch the server refuses as invalid instead of retrying forever', async () => {

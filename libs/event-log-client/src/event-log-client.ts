@@ -81,7 +81,11 @@ export class EventLogClient {
       timeoutMs: options.timeoutMs ?? 10_000,
       onWarning: options.onWarning,
     };
-    this.producer = options.producer ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.producer =
+      options.producer ??
+      `${hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.client = options.client ?? createClient(eventlogV1.EventLogService, options.address);
   }
 
@@ -140,7 +144,14 @@ export class EventLogClient {
           eventId,
           target: frame.target,
           tenantId: frame.tenantId,
-          body: { case: 'line', value: { timeMs: BigInt(Date.now()), level: eventlogV1.LogLevel.WARN, text: `[event-log-client: ${missed} lines dropped while event-log was unreachable]` } },
+          body: {
+            case: 'line',
+            value: {
+              timeMs: BigInt(Date.now()),
+              level: eventlogV1.LogLevel.WARN,
+              text: `[event-log-client: ${missed} lines dropped while event-log was unreachable]`,
+            },
+          },
         };
         this.push(marker, true);
       }
@@ -225,12 +236,21 @@ export class OperationReporter {
 
   /** A log line; false if it was dropped (buffer full). */
   line(text: string, options: { level?: Level; step?: string; timeMs?: number } = {}): boolean {
-    return this.client.enqueue(this.frame({ case: 'line', value: { text, level: levels[options.level ?? 'info'], step: options.step ?? '', timeMs: BigInt(options.timeMs ?? Date.now()) } }), true);
+    return this.client.enqueue(
+      this.frame({
+        case: 'line',
+        value: { text, level: levels[options.level ?? 'info'], step: options.step ?? '', timeMs: BigInt(options.timeMs ?? Date.now()) },
+      }),
+      true,
+    );
   }
 
   /** @internal */
   finishStep(name: string, ok: boolean, message: string): void {
-    this.client.enqueue(this.frame({ case: 'stepFinished', value: { step: name, status: ok ? eventlogV1.StepStatus.SUCCESS : eventlogV1.StepStatus.FAILURE, message } }), false);
+    this.client.enqueue(
+      this.frame({ case: 'stepFinished', value: { step: name, status: ok ? eventlogV1.StepStatus.SUCCESS : eventlogV1.StepStatus.FAILURE, message } }),
+      false,
+    );
   }
 
   /** Everything is reported: event-log decides success (all steps ok) or failure. */

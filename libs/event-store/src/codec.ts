@@ -18,7 +18,10 @@ export function assertStreamName(stream: string): void {
   }
 }
 
-export function encodeEnvelope(registry: Registry, e: { stream: string; version: number; message: Message; timeMs: number; eventId: string; actor: string }): Uint8Array {
+export function encodeEnvelope(
+  registry: Registry,
+  e: { stream: string; version: number; message: Message; timeMs: number; eventId: string; actor: string },
+): Uint8Array {
   const desc = registry.getMessage(e.message.$typeName);
   if (!desc) throw new EventStoreInputError(`event type ${e.message.$typeName} is not in the event store's registry`);
   return toBinary(

@@ -61,7 +61,10 @@ export class EtcdEventStore implements EventStore {
     if (bytes > MAX_APPEND_BYTES) throw new EventStoreInputError(`append of ${bytes} bytes exceeds the limit of ${MAX_APPEND_BYTES} bytes (etcd request size)`);
     const last = base + events.length;
     const txn = base === 0 ? this.client.if(head, 'Create', '==', 0) : this.client.if(head, 'Value', '==', String(base));
-    const res = await txn.then(this.client.put(head).value(String(last)), ...puts).else(this.client.get(head)).commit();
+    const res = await txn
+      .then(this.client.put(head).value(String(last)), ...puts)
+      .else(this.client.get(head))
+      .commit();
     if (res.succeeded) return { ok: true, value: { version: last, position: String(res.header.revision) } };
     const kv = res.responses[0]?.response_range?.kvs?.[0];
     return { ok: false, actual: kv ? Number(kv.value.toString()) : 0 };
@@ -91,14 +94,28 @@ export class EtcdEventStore implements EventStore {
 
   subscribe(from: FeedPosition, handler: (event: RecordedEvent) => void | Promise<void>, options: SubscribeOptions = {}): Subscription {
     if (!/^\d+$/.test(from)) throw new EventStoreInputError(`feed position must be a decimal etcd revision, got ${JSON.stringify(from)}`);
-    return new FeedSubscription(this.client, this.keys.es.eventsPrefix() + (options.streamPrefix ?? ''), from, handler, (bytes, pos) => decodeEnvelope(this.registry, bytes, pos), options.onError, options.onProgress);
+    return new FeedSubscription(
+      this.client,
+      this.keys.es.eventsPrefix() + (options.streamPrefix ?? ''),
+      from,
+      handler,
+      (bytes, pos) => decodeEnvelope(this.registry, bytes, pos),
+      options.onError,
+      options.onProgress,
+    );
   }
 
   async saveSnapshot(stream: string, version: number, state: Message): Promise<void> {
     assertStreamName(stream);
     const desc = this.registry.getMessage(state.$typeName);
     if (!desc) throw new EventStoreInputError(`snapshot type ${state.$typeName} is not in the event store's registry`);
-    const snap = create(eventsV1.StreamSnapshotSchema, { stream, version: BigInt(version), type: desc.typeName, state: toBinary(desc, state), timeMs: BigInt(this.now()) });
+    const snap = create(eventsV1.StreamSnapshotSchema, {
+      stream,
+      version: BigInt(version),
+      type: desc.typeName,
+      state: toBinary(desc, state),
+      timeMs: BigInt(this.now()),
+    });
     await this.client.put(this.keys.es.snapshot(stream)).value(Buffer.from(toBinary(eventsV1.StreamSnapshotSchema, snap)));
   }
 
@@ -112,4 +129,3 @@ export class EtcdEventStore implements EventStore {
     return { stream, version: Number(snap.version), state: fromBinary(desc, snap.state) as S };
   }
 }
-

@@ -1,15 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { eventsV1, mqV1 } from '@wharf/contracts';
 import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
-import {
-  ConcurrencyError,
-  EtcdEventStore,
-  EventStoreInputError,
-  FEED_START,
-  Projection,
-  type ProjectionDefinition,
-  type RecordedEvent,
-} from '@wharf/event-store';
+import { ConcurrencyError, EtcdEventStore, EventStoreInputError, FEED_START, Projection, type ProjectionDefinition, type RecordedEvent } from './index';
 import { startEtcd, waitFor, type EtcdInstance } from '@wharf/testing';
 
 const requested = (eventId: string, target = 'component/c1') =>

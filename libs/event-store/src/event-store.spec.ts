@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
-import { assertStreamName, fold, type ProjectionDefinition, type RecordedEvent } from '@wharf/event-store';
+import { assertStreamName, fold, type ProjectionDefinition, type RecordedEvent } from './index';
 import { prefixEnd } from './prefix';
 
 describe('event store pure parts', () => {
@@ -23,7 +23,14 @@ describe('event store pure parts', () => {
       apply: (s, e) => ({ ...s, [e.stream]: (s[e.stream] ?? 0) + 1 }),
     };
     const ev = (stream: string, version: number): RecordedEvent => ({
-      stream, version, type: 'wharf.events.v1.OperationRequested', message: create(eventsV1.OperationRequestedSchema), timeMs: 0, eventId: '', actor: '', position: String(version),
+      stream,
+      version,
+      type: 'wharf.events.v1.OperationRequested',
+      message: create(eventsV1.OperationRequestedSchema),
+      timeMs: 0,
+      eventId: '',
+      actor: '',
+      position: String(version),
     });
     expect(fold(count, [ev('app/a', 1), ev('app/b', 1), ev('app/a', 2)])).toEqual({ 'app/a': 2, 'app/b': 1 });
   });

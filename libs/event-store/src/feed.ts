@@ -123,7 +123,11 @@ export class FeedSubscription implements Subscription {
 
   /** Follows the watch from head+1 until it fails (returns to catch-up) or the subscription closes. */
   private async follow(head: bigint): Promise<void> {
-    const watcher = await this.client.watch().prefix(this.prefix).startRevision(String(head + 1n)).create();
+    const watcher = await this.client
+      .watch()
+      .prefix(this.prefix)
+      .startRevision(String(head + 1n))
+      .create();
     this.watcher = watcher;
     if (this.closed) {
       // close() ran while the watch was being created.

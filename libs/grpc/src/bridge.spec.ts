@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { mqV1 } from '@wharf/contracts';
-import { ConflictError, createClient, GrpcServer, InvalidArgumentError, InternalError, type ServiceImpl } from '@wharf/grpc';
+import { ConflictError, createClient, GrpcServer, InvalidArgumentError, InternalError, type ServiceImpl } from './index';
 
 // The bridge against a real grpc-js server on loopback, with the generated mq service.
 describe('gRPC bridge', () => {
@@ -56,7 +56,10 @@ describe('gRPC bridge', () => {
     const deq = await client.dequeue(create(mqV1.DequeueRequestSchema, { topic: 'x' }));
     expect(deq.deliveries[0].task?.enqueuedAtMs).toBe(1n << 40n);
     const stats = await client.stats({ topics: ['a', 'b'] });
-    expect(stats.topics.map((t) => [t.topic, t.depth])).toEqual([['a', 7n], ['b', 7n]]);
+    expect(stats.topics.map((t) => [t.topic, t.depth])).toEqual([
+      ['a', 7n],
+      ['b', 7n],
+    ]);
   });
 
   it('maps typed errors to status codes and back', async () => {

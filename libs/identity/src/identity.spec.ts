@@ -1,10 +1,31 @@
 import { create, type Message } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@wharf/event-store';
-import { bearerToken, can, IdentityModel, IdentityProjection, isMember, issueToken, isWellFormedToken, parseToken, roleAllows, secretMatches, tokenFromString } from './index';
+import {
+  bearerToken,
+  can,
+  IdentityModel,
+  IdentityProjection,
+  isMember,
+  issueToken,
+  isWellFormedToken,
+  parseToken,
+  roleAllows,
+  secretMatches,
+  tokenFromString,
+} from './index';
 
 let position = 0;
-const recorded = (stream: string, message: Message, version = 1): RecordedEvent => ({ stream, version, type: message.$typeName, message, timeMs: 1000, eventId: '', actor: 'test', position: String(++position) });
+const recorded = (stream: string, message: Message, version = 1): RecordedEvent => ({
+  stream,
+  version,
+  type: message.$typeName,
+  message,
+  timeMs: 1000,
+  eventId: '',
+  actor: 'test',
+  position: String(++position),
+});
 
 function world() {
   const model = new IdentityModel();
@@ -13,8 +34,14 @@ function world() {
   const events = [
     recorded('user/admin', create(eventsV1.UserCreatedSchema, { userId: 'admin', name: 'admin', admin: true })),
     recorded('user/alice', create(eventsV1.UserCreatedSchema, { userId: 'alice', name: 'alice' })),
-    recorded(`token/${alice.tokenId}`, create(eventsV1.TokenCreatedSchema, { tokenId: alice.tokenId, userId: 'alice', name: 't', secretSha256: alice.secretSha256 })),
-    recorded(`token/${admin.tokenId}`, create(eventsV1.TokenCreatedSchema, { tokenId: admin.tokenId, userId: 'admin', name: 't', secretSha256: admin.secretSha256 })),
+    recorded(
+      `token/${alice.tokenId}`,
+      create(eventsV1.TokenCreatedSchema, { tokenId: alice.tokenId, userId: 'alice', name: 't', secretSha256: alice.secretSha256 }),
+    ),
+    recorded(
+      `token/${admin.tokenId}`,
+      create(eventsV1.TokenCreatedSchema, { tokenId: admin.tokenId, userId: 'admin', name: 't', secretSha256: admin.secretSha256 }),
+    ),
     recorded('tenant/acme', create(eventsV1.TenantCreatedSchema, { tenantId: 'acme', name: 'acme' })),
     recorded('tenant/globex', create(eventsV1.TenantCreatedSchema, { tenantId: 'globex', name: 'globex' })),
     recorded('tenant/acme', create(eventsV1.MemberSetSchema, { tenantId: 'acme', userId: 'alice', role: eventsV1.Role.DEVELOPER }), 2),
@@ -30,7 +57,12 @@ describe('tokens', () => {
     const parsed = parseToken(t.token)!;
     expect(parsed.tokenId).toBe(t.tokenId);
     expect(secretMatches(parsed.secret, t.secretSha256)).toBe(true);
-    expect(secretMatches(parsed.secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), t.secretSha256)).toBe(false);
+    expect(
+      secretMatches(
+        parsed.secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+        t.secretSha256,
+      ),
+    ).toBe(false);
     expect(Buffer.from(t.secretSha256).toString('hex')).not.toContain(Buffer.from(parsed.secret).toString('hex'));
     expect(issueToken().token).not.toBe(t.token);
   });
@@ -56,7 +88,12 @@ describe('IdentityModel', () => {
     expect(model.authenticate(alice.token)).toBeUndefined();
 
     const soon = issueToken();
-    model.apply(recorded(`token/${soon.tokenId}`, create(eventsV1.TokenCreatedSchema, { tokenId: soon.tokenId, userId: 'alice', name: 'x', secretSha256: soon.secretSha256, expiresAtMs: 5000n })));
+    model.apply(
+      recorded(
+        `token/${soon.tokenId}`,
+        create(eventsV1.TokenCreatedSchema, { tokenId: soon.tokenId, userId: 'alice', name: 'x', secretSha256: soon.secretSha256, expiresAtMs: 5000n }),
+      ),
+    );
     expect(model.authenticate(soon.token, 4999)).toBeDefined();
     expect(model.authenticate(soon.token, 5000)).toBeUndefined();
   });

@@ -81,7 +81,15 @@ export class IdentityModel {
       }
       case 'wharf.events.v1.TokenCreated': {
         const t = m as eventsV1.TokenCreated;
-        this.tokens.set(t.tokenId, { id: t.tokenId, userId: t.userId, name: t.name, secretSha256: t.secretSha256, expiresAtMs: Number(t.expiresAtMs), createdAtMs: e.timeMs, revoked: false });
+        this.tokens.set(t.tokenId, {
+          id: t.tokenId,
+          userId: t.userId,
+          name: t.name,
+          secretSha256: t.secretSha256,
+          expiresAtMs: Number(t.expiresAtMs),
+          createdAtMs: e.timeMs,
+          revoked: false,
+        });
         break;
       }
       case 'wharf.events.v1.TokenRevoked': {
@@ -91,7 +99,14 @@ export class IdentityModel {
       }
       case 'wharf.events.v1.TenantCreated': {
         const t = m as eventsV1.TenantCreated;
-        this.tenants.set(t.tenantId, { id: t.tenantId, name: t.name, createdAtMs: e.timeMs, version: e.version, members: new Map(), quota: { maxApps: 0, maxComponents: 0, maxCpuMillis: 0, maxMemoryMib: 0 } });
+        this.tenants.set(t.tenantId, {
+          id: t.tenantId,
+          name: t.name,
+          createdAtMs: e.timeMs,
+          version: e.version,
+          members: new Map(),
+          quota: { maxApps: 0, maxComponents: 0, maxCpuMillis: 0, maxMemoryMib: 0 },
+        });
         this.tenantsByName.set(t.name, t.tenantId);
         break;
       }
@@ -119,7 +134,10 @@ export class IdentityModel {
       case 'wharf.events.v1.QuotaSet': {
         const q = m as eventsV1.QuotaSet;
         const tenant = this.tenants.get(q.tenantId);
-        if (tenant) (tenant.quota = { maxApps: q.maxApps, maxComponents: q.maxComponents, maxCpuMillis: q.maxCpuMillis, maxMemoryMib: q.maxMemoryMib }), (tenant.version = e.version);
+        if (tenant) {
+          tenant.quota = { maxApps: q.maxApps, maxComponents: q.maxComponents, maxCpuMillis: q.maxCpuMillis, maxMemoryMib: q.maxMemoryMib };
+          tenant.version = e.version;
+        }
         break;
       }
     }

@@ -1,4 +1,4 @@
-import { consume, createMqClient, type MqClient, type MqTask } from '@wharf/mq-client';
+import { consume, createMqClient, type MqClient, type MqTask } from './index';
 import { freePort, startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 
 const FAST = { WHARF_MQ_SWEEP_INTERVAL_MS: '100', WHARF_MQ_BACKOFF_BASE_MS: '50', WHARF_MQ_BACKOFF_MAX_MS: '100' };
@@ -90,7 +90,9 @@ describe('consume() against a real mq', () => {
     const seen: string[] = [];
     const done = consume(local, 'c-restart', async (task) => void seen.push(task.taskId), { signal: stop.signal });
     await client.enqueue({ topic: 'c-restart', taskId: 'before' });
-    await waitFor('first task acked', async () => (seen.includes('before') && (await client.stats({ topics: ['c-restart'] })).topics[0].inFlight === 0n ? true : undefined));
+    await waitFor('first task acked', async () =>
+      seen.includes('before') && (await client.stats({ topics: ['c-restart'] })).topics[0].inFlight === 0n ? true : undefined,
+    );
     await own.stop('SIGKILL');
     await client.enqueue({ topic: 'c-restart', taskId: 'after' });
     own = await startMq(etcd.endpoint, env);

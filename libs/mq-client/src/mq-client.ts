@@ -65,12 +65,15 @@ export async function consume(
     const lost = new AbortController();
     const onStop = () => lost.abort();
     stop.addEventListener('abort', onStop, { once: true });
-    const renew = setInterval(() => {
-      client.extendLease({ ...lease, leaseMs }).catch((err) => {
-        if (err instanceof FailedPreconditionError || err instanceof NotFoundError) lost.abort();
-        report(err, task);
-      });
-    }, Math.max(100, Math.floor(leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        client.extendLease({ ...lease, leaseMs }).catch((err) => {
+          if (err instanceof FailedPreconditionError || err instanceof NotFoundError) lost.abort();
+          report(err, task);
+        });
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
     let failure: unknown;
     try {
       await handler(task, { signal: lost.signal, leaseId: delivery.leaseId });

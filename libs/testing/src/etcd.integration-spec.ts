@@ -1,6 +1,6 @@
 import { createEtcdClient, type Etcd3 } from '@wharf/etcd';
 import { existsSync } from 'node:fs';
-import { startEtcd, type EtcdInstance } from '@wharf/testing';
+import { startEtcd, type EtcdInstance } from './index';
 
 // The harness itself: a real etcd per test file that keeps its data across a crash and
 // leaves nothing behind.

@@ -31,10 +31,24 @@ export async function startEtcd(options: { quotaBytes?: number } = {}): Promise<
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
-    '--name', 'wharf-test', '--data-dir', dataDir,
-    '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `wharf-test=${peer}`, '--log-level', 'warn', '--logger', 'zap',
+    '--name',
+    'wharf-test',
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    endpoint,
+    '--advertise-client-urls',
+    endpoint,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `wharf-test=${peer}`,
+    '--log-level',
+    'warn',
+    '--logger',
+    'zap',
     ...(options.quotaBytes ? ['--quota-backend-bytes', String(options.quotaBytes)] : []),
   ];
   let proc: ManagedProcess | undefined;

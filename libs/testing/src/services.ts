@@ -43,9 +43,22 @@ export interface RunningApiGateway {
 }
 
 /** Starts the built api-gateway as a real process on a free port (WHARF_SECRET_KEY set to a test key). */
-export async function startApiGateway(etcdEndpoint: string, mqAddress: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningApiGateway> {
+export async function startApiGateway(
+  etcdEndpoint: string,
+  mqAddress: string,
+  env: Record<string, string> = {},
+  timeoutMs = 30000,
+): Promise<RunningApiGateway> {
   const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'api-gateway', 'dist', 'main.js')], {
-    env: { ...process.env, WHARF_ETCD_ENDPOINTS: etcdEndpoint, WHARF_MQ_ADDR: mqAddress, WHARF_HTTP_PORT: '0', WHARF_SECRET_KEY: 'ab'.repeat(32), WHARF_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      WHARF_ETCD_ENDPOINTS: etcdEndpoint,
+      WHARF_MQ_ADDR: mqAddress,
+      WHARF_HTTP_PORT: '0',
+      WHARF_SECRET_KEY: 'ab'.repeat(32),
+      WHARF_LOG_LEVEL: 'warn',
+      ...env,
+    },
   });
   const [, http] = await proc.waitForOutput(/api-gateway listening http=(\S+)/, timeoutMs);
   const adminToken = proc.output().match(/admin token \(shown once, store it now\): (\S+)/)?.[1];

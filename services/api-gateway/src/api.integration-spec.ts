@@ -23,7 +23,12 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     admin = client(api.url, api.adminToken);
     // Two tenants; acme has one member of each role; globex has its own owner.
     for (const t of ['acme', 'globex']) expect((await admin('POST', '/api/v1/tenants', { name: t })).status).toBe(201);
-    for (const [user, tenant, role] of [['olive', 'acme', 'owner'], ['dev', 'acme', 'developer'], ['vic', 'acme', 'viewer'], ['gus', 'globex', 'owner']]) {
+    for (const [user, tenant, role] of [
+      ['olive', 'acme', 'owner'],
+      ['dev', 'acme', 'developer'],
+      ['vic', 'acme', 'viewer'],
+      ['gus', 'globex', 'owner'],
+    ]) {
       expect((await admin('POST', '/api/v1/users', { name: user })).status).toBe(201);
       expect((await admin('POST', `/api/v1/tenants/${tenant}/members`, { user_id: user, role })).status).toBe(201);
       const t = await admin('POST', `/api/v1/users/${user}/tokens`, { name: 'test' });
@@ -62,7 +67,10 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       name: 'web',
       source: { git: { url: 'https://git.example.com/acme/web.git', branch: 'main' } },
       ports: [{ port: 8080, protocol: 'http', public: true }],
-      env: [{ name: 'MODE', value: 'prod' }, { name: 'DB_PASSWORD', value: 'hunter2', secret: true }],
+      env: [
+        { name: 'MODE', value: 'prod' },
+        { name: 'DB_PASSWORD', value: 'hunter2', secret: true },
+      ],
       replicas: 2,
       probe: { kind: 'http', path: '/healthz', port: 8080 },
       volumes: [{ name: 'data', mount_path: '/data', size_mib: 100 }],
@@ -70,7 +78,10 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: 'acme.shop.web', name: 'web', replicas: 2, stateful: true, active_operation: null });
-    expect(created.body.env).toEqual([{ name: 'MODE', secret: false, value: 'prod' }, { name: 'DB_PASSWORD', secret: true, value: null }]);
+    expect(created.body.env).toEqual([
+      { name: 'MODE', secret: false, value: 'prod' },
+      { name: 'DB_PASSWORD', secret: true, value: null },
+    ]);
     const got = await dev('GET', '/api/v1/tenants/acme/components/acme.shop.web');
     const etag = got.headers.get('etag')!;
     expect(etag).toBe(`"${created.body.version}"`);
@@ -85,7 +96,11 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
   });
 
   it('keeps secrets encrypted at rest', async () => {
-    await as('dev')('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: 'db', source: { image: 'postgres:16' }, env: [{ name: 'PGPASSWORD', value: 'plain-text-canary', secret: true }] });
+    await as('dev')('POST', '/api/v1/tenants/acme/apps/acme.shop/components', {
+      name: 'db',
+      source: { image: 'postgres:16' },
+      env: [{ name: 'PGPASSWORD', value: 'plain-text-canary', secret: true }],
+    });
     const raw = new Etcd3({ hosts: etcd.endpoint });
     const all = await raw.getAll().prefix('/wharf/').buffers();
     raw.close();
@@ -98,7 +113,9 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     const dev = as('dev');
     await dev('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: 'race', source: { image: 'busybox' } });
     const etag = (await dev('GET', '/api/v1/tenants/acme/components/acme.shop.race')).headers.get('etag')!;
-    const results = await Promise.all([1, 2].map((n) => dev('PUT', '/api/v1/tenants/acme/components/acme.shop.race', { source: { image: 'busybox' }, replicas: n }, { 'if-match': etag })));
+    const results = await Promise.all(
+      [1, 2].map((n) => dev('PUT', '/api/v1/tenants/acme/components/acme.shop.race', { source: { image: 'busybox' }, replicas: n }, { 'if-match': etag })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const winner = results.find((r) => r.status === 200)!.body.replicas;
     expect((await dev('GET', '/api/v1/tenants/acme/components/acme.shop.race')).body.replicas).toBe(winner);
@@ -144,10 +161,23 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       // event-log's part, as it will do it: OperationStarted, then OperationFinished once, on the target's stream.
       const store = new EtcdEventStore({ client: raw });
       const finish = (eventId: string, status: eventsV1.OperationStatus) =>
-        store.append('component/acme.shop.lifecycle', [
-          { message: create(eventsV1.OperationStartedSchema, { eventId }), eventId, actor: 'service:event-log' },
-          { message: create(eventsV1.OperationFinishedSchema, { eventId, status, message: 'done', failedStep: status === eventsV1.OperationStatus.FAILURE ? 'pull' : '' }), eventId, actor: 'service:event-log' },
-        ], 'any');
+        store.append(
+          'component/acme.shop.lifecycle',
+          [
+            { message: create(eventsV1.OperationStartedSchema, { eventId }), eventId, actor: 'service:event-log' },
+            {
+              message: create(eventsV1.OperationFinishedSchema, {
+                eventId,
+                status,
+                message: 'done',
+                failedStep: status === eventsV1.OperationStatus.FAILURE ? 'pull' : '',
+              }),
+              eventId,
+              actor: 'service:event-log',
+            },
+          ],
+          'any',
+        );
       await finish(build.body.event_id, eventsV1.OperationStatus.FAILURE);
       const done = await waitFor('the build to show its final status', async () => {
         const op = await dev('GET', `/api/v1/tenants/acme/operations/${build.body.event_id}`);
@@ -160,9 +190,13 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       expect((await dev('POST', ops, { kind: 'stop' })).status).toBe(409);
 
       await finish(start.body.event_id, eventsV1.OperationStatus.SUCCESS);
-      await waitFor('no active operation', async () => ((await dev('GET', '/api/v1/tenants/acme/components/acme.shop.lifecycle')).body.active_operation === null ? true : undefined));
+      await waitFor('no active operation', async () =>
+        (await dev('GET', '/api/v1/tenants/acme/components/acme.shop.lifecycle')).body.active_operation === null ? true : undefined,
+      );
       expect((await dev('POST', ops, { kind: 'stop' })).status).toBe(202);
-      expect((await dev('GET', '/api/v1/tenants/acme/operations?kind=start&status=success')).body.items.map((o: { event_id: string }) => o.event_id)).toEqual([start.body.event_id]);
+      expect((await dev('GET', '/api/v1/tenants/acme/operations?kind=start&status=success')).body.items.map((o: { event_id: string }) => o.event_id)).toEqual([
+        start.body.event_id,
+      ]);
     } finally {
       mqClient.close();
       raw.close();
@@ -180,17 +214,21 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     mq = await startMq(etcd.endpoint, { WHARF_MQ_GRPC_ADDR: address });
     const mqClient = createClient(mqV1.MqService, mq.grpc);
     try {
-      const delivered = await waitFor('the task to reach mq', async () => {
-        const { deliveries } = await mqClient.dequeue({ topic: 'upgrade', waitMs: 500 });
-        return deliveries.length ? deliveries : undefined;
-      }, 30000);
+      const delivered = await waitFor(
+        'the task to reach mq',
+        async () => {
+          const { deliveries } = await mqClient.dequeue({ topic: 'upgrade', waitMs: 500 });
+          return deliveries.length ? deliveries : undefined;
+        },
+        30000,
+      );
       expect(delivered.map((d) => d.task!.taskId)).toEqual([res.body.event_id]);
     } finally {
       mqClient.close();
     }
   });
 
-  it('guards tenant changes with the tenant\'s ETag: a stale If-Match is 409 and changes nothing', async () => {
+  it("guards tenant changes with the tenant's ETag: a stale If-Match is 409 and changes nothing", async () => {
     const quota = await admin('GET', '/api/v1/tenants/globex/quota');
     const etag = quota.headers.get('etag')!;
     expect(etag).toMatch(/^"\d+"$/);
@@ -258,50 +296,97 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       { name: 'GET operations', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/operations'] },
       { name: 'GET versions', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/components/acme.shop.web/versions'] },
       {
-        name: 'GET version', need: 'read', make: async () => {
+        name: 'GET version',
+        need: 'read',
+        make: async () => {
           const raw = createEtcdClient({ endpoints: [etcd.endpoint] });
           // The builder's part: a recorded version.
-          await new EtcdEventStore({ client: raw }).append('component/acme.shop.web', [{ message: create(eventsV1.VersionRecordedSchema, { componentId: 'acme.shop.web', versionId: 'v1', image: 'reg/acme/web:v1', status: 'success' }), actor: 'service:builder' }], 'any');
+          await new EtcdEventStore({ client: raw }).append(
+            'component/acme.shop.web',
+            [
+              {
+                message: create(eventsV1.VersionRecordedSchema, { componentId: 'acme.shop.web', versionId: 'v1', image: 'reg/acme/web:v1', status: 'success' }),
+                actor: 'service:builder',
+              },
+            ],
+            'any',
+          );
           raw.close();
-          await waitFor('the version', async () => ((await admin('GET', '/api/v1/tenants/acme/components/acme.shop.web/versions/v1')).status === 200 ? true : undefined));
+          await waitFor('the version', async () =>
+            (await admin('GET', '/api/v1/tenants/acme/components/acme.shop.web/versions/v1')).status === 200 ? true : undefined,
+          );
           return ['GET', '/api/v1/tenants/acme/components/acme.shop.web/versions/v1'];
         },
       },
       { name: 'GET me', need: 'auth', make: async () => ['GET', '/api/v1/me'] },
       { name: 'GET tokens', need: 'auth', make: async () => ['GET', '/api/v1/tokens'] },
       {
-        name: 'GET operation', need: 'read', make: async () => {
+        name: 'GET operation',
+        need: 'read',
+        make: async () => {
           const ops = await admin('GET', '/api/v1/tenants/acme/operations?limit=1');
           return ['GET', `/api/v1/tenants/acme/operations/${ops.body.items[0].event_id}`];
         },
       },
       { name: 'POST app', need: 'write', make: async () => ['POST', '/api/v1/tenants/acme/apps', { name: fresh('app') }] },
-      { name: 'DELETE app', need: 'write', make: async () => {
-        const name = fresh('gone');
-        await admin('POST', '/api/v1/tenants/acme/apps', { name });
-        return ['DELETE', `/api/v1/tenants/acme/apps/acme.${name}`];
-      } },
-      { name: 'POST component', need: 'write', make: async () => ['POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: fresh('c'), source: { image: 'nginx' } }] },
-      { name: 'PUT component', need: 'write', make: async () => ['PUT', '/api/v1/tenants/acme/components/acme.shop.web', { source: { image: 'nginx:1.27' }, replicas: 3 }] },
-      { name: 'DELETE component', need: 'write', make: async () => {
-        const name = fresh('del');
-        await admin('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name, source: { image: 'nginx' } });
-        return ['DELETE', `/api/v1/tenants/acme/components/acme.shop.${name}`];
-      } },
-      { name: 'POST operation', need: 'operate', make: async () => ['POST', '/api/v1/tenants/acme/components/acme.shop.web/operations', { kind: 'restart', queue: true }] },
-      { name: 'POST member', need: 'manage', make: async () => {
-        const user = fresh('u');
-        await admin('POST', '/api/v1/users', { name: user });
-        return ['POST', '/api/v1/tenants/acme/members', { user_id: user, role: 'viewer' }];
-      } },
+      {
+        name: 'DELETE app',
+        need: 'write',
+        make: async () => {
+          const name = fresh('gone');
+          await admin('POST', '/api/v1/tenants/acme/apps', { name });
+          return ['DELETE', `/api/v1/tenants/acme/apps/acme.${name}`];
+        },
+      },
+      {
+        name: 'POST component',
+        need: 'write',
+        make: async () => ['POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: fresh('c'), source: { image: 'nginx' } }],
+      },
+      {
+        name: 'PUT component',
+        need: 'write',
+        make: async () => ['PUT', '/api/v1/tenants/acme/components/acme.shop.web', { source: { image: 'nginx:1.27' }, replicas: 3 }],
+      },
+      {
+        name: 'DELETE component',
+        need: 'write',
+        make: async () => {
+          const name = fresh('del');
+          await admin('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name, source: { image: 'nginx' } });
+          return ['DELETE', `/api/v1/tenants/acme/components/acme.shop.${name}`];
+        },
+      },
+      {
+        name: 'POST operation',
+        need: 'operate',
+        make: async () => ['POST', '/api/v1/tenants/acme/components/acme.shop.web/operations', { kind: 'restart', queue: true }],
+      },
+      {
+        name: 'POST member',
+        need: 'manage',
+        make: async () => {
+          const user = fresh('u');
+          await admin('POST', '/api/v1/users', { name: user });
+          return ['POST', '/api/v1/tenants/acme/members', { user_id: user, role: 'viewer' }];
+        },
+      },
       { name: 'PUT member', need: 'manage', make: async () => ['PUT', '/api/v1/tenants/acme/members/vic', { role: 'viewer' }] },
-      { name: 'DELETE member', need: 'manage', make: async () => {
-        const user = fresh('m');
-        await admin('POST', '/api/v1/users', { name: user });
-        await admin('POST', '/api/v1/tenants/acme/members', { user_id: user, role: 'viewer' });
-        return ['DELETE', `/api/v1/tenants/acme/members/${user}`];
-      } },
-      { name: 'PUT quota', need: 'admin', make: async () => ['PUT', '/api/v1/tenants/acme/quota', { max_apps: 0, max_components: 0, max_cpu_millis: 0, max_memory_mib: 0 }] },
+      {
+        name: 'DELETE member',
+        need: 'manage',
+        make: async () => {
+          const user = fresh('m');
+          await admin('POST', '/api/v1/users', { name: user });
+          await admin('POST', '/api/v1/tenants/acme/members', { user_id: user, role: 'viewer' });
+          return ['DELETE', `/api/v1/tenants/acme/members/${user}`];
+        },
+      },
+      {
+        name: 'PUT quota',
+        need: 'admin',
+        make: async () => ['PUT', '/api/v1/tenants/acme/quota', { max_apps: 0, max_components: 0, max_cpu_millis: 0, max_memory_mib: 0 }],
+      },
       { name: 'POST tenant', need: 'admin', make: async () => ['POST', '/api/v1/tenants', { name: fresh('t') }] },
       { name: 'POST user', need: 'admin', make: async () => ['POST', '/api/v1/users', { name: fresh('nu') }] },
       { name: 'GET users', need: 'admin', make: async () => ['GET', '/api/v1/users'] },
@@ -322,17 +407,31 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       for (const route of routes) {
         const [method, path, body, headers] = await route.make();
         const res = await call(method, path, body, headers);
-        outcome[route.name] = res.status >= 500 ? `5xx ${res.status}` : res.status === 401 ? '401' : res.status === 403 ? '403' : res.status === 404 ? '404' : res.status < 300 ? 'ok' : `other ${res.status}`;
+        outcome[route.name] =
+          res.status >= 500
+            ? `5xx ${res.status}`
+            : res.status === 401
+              ? '401'
+              : res.status === 403
+                ? '403'
+                : res.status === 404
+                  ? '404'
+                  : res.status < 300
+                    ? 'ok'
+                    : `other ${res.status}`;
         expected[route.name] =
-          who === 'anonymous' ? '401'
-          : grants[who].includes(route.need) ? 'ok'
-          : who === 'gus' && path.startsWith('/api/v1/tenants/acme') ? '404' // a foreign tenant does not exist for you
-          : '403';
+          who === 'anonymous'
+            ? '401'
+            : grants[who].includes(route.need)
+              ? 'ok'
+              : who === 'gus' && path.startsWith('/api/v1/tenants/acme')
+                ? '404' // a foreign tenant does not exist for you
+                : '403';
       }
       expect(outcome).toEqual(expected);
     });
 
-    it('cannot reach another tenant\'s objects through its own tenant path', async () => {
+    it("cannot reach another tenant's objects through its own tenant path", async () => {
       expect((await as('gus')('GET', '/api/v1/tenants/globex/components/acme.shop.web')).status).toBe(404);
       expect((await as('gus')('GET', '/api/v1/tenants/globex/apps/acme.shop')).status).toBe(404);
       expect((await as('dev')('GET', '/api/v1/tenants/globex/apps/globex.secret-app')).status).toBe(404);
@@ -353,12 +452,24 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     const dev = client(api.url, (await admin('POST', '/api/v1/users/fuzzer/tokens', { name: 'fuzz' })).body.token);
     await dev('POST', '/api/v1/tenants/fuzz/apps', { name: 'app' });
     await dev('POST', '/api/v1/tenants/fuzz/apps/fuzz.app/components', { name: 'comp', source: { image: 'nginx' } });
-    const segment = fc.oneof(fc.constantFrom('fuzz', 'acme', 'fuzz.app', 'fuzz.app.comp', 'acme.shop.web', 'apps', 'components', 'operations', 'members', '..', '%00', '%2e%2e'), fc.string({ maxLength: 12 }).map(encodeURIComponent));
+    const segment = fc.oneof(
+      fc.constantFrom('fuzz', 'acme', 'fuzz.app', 'fuzz.app.comp', 'acme.shop.web', 'apps', 'components', 'operations', 'members', '..', '%00', '%2e%2e'),
+      fc.string({ maxLength: 12 }).map(encodeURIComponent),
+    );
     const path = fc.array(segment, { maxLength: 6 }).map((segs) => `/api/v1/tenants/${segs.join('/')}`);
-    const body = fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), fc.string({ maxLength: 50 }), fc.constant('{"source":{"git":{"url":"ssh://-oProxyCommand=x/"}},"name":"a"}'));
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 50 }),
+      fc.constant('{"source":{"git":{"url":"ssh://-oProxyCommand=x/"}},"name":"a"}'),
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), path, body, fc.option(fc.string({ maxLength: 20 })), async (method, p, b, ifMatch) => {
-        const res = await dev(method, p, method === 'GET' || method === 'DELETE' ? undefined : b, ifMatch ? { 'if-match': ifMatch.replace(/[^\x20-\x7e]/g, '') } : {});
+        const res = await dev(
+          method,
+          p,
+          method === 'GET' || method === 'DELETE' ? undefined : b,
+          ifMatch ? { 'if-match': ifMatch.replace(/[^\x20-\x7e]/g, '') } : {},
+        );
         return res.status < 500;
       }),
       { numRuns: 200 },

@@ -2,13 +2,20 @@ import { fields, z } from '@wharf/config';
 
 export const apiConfigShape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
-  WHARF_ETCD_PREFIX: z.string().regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name').default('/wharf').describe('etcd key root, e.g. /wharf'),
+  WHARF_ETCD_PREFIX: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
+    .default('/wharf')
+    .describe('etcd key root, e.g. /wharf'),
   WHARF_MQ_ADDR: fields.hostPort('127.0.0.1:32401'),
   WHARF_EVENTLOG_ADDR: fields.hostPort().optional().describe("event-log's gRPC HOST:PORT, for operations' steps (optional)"),
   WHARF_HTTP_PORT: fields.port(32400),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address the REST API binds to'),
   WHARF_SECRET_KEY: z.string().optional().describe('32-byte key for secrets at rest: 64 hex characters or base64 (required unless WHARF_DEV_MODE=1)'),
   WHARF_DEV_MODE: fields.flag(false),
-  WHARF_ADMIN_TOKEN: z.string().optional().describe('the admin token to create on first start (wharf_<16 alphanumerics>_<43 base64url>); printed once when not given'),
+  WHARF_ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .describe('the admin token to create on first start (wharf_<16 alphanumerics>_<43 base64url>); printed once when not given'),
   WHARF_LOG_LEVEL: fields.logLevel(),
 };

@@ -58,7 +58,16 @@ async function main(): Promise<void> {
   const tasks = new TaskDispatcher(queue, logger);
   const steps = config.WHARF_EVENTLOG_ADDR ? new EventLogSteps(config.WHARF_EVENTLOG_ADDR) : undefined;
   const gateway = new Gateway(store, projection, tasks, new SecretBox(key), steps);
-  logger.info({ ms: Date.now() - started, snapshotMs: saved ? loadedMs : undefined, fromSnapshot: saved?.position, position: projection.position, events: projection.state.events }, 'catalog caught up');
+  logger.info(
+    {
+      ms: Date.now() - started,
+      snapshotMs: saved ? loadedMs : undefined,
+      fromSnapshot: saved?.position,
+      position: projection.position,
+      events: projection.state.events,
+    },
+    'catalog caught up',
+  );
 
   const adminToken = await gateway.bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
   if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
@@ -69,7 +78,11 @@ async function main(): Promise<void> {
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'wharf_api_' });
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(gateway, metrics), { logger: new PinoNestLogger(logger), bodyParser: false, forceCloseConnections: true });
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(gateway, metrics), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+    forceCloseConnections: true,
+  });
   // Our ETags are stream versions; express's own would hash every response body.
   app.set('etag', false);
   app.disable('x-powered-by');
@@ -78,7 +91,12 @@ async function main(): Promise<void> {
     const c = projection.state;
     let pending = 0;
     for (const o of c.operations.values()) if (o.status === 'pending') pending++;
-    return { events: c.events, components: c.components.size - [...c.components.values()].filter((x) => x.deleted).length, operationsPending: pending, unsentTasks: tasks.backlog };
+    return {
+      events: c.events,
+      components: c.components.size - [...c.components.values()].filter((x) => x.deleted).length,
+      operationsPending: pending,
+      unsentTasks: tasks.backlog,
+    };
   });
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
@@ -105,8 +123,8 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
 }
 
 main().catch((err) => {

@@ -56,7 +56,8 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
     const admin = () => client(api.url, token);
     expect((await admin()('POST', '/api/v1/tenants', { name: 'acme' })).status).toBe(201);
     expect((await admin()('POST', '/api/v1/tenants/acme/apps', { name: 'shop' })).status).toBe(201);
-    for (const n of ['a', 'b']) expect((await admin()('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: n, source: { image: 'nginx' } })).status).toBe(201);
+    for (const n of ['a', 'b'])
+      expect((await admin()('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: n, source: { image: 'nginx' } })).status).toBe(201);
     await api.stop(); // graceful: saves the catalog
     const meta = JSON.parse((await raw.get(keys.es.projectionMeta('api-gateway-catalog')).string())!);
     expect(meta).toMatchObject({ chunks: 1 });
@@ -64,7 +65,11 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
     // Written while no gateway runs: only the feed after the snapshot can tell the next one.
     const store = new EtcdEventStore({ client: raw, keys });
     const spec = create(eventsV1.ComponentSpecSchema, { name: 'c', source: { case: 'image', value: { image: 'nginx' } }, replicas: 1 });
-    await store.append('component/acme.shop.c', [{ message: create(eventsV1.ComponentCreatedSchema, { componentId: 'acme.shop.c', appId: 'acme.shop', tenantId: 'acme', spec }) }], 0);
+    await store.append(
+      'component/acme.shop.c',
+      [{ message: create(eventsV1.ComponentCreatedSchema, { componentId: 'acme.shop.c', appId: 'acme.shop', tenantId: 'acme', spec }) }],
+      0,
+    );
 
     api = await startApiGateway(etcd.endpoint, mqAddr, { WHARF_LOG_LEVEL: 'info' });
     expect(api.adminToken).toBeUndefined(); // the admin exists: no second bootstrap

@@ -1,12 +1,27 @@
 import type { Message } from '@bufbuild/protobuf';
-import { ConcurrencyError, type AppendResult, type EventStore, type ExpectedVersion, type FeedPosition, type NewEvent, type RecordedEvent, type Snapshot, type SubscribeOptions, type Subscription } from '@wharf/event-store';
+import {
+  ConcurrencyError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedVersion,
+  type FeedPosition,
+  type NewEvent,
+  type RecordedEvent,
+  type Snapshot,
+  type SubscribeOptions,
+  type Subscription,
+} from '@wharf/event-store';
 
 /** The EventStore contract in memory, for unit tests: one position per append, delivered synchronously. */
 export class MemoryEventStore implements EventStore {
   readonly events: RecordedEvent[] = [];
   private readonly heads = new Map<string, number>();
   private readonly snapshots = new Map<string, Snapshot>();
-  private readonly subscribers = new Set<{ handler: (e: RecordedEvent) => void | Promise<void>; options?: SubscribeOptions; sub: { position: FeedPosition } }>();
+  private readonly subscribers = new Set<{
+    handler: (e: RecordedEvent) => void | Promise<void>;
+    options?: SubscribeOptions;
+    sub: { position: FeedPosition };
+  }>();
   private revision = 0;
   now = () => 1_700_000_000_000 + this.revision;
 
@@ -14,7 +29,16 @@ export class MemoryEventStore implements EventStore {
     const current = this.heads.get(stream) ?? 0;
     if (expected !== 'any' && expected !== current) throw new ConcurrencyError(stream, expected, current);
     const position = String(++this.revision);
-    const recorded = events.map((e, i): RecordedEvent => ({ stream, version: current + i + 1, type: e.message.$typeName, message: e.message, timeMs: this.now(), eventId: e.eventId ?? '', actor: e.actor ?? '', position }));
+    const recorded = events.map((e, i): RecordedEvent => ({
+      stream,
+      version: current + i + 1,
+      type: e.message.$typeName,
+      message: e.message,
+      timeMs: this.now(),
+      eventId: e.eventId ?? '',
+      actor: e.actor ?? '',
+      position,
+    }));
     this.heads.set(stream, current + events.length);
     this.events.push(...recorded);
     for (const s of this.subscribers) {
@@ -35,7 +59,8 @@ export class MemoryEventStore implements EventStore {
   }
 
   subscribe(from: FeedPosition, handler: (event: RecordedEvent) => void | Promise<void>, options?: SubscribeOptions): Subscription {
-    for (const e of this.events) if (BigInt(e.position) > BigInt(from) && (!options?.streamPrefix || e.stream.startsWith(options.streamPrefix))) void handler(e);
+    for (const e of this.events)
+      if (BigInt(e.position) > BigInt(from) && (!options?.streamPrefix || e.stream.startsWith(options.streamPrefix))) void handler(e);
     const sub = { position: String(this.revision) };
     const entry = { handler, options, sub };
     this.subscribers.add(entry);

@@ -6,13 +6,29 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export class EventLogMetrics {
   readonly registry = new Registry();
   readonly accepted = new Counter({ name: 'wharf_eventlog_frames_accepted_total', help: 'Frames stored (durable before the ack)', registers: [this.registry] });
-  readonly duplicates = new Counter({ name: 'wharf_eventlog_frames_duplicate_total', help: 'Frames recognised as retries and not stored again', registers: [this.registry] });
+  readonly duplicates = new Counter({
+    name: 'wharf_eventlog_frames_duplicate_total',
+    help: 'Frames recognised as retries and not stored again',
+    registers: [this.registry],
+  });
   readonly rejected = new Counter({ name: 'wharf_eventlog_frames_rejected_total', help: 'Malformed frames refused', registers: [this.registry] });
   readonly truncated = new Counter({ name: 'wharf_eventlog_lines_truncated_total', help: 'Lines cut to the length limit', registers: [this.registry] });
-  readonly rateLimited = new Counter({ name: 'wharf_eventlog_rate_limited_total', help: 'Requests refused by the per-sender rate limit', registers: [this.registry] });
+  readonly rateLimited = new Counter({
+    name: 'wharf_eventlog_rate_limited_total',
+    help: 'Requests refused by the per-sender rate limit',
+    registers: [this.registry],
+  });
   readonly subscribers = new Gauge({ name: 'wharf_eventlog_socket_subscriptions', help: 'socket.io subscriptions to operations', registers: [this.registry] });
-  readonly streamingLoad = new Gauge({ name: 'wharf_eventlog_streaming_loop_utilisation', help: 'Event-loop utilisation of the HTTP/socket.io thread over the last 250 ms (0-1)', registers: [this.registry] });
-  readonly loadBatch = new Gauge({ name: 'wharf_eventlog_load_batch_ms', help: 'Extra spacing between socket.io broadcasts of one room from load, right now (ms)', registers: [this.registry] });
+  readonly streamingLoad = new Gauge({
+    name: 'wharf_eventlog_streaming_loop_utilisation',
+    help: 'Event-loop utilisation of the HTTP/socket.io thread over the last 250 ms (0-1)',
+    registers: [this.registry],
+  });
+  readonly loadBatch = new Gauge({
+    name: 'wharf_eventlog_load_batch_ms',
+    help: 'Extra spacing between socket.io broadcasts of one room from load, right now (ms)',
+    registers: [this.registry],
+  });
   readonly emitted = new Counter({ name: 'wharf_eventlog_entries_emitted_total', help: 'Entries broadcast to socket.io rooms', registers: [this.registry] });
   readonly catchUp = new Histogram({
     name: 'wharf_eventlog_catchup_seconds',
@@ -38,7 +54,11 @@ export class EventLogMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
-  readonly commitRecords = new Counter({ name: 'wharf_eventlog_committed_records_total', help: 'Records made durable by group commits', registers: [this.registry] });
+  readonly commitRecords = new Counter({
+    name: 'wharf_eventlog_committed_records_total',
+    help: 'Records made durable by group commits',
+    registers: [this.registry],
+  });
   private partitionsSource: () => number = () => 0;
 
   /** defaultMetrics: process-wide figures (CPU, memory, event loop); one thread of the process collects them. */

@@ -47,19 +47,32 @@ describe('event-log: operations nothing reports on', () => {
 
   async function outcome(componentId: string, eventId: string) {
     const events = await store.read(`component/${componentId}`);
-    const of = (type: string) => events.filter((e) => e.type === type && (e.message as { eventId: string }).eventId === eventId);
+    const of = (type: string) => events.filter((e) => e.type === type && (e.message as unknown as { eventId: string }).eventId === eventId);
     const finished = of('wharf.events.v1.OperationFinished');
-    return { started: of('wharf.events.v1.OperationStarted').length, finished: finished.map((e) => ({ ...(e.message as eventsV1.OperationFinished), timeMs: e.timeMs })) };
+    return {
+      started: of('wharf.events.v1.OperationStarted').length,
+      finished: finished.map((e) => ({ ...(e.message as eventsV1.OperationFinished), timeMs: e.timeMs })),
+    };
   }
 
   function finishedOnce(componentId: string, eventId: string, timeoutMs = 15_000) {
-    return waitFor(`${eventId} finished`, async () => ((await outcome(componentId, eventId)).finished.length ? outcome(componentId, eventId) : undefined), timeoutMs);
+    return waitFor(
+      `${eventId} finished`,
+      async () => ((await outcome(componentId, eventId)).finished.length ? outcome(componentId, eventId) : undefined),
+      timeoutMs,
+    );
   }
 
   it('times out an operation nothing reports on, once, with no OperationStarted, and its timeline says so', async () => {
     await seedOperation(store, 'ta', 'never', 'never-1');
     const o = await finishedOnce('never', 'never-1');
-    expect(o.finished).toEqual([expect.objectContaining({ status: eventsV1.OperationStatus.TIMEOUT, message: `never started: nothing reported within ${START_TIMEOUT_MS / 1000} s`, failedStep: '' })]);
+    expect(o.finished).toEqual([
+      expect.objectContaining({
+        status: eventsV1.OperationStatus.TIMEOUT,
+        message: `never started: nothing reported within ${START_TIMEOUT_MS / 1000} s`,
+        failedStep: '',
+      }),
+    ]);
     expect(o.started).toBe(0);
     const grpc: ServiceClient<typeof eventlogV1.EventLogService> = createClient(eventlogV1.EventLogService, el.grpc);
     try {
@@ -121,7 +134,15 @@ describe('event-log: operations nothing reports on', () => {
 
   it('refuses to start on the data dir with another partition count, saying which setting is wrong', async () => {
     const proc = spawnProcess(process.execPath, [resolve(__dirname, '..', 'dist', 'main.js')], {
-      env: { ...process.env, ...env, WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_EVENTLOG_DATA_DIR: dataDir, WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0', WHARF_HTTP_PORT: '0', WHARF_EVENTLOG_PARTITIONS: '8' },
+      env: {
+        ...process.env,
+        ...env,
+        WHARF_ETCD_ENDPOINTS: etcd.endpoint,
+        WHARF_EVENTLOG_DATA_DIR: dataDir,
+        WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0',
+        WHARF_HTTP_PORT: '0',
+        WHARF_EVENTLOG_PARTITIONS: '8',
+      },
     });
     expect(await proc.exited).toBe(78);
     expect(proc.output()).toMatch(/WHARF_EVENTLOG_PARTITIONS is 8 but .* was created with 4 partitions/);
@@ -133,7 +154,15 @@ describe('event-log: operations nothing reports on', () => {
     writeFileSync(join(broken, 'p-0000'), 'not a directory');
     try {
       const proc = spawnProcess(process.execPath, [resolve(__dirname, '..', 'dist', 'main.js')], {
-        env: { ...process.env, ...env, WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_EVENTLOG_DATA_DIR: broken, WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0', WHARF_HTTP_PORT: '0', WHARF_EVENTLOG_CLUSTER: 'false' },
+        env: {
+          ...process.env,
+          ...env,
+          WHARF_ETCD_ENDPOINTS: etcd.endpoint,
+          WHARF_EVENTLOG_DATA_DIR: broken,
+          WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0',
+          WHARF_HTTP_PORT: '0',
+          WHARF_EVENTLOG_CLUSTER: 'false',
+        },
       });
       expect(await proc.exited).toBe(1);
       expect(proc.output()).toMatch(/taking partitions failed: .*p-0000/);

@@ -20,7 +20,10 @@ export class MqModule {
       module: MqModule,
       controllers: [HttpController],
       providers: [
-        { provide: ETCD, useFactory: () => createEtcdClient({ endpoints: options.etcdEndpoints, maxReceiveMessageBytes: -1 }) /* task records hold payloads up to 1 MiB */ },
+        {
+          provide: ETCD,
+          useFactory: () => createEtcdClient({ endpoints: options.etcdEndpoints, maxReceiveMessageBytes: -1 }) /* task records hold payloads up to 1 MiB */,
+        },
         { provide: MQ_SETTINGS, useValue: options.settings },
         { provide: LOGGER, useValue: options.logger },
         { provide: GRPC_ADDRESS, useValue: options.grpcAddress },

@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { mqV1 } from '@wharf/contracts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@wharf/grpc';
 import { spawnProcess, startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
@@ -42,7 +42,10 @@ describe('mq service (real processes, real etcd)', () => {
 
   it('long-polls: a waiting consumer gets a task enqueued after it asked, through either instance', async () => {
     const t = topic();
-    for (const [via, id] of [[b, 'late-watch'], [a, 'late-handoff']] as const) {
+    for (const [via, id] of [
+      [b, 'late-watch'],
+      [a, 'late-handoff'],
+    ] as const) {
       const pending = a.client.dequeue({ topic: t, waitMs: 5000, leaseMs: 5000 });
       await new Promise((r) => setTimeout(r, 200));
       await via.client.enqueue({ topic: t, taskId: id, payload: payload('x') });
@@ -149,7 +152,9 @@ describe('mq service (real processes, real etcd)', () => {
     const t = topic();
     for (let i = 0; i < 3; i++) await a.client.enqueue({ topic: t, taskId: `x${i}`, payload: payload('x') });
     const controller = new AbortController();
-    const iterator = a.client.subscribe({ topic: t, consumer: 'cross', leaseMs: 60_000, maxInFlight: 1 }, { signal: controller.signal })[Symbol.asyncIterator]();
+    const iterator = a.client
+      .subscribe({ topic: t, consumer: 'cross', leaseMs: 60_000, maxInFlight: 1 }, { signal: controller.signal })
+      [Symbol.asyncIterator]();
     const seen: string[] = [];
     for (let i = 0; i < 3; i++) {
       const d = (await iterator.next()).value!.delivery!;
@@ -183,7 +188,7 @@ describe('mq service (real processes, real etcd)', () => {
   });
 
   it('answers bad input with INVALID_ARGUMENT naming the field and the limit, writing nothing', async () => {
-    const cases: [Partial<mqV1.EnqueueRequest>, RegExp][] = [
+    const cases: [MessageInitShape<typeof mqV1.EnqueueRequestSchema>, RegExp][] = [
       [{ topic: '', taskId: 'x' }, /topic: must not be empty/],
       [{ topic: 'Bad Topic', taskId: 'x' }, /topic: "Bad Topic" must match/],
       [{ topic: 'ok', taskId: '' }, /task_id: must not be empty/],

@@ -12,7 +12,12 @@ const ev = (stream: string, message: Message, eventId = ''): RecordedEvent => {
   return { stream, version, type: message.$typeName, message, timeMs: 1_000 + position, eventId, actor: 'user:admin', position: String(++position) };
 };
 const spec = (name: string, replicas = 1) =>
-  create(eventsV1.ComponentSpecSchema, { name, source: { case: 'image', value: { image: 'nginx' } }, replicas, env: [{ name: 'PW', secret: true, encryptedValue: new Uint8Array([1, 2, 3]) }] });
+  create(eventsV1.ComponentSpecSchema, {
+    name,
+    source: { case: 'image', value: { image: 'nginx' } },
+    replicas,
+    env: [{ name: 'PW', secret: true, encryptedValue: new Uint8Array([1, 2, 3]) }],
+  });
 
 function history(): RecordedEvent[] {
   const tok = issueToken();
@@ -22,10 +27,29 @@ function history(): RecordedEvent[] {
     ev('tenant/acme', create(eventsV1.TenantCreatedSchema, { tenantId: 'acme', name: 'acme' })),
     ev('tenant/acme', create(eventsV1.MemberSetSchema, { tenantId: 'acme', userId: 'admin', role: eventsV1.Role.OWNER })),
     ev('app/acme.shop', create(eventsV1.AppCreatedSchema, { appId: 'acme.shop', tenantId: 'acme', name: 'shop' })),
-    ...['a', 'b', 'c'].map((n) => ev(`component/acme.shop.${n}`, create(eventsV1.ComponentCreatedSchema, { componentId: `acme.shop.${n}`, appId: 'acme.shop', tenantId: 'acme', spec: spec(n) }))),
+    ...['a', 'b', 'c'].map((n) =>
+      ev(
+        `component/acme.shop.${n}`,
+        create(eventsV1.ComponentCreatedSchema, { componentId: `acme.shop.${n}`, appId: 'acme.shop', tenantId: 'acme', spec: spec(n) }),
+      ),
+    ),
     ev('component/acme.shop.b', create(eventsV1.ComponentDeletedSchema, { componentId: 'acme.shop.b' })),
-    ev('component/acme.shop.a', create(eventsV1.OperationRequestedSchema, { eventId: 'evt-1', kind: eventsV1.OperationKind.DEPLOY, target: 'component/acme.shop.a', tenantId: 'acme' }), 'evt-1'),
-    ev('component/acme.shop.a', create(eventsV1.OperationRequestedSchema, { eventId: 'evt-2', kind: eventsV1.OperationKind.SCALE, target: 'component/acme.shop.a', tenantId: 'acme', argsJson: '{"replicas":2}' }), 'evt-2'),
+    ev(
+      'component/acme.shop.a',
+      create(eventsV1.OperationRequestedSchema, { eventId: 'evt-1', kind: eventsV1.OperationKind.DEPLOY, target: 'component/acme.shop.a', tenantId: 'acme' }),
+      'evt-1',
+    ),
+    ev(
+      'component/acme.shop.a',
+      create(eventsV1.OperationRequestedSchema, {
+        eventId: 'evt-2',
+        kind: eventsV1.OperationKind.SCALE,
+        target: 'component/acme.shop.a',
+        tenantId: 'acme',
+        argsJson: '{"replicas":2}',
+      }),
+      'evt-2',
+    ),
   ];
 }
 

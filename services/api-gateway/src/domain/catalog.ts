@@ -112,17 +112,39 @@ export class Catalog {
     switch (m.$typeName) {
       case 'wharf.events.v1.AppCreated': {
         const a = m as eventsV1.AppCreated;
-        this.apps.set(a.appId, { id: a.appId, tenantId: a.tenantId, name: a.name, description: a.description, createdAtMs: e.timeMs, version: e.version, deleted: false });
+        this.apps.set(a.appId, {
+          id: a.appId,
+          tenantId: a.tenantId,
+          name: a.name,
+          description: a.description,
+          createdAtMs: e.timeMs,
+          version: e.version,
+          deleted: false,
+        });
         break;
       }
       case 'wharf.events.v1.AppDeleted': {
         const app = this.apps.get((m as eventsV1.AppDeleted).appId);
-        if (app) (app.deleted = true), (app.version = e.version);
+        if (app) {
+          app.deleted = true;
+          app.version = e.version;
+        }
         break;
       }
       case 'wharf.events.v1.ComponentCreated': {
         const c = m as eventsV1.ComponentCreated;
-        const view: ComponentView = { id: c.componentId, appId: c.appId, tenantId: c.tenantId, name: c.spec!.name, spec: c.spec!, version: e.version, createdAtMs: e.timeMs, updatedAtMs: e.timeMs, deleted: false, versions: [] };
+        const view: ComponentView = {
+          id: c.componentId,
+          appId: c.appId,
+          tenantId: c.tenantId,
+          name: c.spec!.name,
+          spec: c.spec!,
+          version: e.version,
+          createdAtMs: e.timeMs,
+          updatedAtMs: e.timeMs,
+          deleted: false,
+          versions: [],
+        };
         this.components.set(view.id, view);
         let byApp = this.componentsByApp.get(view.appId);
         if (!byApp) this.componentsByApp.set(view.appId, (byApp = new Map()));
@@ -132,7 +154,10 @@ export class Catalog {
       }
       case 'wharf.events.v1.ComponentUpdated': {
         const c = this.components.get((m as eventsV1.ComponentUpdated).componentId);
-        if (c) (c.spec = (m as eventsV1.ComponentUpdated).spec!), (c.updatedAtMs = e.timeMs);
+        if (c) {
+          c.spec = (m as eventsV1.ComponentUpdated).spec!;
+          c.updatedAtMs = e.timeMs;
+        }
         break;
       }
       case 'wharf.events.v1.ComponentDeleted': {
@@ -154,12 +179,26 @@ export class Catalog {
       case 'wharf.events.v1.VersionDeployed': {
         const v = m as eventsV1.VersionDeployed;
         const c = this.components.get(v.componentId);
-        if (c && c.currentVersion !== v.versionId) (c.previousVersion = c.currentVersion), (c.currentVersion = v.versionId);
+        if (c && c.currentVersion !== v.versionId) {
+          c.previousVersion = c.currentVersion;
+          c.currentVersion = v.versionId;
+        }
         break;
       }
       case 'wharf.events.v1.OperationRequested': {
         const o = m as eventsV1.OperationRequested;
-        this.operations.set(o.eventId, { eventId: o.eventId, kind: kindName(o.kind), target: o.target, tenantId: o.tenantId, status: 'pending', message: '', failedStep: '', args: o.argsJson, actor: e.actor, createdAtMs: e.timeMs });
+        this.operations.set(o.eventId, {
+          eventId: o.eventId,
+          kind: kindName(o.kind),
+          target: o.target,
+          tenantId: o.tenantId,
+          status: 'pending',
+          message: '',
+          failedStep: '',
+          args: o.argsJson,
+          actor: e.actor,
+          createdAtMs: e.timeMs,
+        });
         const c = this.components.get(o.target.replace(/^component\//, ''));
         if (c && !c.activeOperation) c.activeOperation = o.eventId;
         break;
@@ -195,7 +234,10 @@ export class Catalog {
     // Every event of a component or app stream moves its version (the ETag).
     if (e.stream.startsWith('component/')) {
       const c = this.components.get(e.stream.slice('component/'.length));
-      if (c) (c.version = e.version), (c.cache = undefined);
+      if (c) {
+        c.version = e.version;
+        c.cache = undefined;
+      }
     } else if (e.stream.startsWith('app/')) {
       const a = this.apps.get(e.stream.slice('app/'.length));
       if (a) a.version = e.version;
@@ -217,7 +259,11 @@ export class Catalog {
       events: this.events,
       identity: this.identity.snapshot(),
       apps: [...this.apps.values()],
-      components: [...this.components.values()].map((c) => ({ ...c, cache: undefined, spec: Buffer.from(toBinary(eventsV1.ComponentSpecSchema, c.spec)).toString('base64') })),
+      components: [...this.components.values()].map((c) => ({
+        ...c,
+        cache: undefined,
+        spec: Buffer.from(toBinary(eventsV1.ComponentSpecSchema, c.spec)).toString('base64'),
+      })),
       operations: [...this.operations.values()],
     };
   }
@@ -243,7 +289,8 @@ export class Catalog {
 
   /** A queued operation becomes the active one when the one before it finishes. */
   private nextActive(componentId: string): string | undefined {
-    for (const op of this.operations.values()) if (op.target === `component/${componentId}` && (op.status === 'pending' || op.status === 'running')) return op.eventId;
+    for (const op of this.operations.values())
+      if (op.target === `component/${componentId}` && (op.status === 'pending' || op.status === 'running')) return op.eventId;
     return undefined;
   }
 }

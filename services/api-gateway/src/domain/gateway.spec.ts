@@ -17,7 +17,9 @@ async function setup() {
   const projection = new Projection(store, catalogProjection);
   await projection.start();
   const sent: { topic: string; eventId: string; payload: unknown }[] = [];
-  const queue: TaskQueue = { enqueue: async (topic, eventId, payload) => void sent.push({ topic, eventId, payload: JSON.parse(Buffer.from(payload).toString()) }) };
+  const queue: TaskQueue = {
+    enqueue: async (topic, eventId, payload) => void sent.push({ topic, eventId, payload: JSON.parse(Buffer.from(payload).toString()) }),
+  };
   const tasks = new TaskDispatcher(queue, createLogger('test', 'silent'));
   projection.state.onActivated = (op) => void tasks.dispatch(op);
   const box = new SecretBox(Buffer.alloc(32, 7));
@@ -26,7 +28,12 @@ async function setup() {
   const admin = gw.authenticate(`Bearer ${token}`);
   await gw.createTenant(admin, { name: 'acme' });
   await gw.createApp(admin, 'acme', { name: 'shop', description: '' });
-  await gw.createComponent(admin, 'acme', 'acme.shop', createComponentSchema.parse({ name: 'api', source: { image: 'nginx' }, env: [{ name: 'PW', value: 's3cret', secret: true }] }));
+  await gw.createComponent(
+    admin,
+    'acme',
+    'acme.shop',
+    createComponentSchema.parse({ name: 'api', source: { image: 'nginx' }, env: [{ name: 'PW', value: 's3cret', secret: true }] }),
+  );
   return { store, projection, gw, admin, sent, box, catalog: () => projection.state as Catalog };
 }
 
@@ -42,7 +49,7 @@ const status = async (p: Promise<unknown> | (() => unknown)) => {
 
 describe('Gateway', () => {
   it('stores secret env values sealed, bound to their component and name, and never shows them', async () => {
-    const { gw, admin, box, catalog } = await setup();
+    const { gw, box, catalog } = await setup();
     const c = catalog().components.get('acme.shop.api')!;
     const env = c.spec.env[0];
     expect(env).toMatchObject({ name: 'PW', secret: true, value: '' });
@@ -65,7 +72,8 @@ describe('Gateway', () => {
     const { gw, admin } = await setup();
     await gw.setQuota(admin, 'acme', { max_apps: 1, max_components: 2, max_cpu_millis: 1500, max_memory_mib: 0 });
     expect(await status(gw.createApp(admin, 'acme', { name: 'two', description: '' }))).toBe(403);
-    const make = (name: string, cpu: number) => gw.createComponent(admin, 'acme', 'acme.shop', createComponentSchema.parse({ name, source: { image: 'nginx' }, cpu_millis: cpu }));
+    const make = (name: string, cpu: number) =>
+      gw.createComponent(admin, 'acme', 'acme.shop', createComponentSchema.parse({ name, source: { image: 'nginx' }, cpu_millis: cpu }));
     expect(await status(make('big', 1001))).toBe(403); // 500 (api) + 1001 > 1500
     expect(await status(make('small', 1000))).toBe('ok');
     expect(await status(make('third', 10))).toBe(403); // max_components
@@ -78,7 +86,15 @@ describe('Gateway', () => {
     expect(await status(op('deploy', { version_id: 'v9' }))).toBe(400);
     const builder = async (versionId: string) => {
       const version = await store.version('component/acme.shop.api');
-      await store.append('component/acme.shop.api', [{ message: create(eventsV1.VersionRecordedSchema, { componentId: 'acme.shop.api', versionId, image: `reg/acme/api:${versionId}`, status: 'success' }) }], version);
+      await store.append(
+        'component/acme.shop.api',
+        [
+          {
+            message: create(eventsV1.VersionRecordedSchema, { componentId: 'acme.shop.api', versionId, image: `reg/acme/api:${versionId}`, status: 'success' }),
+          },
+        ],
+        version,
+      );
       await store.append('component/acme.shop.api', [{ message: create(eventsV1.VersionDeployedSchema, { componentId: 'acme.shop.api', versionId }) }], 'any');
     };
     await builder('v1');
@@ -87,7 +103,11 @@ describe('Gateway', () => {
     expect(gw.listVersions(admin, 'acme', 'acme.shop.api', { limit: 1 })).toMatchObject({ items: [{ id: 'v2' }], next_cursor: 'v2' });
     expect(gw.listVersions(admin, 'acme', 'acme.shop.api', { limit: 1, cursor: 'v2' })).toMatchObject({ items: [{ id: 'v1' }], next_cursor: null });
     const { event_id } = await op('rollback');
-    expect(sent.at(-1)).toMatchObject({ topic: 'rollback', eventId: event_id, payload: { event_id, kind: 'rollback', target: 'component/acme.shop.api', tenant_id: 'acme', args: { version_id: 'v1' } } });
+    expect(sent.at(-1)).toMatchObject({
+      topic: 'rollback',
+      eventId: event_id,
+      payload: { event_id, kind: 'rollback', target: 'component/acme.shop.api', tenant_id: 'acme', args: { version_id: 'v1' } },
+    });
   });
 
   it('queues an operation behind a running one and enqueues it only when that one finishes', async () => {
@@ -102,15 +122,24 @@ describe('Gateway', () => {
     expect(second.queued).toBe(true);
     expect(sent.map((s) => s.eventId)).toEqual([first.event_id]);
     // On the operation's own stream: the component's version does not move, its view must still change.
-    await store.append(`operation/${first.event_id}`, [{ message: create(eventsV1.OperationFinishedSchema, { eventId: first.event_id, status: eventsV1.OperationStatus.SUCCESS }) }], 'any');
+    await store.append(
+      `operation/${first.event_id}`,
+      [{ message: create(eventsV1.OperationFinishedSchema, { eventId: first.event_id, status: eventsV1.OperationStatus.SUCCESS }) }],
+      'any',
+    );
     expect(sent.map((s) => s.eventId)).toEqual([first.event_id, second.event_id]);
     expect(view().active_operation).toBe(second.event_id); // the cached view followed the hand-over
-    expect(await gw.getOperation(admin, 'acme', first.event_id)).toMatchObject({ status: 'success', steps: [], steps_error: expect.stringContaining('WHARF_EVENTLOG_ADDR') });
+    expect(await gw.getOperation(admin, 'acme', first.event_id)).toMatchObject({
+      status: 'success',
+      steps: [],
+      steps_error: expect.stringContaining('WHARF_EVENTLOG_ADDR'),
+    });
   });
 
   it('deletes a component through a delete operation: gone when it succeeds, kept when it fails', async () => {
     const { gw, admin, store, sent, catalog } = await setup();
-    const finish = (eventId: string, status: eventsV1.OperationStatus) => store.append(`operation/${eventId}`, [{ message: create(eventsV1.OperationFinishedSchema, { eventId, status }) }], 'any');
+    const finish = (eventId: string, status: eventsV1.OperationStatus) =>
+      store.append(`operation/${eventId}`, [{ message: create(eventsV1.OperationFinishedSchema, { eventId, status }) }], 'any');
     expect(await status(gw.deleteComponent(admin, 'acme', 'acme.shop.api', 9))).toBe(409); // stale If-Match
     const failed = await gw.deleteComponent(admin, 'acme', 'acme.shop.api', 1);
     expect(sent.at(-1)).toMatchObject({ topic: 'delete', eventId: failed.event_id });

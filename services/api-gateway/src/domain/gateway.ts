@@ -19,7 +19,9 @@ export interface Page<T> {
 type Spec = z.infer<typeof componentSpecSchema>;
 
 const kindValue: Record<string, eventsV1.OperationKind> = Object.fromEntries(
-  Object.entries(eventsV1.OperationKind).filter(([k]) => isNaN(Number(k)) && k !== 'UNSPECIFIED').map(([k, v]) => [k.toLowerCase(), v as eventsV1.OperationKind]),
+  Object.entries(eventsV1.OperationKind)
+    .filter(([k]) => isNaN(Number(k)) && k !== 'UNSPECIFIED')
+    .map(([k, v]) => [k.toLowerCase(), v as eventsV1.OperationKind]),
 );
 
 function paginate<T>(items: T[], key: (t: T) => string, q: z.infer<typeof pageSchema>): Page<T> {
@@ -59,7 +61,11 @@ export class Gateway {
   private async append(stream: string, events: Message[], expected: number | 'any', principal: Principal | undefined, eventId?: string): Promise<void> {
     const actor = principal ? `user:${principal.user.id}` : 'service:api-gateway';
     try {
-      const res = await this.store.append(stream, events.map((message): NewEvent => ({ message, actor, eventId })), expected);
+      const res = await this.store.append(
+        stream,
+        events.map((message): NewEvent => ({ message, actor, eventId })),
+        expected,
+      );
       await this.projection.waitFor(res.position);
     } catch (err) {
       if (err instanceof ConcurrencyError) throw conflict(`${stream} changed concurrently (now at version ${err.actualVersion}); reload and retry`);
@@ -93,12 +99,19 @@ export class Gateway {
       if ((err as { status?: number }).status === 409) return undefined; // another instance bootstrapped first
       throw err;
     }
-    await this.append(`token/${issued.tokenId}`, [create(eventsV1.TokenCreatedSchema, { tokenId: issued.tokenId, userId: 'admin', name: 'bootstrap', secretSha256: issued.secretSha256 })], 0, undefined);
+    await this.append(
+      `token/${issued.tokenId}`,
+      [create(eventsV1.TokenCreatedSchema, { tokenId: issued.tokenId, userId: 'admin', name: 'bootstrap', secretSha256: issued.secretSha256 })],
+      0,
+      undefined,
+    );
     return configuredToken ? undefined : issued.token;
   }
 
   me(p: Principal) {
-    const tenants = [...this.catalog.identity.tenants.values()].filter((t) => this.catalog.identity.roleIn(p, t.id)).map((t) => ({ id: t.id, role: this.catalog.identity.roleIn(p, t.id) }));
+    const tenants = [...this.catalog.identity.tenants.values()]
+      .filter((t) => this.catalog.identity.roleIn(p, t.id))
+      .map((t) => ({ id: t.id, role: this.catalog.identity.roleIn(p, t.id) }));
     return { id: p.user.id, name: p.user.name, admin: p.user.admin, tenants };
   }
 
@@ -111,7 +124,11 @@ export class Gateway {
 
   listUsers(p: Principal, q: z.infer<typeof pageSchema>) {
     this.requireAdmin(p);
-    return paginate([...this.catalog.identity.users.values()].filter((u) => !q.name || u.name.includes(q.name)), (u) => u.id, q);
+    return paginate(
+      [...this.catalog.identity.users.values()].filter((u) => !q.name || u.name.includes(q.name)),
+      (u) => u.id,
+      q,
+    );
   }
 
   async createToken(p: Principal, userId: string, body: { name: string; expires_in_days?: number }) {
@@ -119,13 +136,30 @@ export class Gateway {
     if (!this.catalog.identity.users.has(userId)) throw notFound(`user ${userId}`);
     const issued = issueToken();
     const expiresAtMs = body.expires_in_days ? Date.now() + body.expires_in_days * 86_400_000 : 0;
-    await this.append(`token/${issued.tokenId}`, [create(eventsV1.TokenCreatedSchema, { tokenId: issued.tokenId, userId, name: body.name, secretSha256: issued.secretSha256, expiresAtMs: BigInt(expiresAtMs) })], 0, p);
+    await this.append(
+      `token/${issued.tokenId}`,
+      [
+        create(eventsV1.TokenCreatedSchema, {
+          tokenId: issued.tokenId,
+          userId,
+          name: body.name,
+          secretSha256: issued.secretSha256,
+          expiresAtMs: BigInt(expiresAtMs),
+        }),
+      ],
+      0,
+      p,
+    );
     return { id: issued.tokenId, name: body.name, user_id: userId, token: issued.token, expires_at_ms: expiresAtMs || null };
   }
 
   listTokens(p: Principal, q: z.infer<typeof pageSchema>) {
     const mine = [...this.catalog.identity.tokens.values()].filter((t) => t.userId === p.user.id && !t.revoked && (!q.name || t.name.includes(q.name)));
-    return paginate(mine.map((t) => ({ id: t.id, name: t.name, user_id: t.userId, created_at_ms: t.createdAtMs, expires_at_ms: t.expiresAtMs || null })), (t) => t.id, q);
+    return paginate(
+      mine.map((t) => ({ id: t.id, name: t.name, user_id: t.userId, created_at_ms: t.createdAtMs, expires_at_ms: t.expiresAtMs || null })),
+      (t) => t.id,
+      q,
+    );
   }
 
   async revokeToken(p: Principal, tokenId: string) {
@@ -137,7 +171,12 @@ export class Gateway {
   // ---- tenants, members, quotas ---------------------------------------------------------
 
   tenantView(t: Tenant) {
-    return { id: t.id, name: t.name, created_at_ms: t.createdAtMs, quota: { max_apps: t.quota.maxApps, max_components: t.quota.maxComponents, max_cpu_millis: t.quota.maxCpuMillis, max_memory_mib: t.quota.maxMemoryMib } };
+    return {
+      id: t.id,
+      name: t.name,
+      created_at_ms: t.createdAtMs,
+      quota: { max_apps: t.quota.maxApps, max_components: t.quota.maxComponents, max_cpu_millis: t.quota.maxCpuMillis, max_memory_mib: t.quota.maxMemoryMib },
+    };
   }
 
   async createTenant(p: Principal, body: { name: string }) {
@@ -159,13 +198,16 @@ export class Gateway {
 
   listMembers(p: Principal, tenantId: string, q: z.infer<typeof pageSchema>) {
     const { tenant } = this.tenantFor(p, tenantId, 'read');
-    const members = [...tenant.members].map(([user_id, role]) => ({ user_id, role })).filter((m) => (!q.role || m.role === q.role) && (!q.name || m.user_id.includes(q.name)));
+    const members = [...tenant.members]
+      .map(([user_id, role]) => ({ user_id, role }))
+      .filter((m) => (!q.role || m.role === q.role) && (!q.name || m.user_id.includes(q.name)));
     return paginate(members, (m) => m.user_id, q);
   }
 
   /** The version the write expects: If-Match when given (a stale one is 409 before anything is appended), else the current one. */
   private expectTenant(tenant: Tenant, ifMatch: number | undefined): number {
-    if (ifMatch !== undefined && ifMatch !== tenant.version) throw conflict(`tenant ${tenant.id} is at version ${tenant.version}, If-Match said ${ifMatch}; reload and retry`, 'version_mismatch');
+    if (ifMatch !== undefined && ifMatch !== tenant.version)
+      throw conflict(`tenant ${tenant.id} is at version ${tenant.version}, If-Match said ${ifMatch}; reload and retry`, 'version_mismatch');
     return tenant.version;
   }
 
@@ -176,7 +218,12 @@ export class Gateway {
   async setMember(p: Principal, tenantId: string, userId: string, role: RoleName, ifMatch?: number) {
     const { tenant } = this.tenantFor(p, tenantId, 'manage-members');
     if (!this.catalog.identity.users.has(userId)) throw badRequest('user_id', `no user ${userId}`);
-    await this.append(`tenant/${tenantId}`, [create(eventsV1.MemberSetSchema, { tenantId, userId, role: roleValue[role] })], this.expectTenant(tenant, ifMatch), p);
+    await this.append(
+      `tenant/${tenantId}`,
+      [create(eventsV1.MemberSetSchema, { tenantId, userId, role: roleValue[role] })],
+      this.expectTenant(tenant, ifMatch),
+      p,
+    );
     return { user_id: userId, role };
   }
 
@@ -189,14 +236,34 @@ export class Gateway {
   async setQuota(p: Principal, tenantId: string, q: z.infer<typeof quotaSchema>, ifMatch?: number) {
     const { tenant } = this.tenantFor(p, tenantId, 'read');
     this.requireAdmin(p);
-    await this.append(`tenant/${tenantId}`, [create(eventsV1.QuotaSetSchema, { tenantId, maxApps: q.max_apps, maxComponents: q.max_components, maxCpuMillis: q.max_cpu_millis, maxMemoryMib: q.max_memory_mib })], this.expectTenant(tenant, ifMatch), p);
+    await this.append(
+      `tenant/${tenantId}`,
+      [
+        create(eventsV1.QuotaSetSchema, {
+          tenantId,
+          maxApps: q.max_apps,
+          maxComponents: q.max_components,
+          maxCpuMillis: q.max_cpu_millis,
+          maxMemoryMib: q.max_memory_mib,
+        }),
+      ],
+      this.expectTenant(tenant, ifMatch),
+      p,
+    );
     return this.tenantView(this.catalog.identity.tenants.get(tenantId)!).quota;
   }
 
   // ---- apps ----------------------------------------------------------------------------
 
   private appView(a: { id: string; name: string; description: string; createdAtMs: number; version: number }) {
-    return { id: a.id, name: a.name, description: a.description, version: a.version, created_at_ms: a.createdAtMs, components: this.catalog.componentsByApp.get(a.id)?.size ?? 0 };
+    return {
+      id: a.id,
+      name: a.name,
+      description: a.description,
+      version: a.version,
+      created_at_ms: a.createdAtMs,
+      components: this.catalog.componentsByApp.get(a.id)?.size ?? 0,
+    };
   }
 
   private liveApps(tenantId: string) {
@@ -208,14 +275,24 @@ export class Gateway {
     const id = `${tenantId}.${body.name}`;
     const existing = this.catalog.apps.get(id);
     if (existing && !existing.deleted) throw conflict(`app ${body.name} already exists in tenant ${tenantId}`);
-    if (tenant.quota.maxApps && this.liveApps(tenantId).length >= tenant.quota.maxApps) throw forbidden(`quota: tenant ${tenantId} may have at most ${tenant.quota.maxApps} apps`);
-    await this.append(`app/${id}`, [create(eventsV1.AppCreatedSchema, { appId: id, tenantId, name: body.name, description: body.description })], existing?.version ?? 0, p);
+    if (tenant.quota.maxApps && this.liveApps(tenantId).length >= tenant.quota.maxApps)
+      throw forbidden(`quota: tenant ${tenantId} may have at most ${tenant.quota.maxApps} apps`);
+    await this.append(
+      `app/${id}`,
+      [create(eventsV1.AppCreatedSchema, { appId: id, tenantId, name: body.name, description: body.description })],
+      existing?.version ?? 0,
+      p,
+    );
     return this.appView(this.catalog.apps.get(id)!);
   }
 
   listApps(p: Principal, tenantId: string, q: z.infer<typeof pageSchema>) {
     this.tenantFor(p, tenantId, 'read');
-    const page = paginate(this.liveApps(tenantId).filter((a) => !q.name || a.name.includes(q.name)), (a) => a.id, q);
+    const page = paginate(
+      this.liveApps(tenantId).filter((a) => !q.name || a.name.includes(q.name)),
+      (a) => a.id,
+      q,
+    );
     return { items: page.items.map((a) => this.appView(a)), next_cursor: page.next_cursor };
   }
 
@@ -239,9 +316,18 @@ export class Gateway {
   // ---- components ----------------------------------------------------------------------
 
   private toSpec(componentId: string, name: string, s: Spec): eventsV1.ComponentSpec {
-    const source = 'image' in s.source
-      ? { case: 'image' as const, value: create(eventsV1.ImageSourceSchema, { image: s.source.image }) }
-      : { case: 'git' as const, value: create(eventsV1.GitSourceSchema, { url: s.source.git.url, branch: s.source.git.branch, subDir: s.source.git.sub_dir, dockerfile: s.source.git.dockerfile }) };
+    const source =
+      'image' in s.source
+        ? { case: 'image' as const, value: create(eventsV1.ImageSourceSchema, { image: s.source.image }) }
+        : {
+            case: 'git' as const,
+            value: create(eventsV1.GitSourceSchema, {
+              url: s.source.git.url,
+              branch: s.source.git.branch,
+              subDir: s.source.git.sub_dir,
+              dockerfile: s.source.git.dockerfile,
+            }),
+          };
     const names = new Set<string>();
     for (const e of s.env) {
       if (names.has(e.name)) throw badRequest('env', `variable ${e.name} is given twice`);
@@ -252,11 +338,21 @@ export class Gateway {
       name,
       source,
       ports: s.ports,
-      env: s.env.map((e) => (e.secret ? { name: e.name, secret: true, encryptedValue: this.secrets.seal(e.value, `${componentId}/${e.name}`) } : { name: e.name, value: e.value })),
+      env: s.env.map((e) =>
+        e.secret ? { name: e.name, secret: true, encryptedValue: this.secrets.seal(e.value, `${componentId}/${e.name}`) } : { name: e.name, value: e.value },
+      ),
       cpuMillis: s.cpu_millis,
       memoryMib: s.memory_mib,
       replicas: s.replicas,
-      probe: s.probe && { kind: s.probe.kind, path: s.probe.path ?? '', port: s.probe.port ?? 0, command: s.probe.command ?? [], initialDelayS: s.probe.initial_delay_s, periodS: s.probe.period_s, failureThreshold: s.probe.failure_threshold },
+      probe: s.probe && {
+        kind: s.probe.kind,
+        path: s.probe.path ?? '',
+        port: s.probe.port ?? 0,
+        command: s.probe.command ?? [],
+        initialDelayS: s.probe.initial_delay_s,
+        periodS: s.probe.period_s,
+        failureThreshold: s.probe.failure_threshold,
+      },
       volumes: s.volumes.map((v) => ({ name: v.name, mountPath: v.mount_path, sizeMib: v.size_mib })),
       dependsOn: s.depends_on,
       routes: s.routes.map((r) => ({ host: r.host, pathPrefix: r.path_prefix, port: r.port })),
@@ -284,13 +380,28 @@ export class Gateway {
       app_id: c.appId,
       name: c.name,
       version: c.version,
-      source: s.source.case === 'image' ? { image: s.source.value.image } : s.source.case === 'git' ? { git: { url: s.source.value.url, branch: s.source.value.branch, sub_dir: s.source.value.subDir, dockerfile: s.source.value.dockerfile } } : null,
+      source:
+        s.source.case === 'image'
+          ? { image: s.source.value.image }
+          : s.source.case === 'git'
+            ? { git: { url: s.source.value.url, branch: s.source.value.branch, sub_dir: s.source.value.subDir, dockerfile: s.source.value.dockerfile } }
+            : null,
       ports: s.ports.map((x) => ({ port: x.port, protocol: x.protocol, public: x.public })),
       env: s.env.map((e) => (e.secret ? { name: e.name, secret: true, value: null } : { name: e.name, secret: false, value: e.value })),
       cpu_millis: s.cpuMillis,
       memory_mib: s.memoryMib,
       replicas: s.replicas,
-      probe: s.probe ? { kind: s.probe.kind, path: s.probe.path || undefined, port: s.probe.port || undefined, command: s.probe.command.length ? s.probe.command : undefined, initial_delay_s: s.probe.initialDelayS, period_s: s.probe.periodS, failure_threshold: s.probe.failureThreshold } : null,
+      probe: s.probe
+        ? {
+            kind: s.probe.kind,
+            path: s.probe.path || undefined,
+            port: s.probe.port || undefined,
+            command: s.probe.command.length ? s.probe.command : undefined,
+            initial_delay_s: s.probe.initialDelayS,
+            period_s: s.probe.periodS,
+            failure_threshold: s.probe.failureThreshold,
+          }
+        : null,
       volumes: s.volumes.map((v) => ({ name: v.name, mount_path: v.mountPath, size_mib: v.sizeMib })),
       stateful: s.volumes.length > 0,
       depends_on: s.dependsOn,
@@ -308,16 +419,26 @@ export class Gateway {
   /** Lists carry a summary; GET of one component has everything. */
   componentSummary(c: ComponentView) {
     const src = c.spec.source;
-    return { id: c.id, name: c.name, version: c.version, source: src.case === 'image' ? { image: src.value.image } : src.case === 'git' ? { git: { url: src.value.url, branch: src.value.branch } } : null, replicas: c.spec.replicas, active_operation: c.activeOperation ?? null, updated_at_ms: c.updatedAtMs };
+    return {
+      id: c.id,
+      name: c.name,
+      version: c.version,
+      source: src.case === 'image' ? { image: src.value.image } : src.case === 'git' ? { git: { url: src.value.url, branch: src.value.branch } } : null,
+      replicas: c.spec.replicas,
+      active_operation: c.activeOperation ?? null,
+      updated_at_ms: c.updatedAtMs,
+    };
   }
 
   private checkQuota(tenant: Tenant, spec: Spec, replacing?: ComponentView): void {
     const q = tenant.quota;
     const live = [...this.catalog.components.values()].filter((c) => c.tenantId === tenant.id && !c.deleted && c !== replacing);
-    if (!replacing && q.maxComponents && live.length >= q.maxComponents) throw forbidden(`quota: tenant ${tenant.id} may have at most ${q.maxComponents} components`);
+    if (!replacing && q.maxComponents && live.length >= q.maxComponents)
+      throw forbidden(`quota: tenant ${tenant.id} may have at most ${q.maxComponents} components`);
     const cpu = live.reduce((n, c) => n + c.spec.cpuMillis * c.spec.replicas, 0) + spec.cpu_millis * spec.replicas;
     const mem = live.reduce((n, c) => n + c.spec.memoryMib * c.spec.replicas, 0) + spec.memory_mib * spec.replicas;
-    if (q.maxCpuMillis && cpu > q.maxCpuMillis) throw forbidden(`quota: tenant ${tenant.id} may use at most ${q.maxCpuMillis} cpu millis (this would use ${cpu})`);
+    if (q.maxCpuMillis && cpu > q.maxCpuMillis)
+      throw forbidden(`quota: tenant ${tenant.id} may use at most ${q.maxCpuMillis} cpu millis (this would use ${cpu})`);
     if (q.maxMemoryMib && mem > q.maxMemoryMib) throw forbidden(`quota: tenant ${tenant.id} may use at most ${q.maxMemoryMib} MiB (this would use ${mem})`);
   }
 
@@ -329,7 +450,12 @@ export class Gateway {
     if (existing && !existing.deleted) throw conflict(`component ${body.name} already exists in app ${appId}`);
     this.checkQuota(tenant, body);
     const { name, ...spec } = body;
-    await this.append(`component/${id}`, [create(eventsV1.ComponentCreatedSchema, { componentId: id, appId: app.id, tenantId, spec: this.toSpec(id, name, spec) })], existing?.version ?? 0, p);
+    await this.append(
+      `component/${id}`,
+      [create(eventsV1.ComponentCreatedSchema, { componentId: id, appId: app.id, tenantId, spec: this.toSpec(id, name, spec) })],
+      existing?.version ?? 0,
+      p,
+    );
     return this.componentView(this.catalog.components.get(id)!);
   }
 
@@ -337,7 +463,12 @@ export class Gateway {
     this.app(p, tenantId, appId, 'read');
     const sorted = this.catalog.sortedComponents(appId);
     let page: Page<ComponentView>;
-    if (q.name) page = paginate(sorted.filter((c) => c.name.includes(q.name!)), (c) => c.id, q);
+    if (q.name)
+      page = paginate(
+        sorted.filter((c) => c.name.includes(q.name!)),
+        (c) => c.id,
+        q,
+      );
     else {
       // Binary search for the cursor: a page costs O(log n + limit), not a sort of every component.
       let lo = 0;
@@ -380,9 +511,15 @@ export class Gateway {
     const c = this.component(p, tenantId, componentId, 'write');
     const { tenant } = this.tenantFor(p, tenantId, 'write');
     const expected = ifMatch ?? c.version;
-    if (expected !== c.version) throw conflict(`component ${componentId} is at version ${c.version}, If-Match said ${expected}; reload and retry`, 'version_mismatch');
+    if (expected !== c.version)
+      throw conflict(`component ${componentId} is at version ${c.version}, If-Match said ${expected}; reload and retry`, 'version_mismatch');
     this.checkQuota(tenant, spec, c);
-    await this.append(`component/${componentId}`, [create(eventsV1.ComponentUpdatedSchema, { componentId, spec: this.toSpec(componentId, c.name, spec) })], expected, p);
+    await this.append(
+      `component/${componentId}`,
+      [create(eventsV1.ComponentUpdatedSchema, { componentId, spec: this.toSpec(componentId, c.name, spec) })],
+      expected,
+      p,
+    );
     return this.componentView(this.catalog.components.get(componentId)!);
   }
 
@@ -431,12 +568,23 @@ export class Gateway {
   /** 202 {event_id}: the operation's first event is appended, then its task is enqueued. */
   async requestOperation(p: Principal, tenantId: string, componentId: string, body: z.infer<typeof operationSchema>, ifMatch?: number) {
     const c = this.component(p, tenantId, componentId, body.kind === 'delete' ? 'write' : 'operate');
-    if (ifMatch !== undefined && ifMatch !== c.version) throw conflict(`component ${componentId} is at version ${c.version}, If-Match said ${ifMatch}; reload and retry`, 'version_mismatch');
-    if (c.activeOperation && !body.queue) throw conflict(`operation ${c.activeOperation} on component ${componentId} has no final status yet; pass "queue": true to run after it`, 'operation_running');
+    if (ifMatch !== undefined && ifMatch !== c.version)
+      throw conflict(`component ${componentId} is at version ${c.version}, If-Match said ${ifMatch}; reload and retry`, 'version_mismatch');
+    if (c.activeOperation && !body.queue)
+      throw conflict(
+        `operation ${c.activeOperation} on component ${componentId} has no final status yet; pass "queue": true to run after it`,
+        'operation_running',
+      );
     const eventId = `evt-${randomUUID()}`;
     const versionId = this.targetVersion(c, body.kind, body.version_id);
     const args = JSON.stringify({ ...(body.replicas !== undefined ? { replicas: body.replicas } : {}), ...(versionId ? { version_id: versionId } : {}) });
-    const requested = create(eventsV1.OperationRequestedSchema, { eventId, kind: kindValue[body.kind], target: `component/${componentId}`, tenantId, argsJson: args });
+    const requested = create(eventsV1.OperationRequestedSchema, {
+      eventId,
+      kind: kindValue[body.kind],
+      target: `component/${componentId}`,
+      tenantId,
+      argsJson: args,
+    });
     await this.append(`component/${componentId}`, [requested], c.version, p, eventId);
     // Queued behind a running operation: mq gets it when the catalog hands over (see main.ts).
     const op = this.catalog.operations.get(eventId);
@@ -446,12 +594,25 @@ export class Gateway {
   }
 
   operationView(o: OperationView) {
-    return { event_id: o.eventId, kind: o.kind, target: o.target, status: o.status, message: o.message || null, failed_step: o.failedStep || null, args: o.args ? JSON.parse(o.args) : {}, actor: o.actor, created_at_ms: o.createdAtMs, finished_at_ms: o.finishedAtMs ?? null };
+    return {
+      event_id: o.eventId,
+      kind: o.kind,
+      target: o.target,
+      status: o.status,
+      message: o.message || null,
+      failed_step: o.failedStep || null,
+      args: o.args ? JSON.parse(o.args) : {},
+      actor: o.actor,
+      created_at_ms: o.createdAtMs,
+      finished_at_ms: o.finishedAtMs ?? null,
+    };
   }
 
   listOperations(p: Principal, tenantId: string, q: z.infer<typeof pageSchema>) {
     this.tenantFor(p, tenantId, 'read');
-    const ops = [...this.catalog.operations.values()].filter((o) => o.tenantId === tenantId && (!q.status || o.status === q.status) && (!q.kind || o.kind === q.kind));
+    const ops = [...this.catalog.operations.values()].filter(
+      (o) => o.tenantId === tenantId && (!q.status || o.status === q.status) && (!q.kind || o.kind === q.kind),
+    );
     const page = paginate(ops, (o) => o.eventId, q);
     return { items: page.items.map((o) => this.operationView(o)), next_cursor: page.next_cursor };
   }

@@ -6,7 +6,8 @@ export const DNS1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const dnsName = z.string().regex(DNS1123, 'must be a DNS-1123 label: lowercase a-z, 0-9 and "-", 1-63 characters, starting and ending alphanumeric');
 
 // registry[:port]/path[:tag][@sha256:digest], as docker's reference grammar, without whitespace or option-looking values.
-const IMAGE = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE =
+  /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 export const imageRef = z.string().max(255).regex(IMAGE, 'must be an image reference like registry.example:5000/team/app:1.2 or nginx@sha256:<64 hex>');
 
 /** https, ssh and git URLs and scp-like git@host:path; never a local path or an option. */
@@ -24,8 +25,14 @@ export const gitUrl = z
     }
   }, 'must be an https://, ssh:// or git:// URL (or git@host:path); file paths and other schemes are refused');
 
-const gitRef = z.string().max(255).regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._\/-]+$/, 'must be a branch name: A-Z a-z 0-9 . _ / -, not starting with "-", no ".."');
-const relPath = z.string().max(1024).regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._\/-]*$/, 'must be a relative path inside the repository, without ".."');
+const gitRef = z
+  .string()
+  .max(255)
+  .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._\/-]+$/, 'must be a branch name: A-Z a-z 0-9 . _ / -, not starting with "-", no ".."');
+const relPath = z
+  .string()
+  .max(1024)
+  .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._\/-]*$/, 'must be a relative path inside the repository, without ".."');
 const port = z.number().int().min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name: letters, digits, "_", not starting with a digit');
 
@@ -37,15 +44,25 @@ export const sourceSchema = z.union([
 export const componentSpecSchema = z
   .object({
     source: sourceSchema,
-    ports: z.array(z.object({ port, protocol: z.enum(['http', 'tcp']).default('http'), public: z.boolean().default(false) }).strict()).max(20).default([]),
-    env: z.array(z.object({ name: envName, value: z.string().max(32768), secret: z.boolean().default(false) }).strict()).max(200).default([]),
+    ports: z
+      .array(z.object({ port, protocol: z.enum(['http', 'tcp']).default('http'), public: z.boolean().default(false) }).strict())
+      .max(20)
+      .default([]),
+    env: z
+      .array(z.object({ name: envName, value: z.string().max(32768), secret: z.boolean().default(false) }).strict())
+      .max(200)
+      .default([]),
     cpu_millis: z.number().int().min(10).max(64000).default(500),
     memory_mib: z.number().int().min(16).max(262144).default(512),
     replicas: z.number().int().min(0).max(100).default(1),
     probe: z
       .object({
         kind: z.enum(['http', 'tcp', 'command']),
-        path: z.string().max(1024).regex(/^\/[^\s]*$/, 'must be an absolute URL path').optional(),
+        path: z
+          .string()
+          .max(1024)
+          .regex(/^\/[^\s]*$/, 'must be an absolute URL path')
+          .optional(),
         port: port.optional(),
         command: z.array(z.string().max(4096)).max(64).optional(),
         initial_delay_s: z.number().int().min(0).max(3600).default(0),
@@ -54,10 +71,45 @@ export const componentSpecSchema = z
       })
       .strict()
       .optional(),
-    volumes: z.array(z.object({ name: dnsName, mount_path: z.string().max(1024).regex(/^\/(?!.*\.\.)[^\s]*$/, 'must be an absolute path without ".."'), size_mib: z.number().int().min(1).max(1048576) }).strict()).max(20).default([]),
+    volumes: z
+      .array(
+        z
+          .object({
+            name: dnsName,
+            mount_path: z
+              .string()
+              .max(1024)
+              .regex(/^\/(?!.*\.\.)[^\s]*$/, 'must be an absolute path without ".."'),
+            size_mib: z.number().int().min(1).max(1048576),
+          })
+          .strict(),
+      )
+      .max(20)
+      .default([]),
     depends_on: z.array(dnsName).max(50).default([]),
-    routes: z.array(z.object({ host: z.string().max(253).regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS host name'), path_prefix: z.string().max(1024).regex(/^\/[^\s]*$/, 'must start with "/"').default('/'), port }).strict()).max(50).default([]),
-    tcp_ports: z.array(z.object({ listen_port: port, port }).strict()).max(20).default([]),
+    routes: z
+      .array(
+        z
+          .object({
+            host: z
+              .string()
+              .max(253)
+              .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS host name'),
+            path_prefix: z
+              .string()
+              .max(1024)
+              .regex(/^\/[^\s]*$/, 'must start with "/"')
+              .default('/'),
+            port,
+          })
+          .strict(),
+      )
+      .max(50)
+      .default([]),
+    tcp_ports: z
+      .array(z.object({ listen_port: port, port }).strict())
+      .max(20)
+      .default([]),
   })
   .strict();
 
@@ -65,16 +117,39 @@ export const createComponentSchema = componentSpecSchema.extend({ name: dnsName 
 export const createAppSchema = z.object({ name: dnsName, description: z.string().max(1024).default('') }).strict();
 export const createTenantSchema = z.object({ name: dnsName }).strict();
 export const createUserSchema = z.object({ name: dnsName, admin: z.boolean().default(false) }).strict();
-export const createTokenSchema = z.object({ name: z.string().min(1).max(100).regex(/^[\w .-]+$/, 'must be letters, digits, space, "_", "." or "-"'), expires_in_days: z.number().int().min(1).max(3650).optional() }).strict();
+export const createTokenSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[\w .-]+$/, 'must be letters, digits, space, "_", "." or "-"'),
+    expires_in_days: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict();
 export const roleSchema = z.enum(['owner', 'developer', 'viewer']);
 export const memberSchema = z.object({ user_id: dnsName, role: roleSchema }).strict();
 export const memberRoleSchema = z.object({ role: roleSchema }).strict();
 export const quotaSchema = z
-  .object({ max_apps: z.number().int().min(0).max(100000), max_components: z.number().int().min(0).max(100000), max_cpu_millis: z.number().int().min(0).max(10_000_000), max_memory_mib: z.number().int().min(0).max(100_000_000) })
+  .object({
+    max_apps: z.number().int().min(0).max(100000),
+    max_components: z.number().int().min(0).max(100000),
+    max_cpu_millis: z.number().int().min(0).max(10_000_000),
+    max_memory_mib: z.number().int().min(0).max(100_000_000),
+  })
   .strict();
 export const operationKinds = ['build', 'deploy', 'start', 'stop', 'restart', 'scale', 'upgrade', 'rollback', 'delete'] as const;
 export const operationSchema = z
-  .object({ kind: z.enum(operationKinds), replicas: z.number().int().min(0).max(100).optional(), version_id: z.string().max(128).regex(/^[A-Za-z0-9._-]+$/).optional(), queue: z.boolean().default(false) })
+  .object({
+    kind: z.enum(operationKinds),
+    replicas: z.number().int().min(0).max(100).optional(),
+    version_id: z
+      .string()
+      .max(128)
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .optional(),
+    queue: z.boolean().default(false),
+  })
   .strict()
   .refine((o) => o.kind !== 'scale' || o.replicas !== undefined, { message: 'replicas is required for scale', path: ['replicas'] });
 
@@ -96,7 +171,11 @@ export const versionPageSchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: z.string().max(128).optional(),
-    status: z.string().max(32).regex(/^[a-z_]+$/, 'must be a status name like success').optional(),
+    status: z
+      .string()
+      .max(32)
+      .regex(/^[a-z_]+$/, 'must be a status name like success')
+      .optional(),
   })
   .strict();
 

@@ -14,7 +14,10 @@ describe('foldSteps', () => {
     ];
     const page2 = [
       entry(5, { case: 'stepStarted', value: create(eventlogV1.StepStartedSchema, { step: 'push' }) }),
-      entry(6, { case: 'stepFinished', value: create(eventlogV1.StepFinishedSchema, { step: 'build', status: eventlogV1.StepStatus.FAILURE, message: 'exit 2' }) }),
+      entry(6, {
+        case: 'stepFinished',
+        value: create(eventlogV1.StepFinishedSchema, { step: 'build', status: eventlogV1.StepStatus.FAILURE, message: 'exit 2' }),
+      }),
     ];
     const steps = [...foldSteps(page2, foldSteps(page1)).values()];
     expect(steps).toEqual([

@@ -8,7 +8,9 @@ export interface TaskQueue {
 
 /** The task body every consumer (builder, app-manager) reads: topic = kind, task_id = event_id. */
 export function taskPayload(op: Pick<OperationView, 'eventId' | 'kind' | 'target' | 'tenantId' | 'args'>): Uint8Array {
-  return Buffer.from(JSON.stringify({ event_id: op.eventId, kind: op.kind, target: op.target, tenant_id: op.tenantId, args: op.args ? JSON.parse(op.args) : {} }));
+  return Buffer.from(
+    JSON.stringify({ event_id: op.eventId, kind: op.kind, target: op.target, tenant_id: op.tenantId, args: op.args ? JSON.parse(op.args) : {} }),
+  );
 }
 
 /**

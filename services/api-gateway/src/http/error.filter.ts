@@ -13,7 +13,8 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
-    const send = (status: number, code: string, message: string, field?: string) => res.status(status).json({ error: { code, message, ...(field ? { field } : {}) } });
+    const send = (status: number, code: string, message: string, field?: string) =>
+      res.status(status).json({ error: { code, message, ...(field ? { field } : {}) } });
     if (err instanceof ApiError) return void send(err.status, err.code, err.message, err.field);
     if (err instanceof HttpException) {
       const status = err.getStatus();
@@ -23,7 +24,12 @@ export class ErrorFilter implements ExceptionFilter {
     // body-parser's errors carry the status they mean (400 bad JSON, 413 too large, 415 charset).
     const e = err as { status?: number; type?: string; message?: string };
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      const message = e.type === 'entity.parse.failed' ? 'body: malformed JSON' : e.type === 'entity.too.large' ? 'body: larger than the 1 MiB limit' : (e.message ?? 'bad request');
+      const message =
+        e.type === 'entity.parse.failed'
+          ? 'body: malformed JSON'
+          : e.type === 'entity.too.large'
+            ? 'body: larger than the 1 MiB limit'
+            : (e.message ?? 'bad request');
       return void send(e.status, e.status === 413 ? 'too_large' : 'invalid', message, 'body');
     }
     this.logger.error({ err }, 'unhandled error');

@@ -3,7 +3,12 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Request metrics by route template (never the raw path: ids would explode the label set). */
 export function httpMetrics(registry: Registry) {
-  const requests = new Counter({ name: 'wharf_api_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'wharf_api_http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const seconds = new Histogram({
     name: 'wharf_api_http_request_seconds',
     help: 'HTTP request duration by method and route',
@@ -25,7 +30,14 @@ export function httpMetrics(registry: Registry) {
 /** Read-model and dispatch gauges, sampled when /metrics is scraped. */
 export function stateMetrics(registry: Registry, sample: () => { events: number; components: number; operationsPending: number; unsentTasks: number }) {
   const gauge = (name: string, help: string, pick: (s: ReturnType<typeof sample>) => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(sample())); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pick(sample()));
+      },
+    });
   gauge('wharf_api_catalog_events', 'events folded into the catalog', (s) => s.events);
   gauge('wharf_api_catalog_components', 'live components in the catalog', (s) => s.components);
   gauge('wharf_api_operations_pending', 'operations accepted and not started', (s) => s.operationsPending);

@@ -23,7 +23,8 @@ export function parseIfMatch(header: string | undefined): number | undefined {
 
 /** Path parameters are ids made of DNS-1123 labels joined by dots, or event ids. */
 export function pathId(value: string, what: string): string {
-  if (!/^[a-z0-9][a-z0-9.-]{0,254}$/.test(value) && !/^evt-[0-9a-f-]{36}$/.test(value) && !/^[A-Za-z0-9]{16}$/.test(value)) throw badRequest(what, 'is not a valid id');
+  if (!/^[a-z0-9][a-z0-9.-]{0,254}$/.test(value) && !/^evt-[0-9a-f-]{36}$/.test(value) && !/^[A-Za-z0-9]{16}$/.test(value))
+    throw badRequest(what, 'is not a valid id');
   return value;
 }
 

@@ -37,7 +37,9 @@ export class ProjectionSnapshots {
     const generation = `${KeyLayout.pad(BigInt(position))}-${randomBytes(4).toString('hex')}`;
     const chunks = Math.max(1, Math.ceil(packed.length / SNAPSHOT_CHUNK_BYTES));
     for (let n = 0; n < chunks; n++) {
-      await this.client.put(this.keys.es.projectionChunk(this.name, generation, n)).value(packed.subarray(n * SNAPSHOT_CHUNK_BYTES, (n + 1) * SNAPSHOT_CHUNK_BYTES));
+      await this.client
+        .put(this.keys.es.projectionChunk(this.name, generation, n))
+        .value(packed.subarray(n * SNAPSHOT_CHUNK_BYTES, (n + 1) * SNAPSHOT_CHUNK_BYTES));
     }
     const previous = await this.meta();
     const meta: SnapshotMeta = { position, generation, chunks, bytes: json.length, timeMs: now };
@@ -62,7 +64,10 @@ export class ProjectionSnapshots {
     // consistent view even while a newer save deletes this generation.
     const parts: Buffer[] = [];
     for (let n = 0; n < meta.chunks; n++) {
-      const res = await this.client.kv.range({ key: Buffer.from(this.keys.es.projectionChunk(this.name, meta.generation, n)), revision: metaRes.header.revision });
+      const res = await this.client.kv.range({
+        key: Buffer.from(this.keys.es.projectionChunk(this.name, meta.generation, n)),
+        revision: metaRes.header.revision,
+      });
       const part = res.kvs?.[0];
       if (!part) return undefined;
       parts.push(part.value);

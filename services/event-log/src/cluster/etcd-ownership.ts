@@ -24,7 +24,10 @@ export function rendezvousOwner(members: string[], partition: number): string | 
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
     const score = h >>> 0;
-    if (score > bestScore || (score === bestScore && best !== undefined && m < best)) (best = m), (bestScore = score);
+    if (score > bestScore || (score === bestScore && best !== undefined && m < best)) {
+      best = m;
+      bestScore = score;
+    }
   }
   return best;
 }
@@ -112,7 +115,10 @@ export class EtcdOwnership implements Ownership {
       this.logger.error({ err }, 'etcd lease lost: giving up every partition, then joining again');
       this.lastRenewMs = 0;
       void (async () => {
-        for (const p of [...this.owned]) await this.handlers!.release(p).catch(() => undefined), this.owned.delete(p);
+        for (const p of [...this.owned]) {
+          await this.handlers!.release(p).catch(() => undefined);
+          this.owned.delete(p);
+        }
         await this.newLease().catch((e) => this.logger.error({ err: e }, 'cannot get a new lease'));
         this.rebalance();
       })();
@@ -194,7 +200,15 @@ export class EtcdOwnership implements Ownership {
   private async take(p: number): Promise<void> {
     const key = this.keys.eventlog.partition(p);
     const value = JSON.stringify(this.self);
-    const res = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(await this.lease!.grant())).commit();
+    const res = await this.client
+      .if(key, 'Create', '==', 0)
+      .then(
+        this.client
+          .put(key)
+          .value(value)
+          .lease(await this.lease!.grant()),
+      )
+      .commit();
     if (!res.succeeded) return;
     this.owners.set(p, this.self);
     try {
@@ -203,7 +217,11 @@ export class EtcdOwnership implements Ownership {
       this.openFailures.delete(p);
     } catch (err) {
       this.logger.error({ err, partition: p, retry_in_ms: this.backOff(p) }, 'cannot open partition; leaving it to others');
-      await this.client.if(key, 'Value', '==', value).then(this.client.delete().key(key)).commit().catch(() => undefined);
+      await this.client
+        .if(key, 'Value', '==', value)
+        .then(this.client.delete().key(key))
+        .commit()
+        .catch(() => undefined);
     }
   }
 
@@ -229,7 +247,11 @@ export class EtcdOwnership implements Ownership {
     await this.handlers!.release(p).catch((err) => this.logger.warn({ err, partition: p }, 'release failed'));
     this.owned.delete(p);
     const key = this.keys.eventlog.partition(p);
-    await this.client.if(key, 'Value', '==', JSON.stringify(this.self)).then(this.client.delete().key(key)).commit().catch(() => undefined);
+    await this.client
+      .if(key, 'Value', '==', JSON.stringify(this.self))
+      .then(this.client.delete().key(key))
+      .commit()
+      .catch(() => undefined);
   }
 }
 

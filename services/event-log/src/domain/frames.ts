@@ -33,8 +33,17 @@ export function validateFrame(f: eventlogV1.Frame, maxLineBytes: number): Ingest
     case 'stepFinished': {
       if (!STEP.test(b.value.step)) return `step_finished.step: must match ${STEP.source}`;
       const status = b.value.status;
-      if (status !== eventlogV1.StepStatus.SUCCESS && status !== eventlogV1.StepStatus.FAILURE) return 'step_finished.status: must be STEP_STATUS_SUCCESS or STEP_STATUS_FAILURE';
-      return { ...head, body: { kind: 'step_finished', step: b.value.step, ok: status === eventlogV1.StepStatus.SUCCESS, message: truncateLine(b.value.message, MAX_MESSAGE_BYTES).text } };
+      if (status !== eventlogV1.StepStatus.SUCCESS && status !== eventlogV1.StepStatus.FAILURE)
+        return 'step_finished.status: must be STEP_STATUS_SUCCESS or STEP_STATUS_FAILURE';
+      return {
+        ...head,
+        body: {
+          kind: 'step_finished',
+          step: b.value.step,
+          ok: status === eventlogV1.StepStatus.SUCCESS,
+          message: truncateLine(b.value.message, MAX_MESSAGE_BYTES).text,
+        },
+      };
     }
     case 'line': {
       const l = b.value;

@@ -47,7 +47,11 @@ describe('final status rules', () => {
     const p = newProgress();
     expect(startTimeoutDecision(p, 1000, 1000 + 59_999, 60_000)).toBeUndefined();
     expect(p.final).toBeUndefined();
-    expect(startTimeoutDecision(p, 1000, 1000 + 60_000, 60_000)).toEqual({ status: eventsV1.OperationStatus.TIMEOUT, message: 'never started: nothing reported within 60 s', failedStep: '' });
+    expect(startTimeoutDecision(p, 1000, 1000 + 60_000, 60_000)).toEqual({
+      status: eventsV1.OperationStatus.TIMEOUT,
+      message: 'never started: nothing reported within 60 s',
+      failedStep: '',
+    });
     expect(startTimeoutDecision(p, 1000, 1000 + 120_000, 60_000)).toBeUndefined();
   });
 

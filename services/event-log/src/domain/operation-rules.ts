@@ -26,10 +26,7 @@ export interface OperationProgress {
 }
 
 export type ReportBody =
-  | { kind: 'step_started'; step: string }
-  | { kind: 'step_finished'; step: string; ok: boolean; message: string }
-  | { kind: 'line' }
-  | { kind: 'done' };
+  { kind: 'step_started'; step: string } | { kind: 'step_finished'; step: string; ok: boolean; message: string } | { kind: 'line' } | { kind: 'done' };
 
 export function newProgress(): OperationProgress {
   return { steps: new Map() };
@@ -56,7 +53,12 @@ export function applyReport(progress: OperationProgress, body: ReportBody): Fina
       const failed = [...progress.steps].find(([, s]) => s === 'failure');
       const open = [...progress.steps].find(([, s]) => s === 'running');
       if (failed) progress.final = { status: eventsV1.OperationStatus.FAILURE, message: `step ${failed[0]} failed`, failedStep: failed[0] };
-      else if (open) progress.final = { status: eventsV1.OperationStatus.FAILURE, message: `step ${open[0]} did not finish before the operation was done`, failedStep: open[0] };
+      else if (open)
+        progress.final = {
+          status: eventsV1.OperationStatus.FAILURE,
+          message: `step ${open[0]} did not finish before the operation was done`,
+          failedStep: open[0],
+        };
       else progress.final = { status: eventsV1.OperationStatus.SUCCESS, message: '', failedStep: '' };
       return progress.final;
     }

@@ -124,9 +124,17 @@ export class EventLogEngine {
       opening = (async () => {
         const started = Date.now();
         const dir = join(this.options.dataDir, `p-${String(partition).padStart(4, '0')}`);
-        const { store, report, repaired } = await PartitionStore.open(partition, dir, { segmentBytes: this.options.segmentBytes, hotEntries: this.options.hotEntries, onCommit: this.options.onCommit });
-        if (report.truncatedBytes || report.damagedSegments.length || repaired) this.logger.warn({ partition, ...report, repaired }, 'partition recovered from a damaged tail');
-        this.logger.info({ partition, ms: Date.now() - started, records: report.records, segments: report.segments, operations: store.ops.size }, 'partition opened');
+        const { store, report, repaired } = await PartitionStore.open(partition, dir, {
+          segmentBytes: this.options.segmentBytes,
+          hotEntries: this.options.hotEntries,
+          onCommit: this.options.onCommit,
+        });
+        if (report.truncatedBytes || report.damagedSegments.length || repaired)
+          this.logger.warn({ partition, ...report, repaired }, 'partition recovered from a damaged tail');
+        this.logger.info(
+          { partition, ms: Date.now() - started, records: report.records, segments: report.segments, operations: store.ops.size },
+          'partition opened',
+        );
         this.stores.set(partition, store);
         for (const op of store.ops.values()) this.kickPublish(store, op);
         this.adoptUnreported(store);
@@ -196,10 +204,13 @@ export class EventLogEngine {
         totals.accepted += out.accepted;
         totals.duplicates += out.duplicates;
         pending.push(out.durable.catch((err) => this.fatal(err as Error)));
-        void out.durable.then(() => {
-          for (const op of out.started) this.kickPublish(route.store, op);
-          for (const op of out.decided) this.kickPublish(route.store, op);
-        }, () => undefined);
+        void out.durable.then(
+          () => {
+            for (const op of out.started) this.kickPublish(route.store, op);
+            for (const op of out.decided) this.kickPublish(route.store, op);
+          },
+          () => undefined,
+        );
       } else {
         pending.push(
           route.peer.append({ frames: list.map((f) => f.wire) }, { timeoutMs: 10_000, metadata: { [FORWARDED]: '1' } }).then((res) => {
@@ -246,7 +257,13 @@ export class EventLogEngine {
     const f = this.catalog?.operations.get(eventId);
     if (!op && !f) return undefined;
     const final = op?.final ?? f?.finished;
-    const status = final ? final.status : op?.durableSeq ? eventsV1.OperationStatus.RUNNING : f?.started ? eventsV1.OperationStatus.RUNNING : eventsV1.OperationStatus.PENDING;
+    const status = final
+      ? final.status
+      : op?.durableSeq
+        ? eventsV1.OperationStatus.RUNNING
+        : f?.started
+          ? eventsV1.OperationStatus.RUNNING
+          : eventsV1.OperationStatus.PENDING;
     return {
       eventId,
       tenantId: f?.tenantId || op?.tenantId || '',
@@ -437,7 +454,8 @@ export class EventLogEngine {
     if (!this.catalog) return;
     // Finished is checked first: most of the history is finished, and hashing every event id
     // of it on each partition's opening would only slow the start.
-    for (const f of this.catalog.operations.values()) if (!f.finished && this.partitionOf(f.eventId) === store.partition && !store.get(f.eventId)) this.adopt(store, f);
+    for (const f of this.catalog.operations.values())
+      if (!f.finished && this.partitionOf(f.eventId) === store.partition && !store.get(f.eventId)) this.adopt(store, f);
   }
 
   private adopt(store: PartitionStore, f: FeedOperation): void {

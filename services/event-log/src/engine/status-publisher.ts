@@ -17,8 +17,18 @@ export class StatusPublisher {
     private readonly actor = 'service:event-log',
   ) {}
 
-  finished(target: string, fromVersion: number, eventId: string, decision: { status: eventsV1.OperationStatus; message: string; failedStep: string }): Promise<PublishResult> {
-    return this.appendOnce(target, fromVersion, eventId, create(eventsV1.OperationFinishedSchema, { eventId, status: decision.status, message: decision.message, failedStep: decision.failedStep }));
+  finished(
+    target: string,
+    fromVersion: number,
+    eventId: string,
+    decision: { status: eventsV1.OperationStatus; message: string; failedStep: string },
+  ): Promise<PublishResult> {
+    return this.appendOnce(
+      target,
+      fromVersion,
+      eventId,
+      create(eventsV1.OperationFinishedSchema, { eventId, status: decision.status, message: decision.message, failedStep: decision.failedStep }),
+    );
   }
 
   started(target: string, fromVersion: number, eventId: string): Promise<PublishResult> {

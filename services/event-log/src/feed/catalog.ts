@@ -46,7 +46,15 @@ export class FeedCatalog implements Authenticator {
       case 'wharf.events.v1.OperationRequested': {
         const o = m as eventsV1.OperationRequested;
         if (this.operations.has(o.eventId)) break;
-        const op: FeedOperation = { eventId: o.eventId, tenantId: o.tenantId, target: o.target || e.stream, kind: o.kind, requestedVersion: e.version, requestedMs: e.timeMs, started: false };
+        const op: FeedOperation = {
+          eventId: o.eventId,
+          tenantId: o.tenantId,
+          target: o.target || e.stream,
+          kind: o.kind,
+          requestedVersion: e.version,
+          requestedMs: e.timeMs,
+          started: false,
+        };
         this.operations.set(o.eventId, op);
         let list = this.byTarget.get(op.target);
         if (!list) this.byTarget.set(op.target, (list = []));

@@ -51,7 +51,12 @@ export class HttpController {
 
   /** A page of an operation's timeline: entries with seq > after_seq. */
   @Get('api/v1/operations/:eventId/entries')
-  async entries(@Headers('authorization') authorization: string | undefined, @Param('eventId') eventId: string, @Query('after_seq') afterRaw?: string, @Query('limit') limitRaw?: string) {
+  async entries(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('eventId') eventId: string,
+    @Query('after_seq') afterRaw?: string,
+    @Query('limit') limitRaw?: string,
+  ) {
     const principal = this.principal(authorization);
     if (!EVENT_ID.test(eventId)) throw problem(HttpStatus.BAD_REQUEST, 'invalid_argument', `event_id: must match ${EVENT_ID.source}`);
     const afterSeq = intParam('after_seq', afterRaw, 0, Number.MAX_SAFE_INTEGER);
@@ -66,7 +71,12 @@ export class HttpController {
 
   /** Operations of a target (e.g. component/<id>), newest first. */
   @Get('api/v1/operations')
-  async listOperations(@Headers('authorization') authorization: string | undefined, @Query('target') target?: string, @Query('cursor') cursor?: string, @Query('limit') limitRaw?: string) {
+  async listOperations(
+    @Headers('authorization') authorization: string | undefined,
+    @Query('target') target?: string,
+    @Query('cursor') cursor?: string,
+    @Query('limit') limitRaw?: string,
+  ) {
     const principal = this.principal(authorization);
     if (!target || !TARGET.test(target)) throw problem(HttpStatus.BAD_REQUEST, 'invalid_argument', `target: must look like kind/id, e.g. component/<id>`);
     if (cursor && !/^\d{1,9}$/.test(cursor)) throw problem(HttpStatus.BAD_REQUEST, 'invalid_argument', 'cursor: must be a next_cursor from a previous page');

@@ -26,7 +26,10 @@ export async function claimPartitionCount(dataDir: string, requested?: number): 
   const fix = `set WHARF_EVENTLOG_PARTITIONS to the count the data dir was created with, or point WHARF_EVENTLOG_DATA_DIR at another directory`;
   const recorded = await readRecorded(path);
   // Data written before the count was recorded: the partition directories tell the least it was.
-  const dirs = (await readdir(dataDir)).map((n) => PARTITION_DIR.exec(n)?.[1]).filter((x): x is string => !!x).map(Number);
+  const dirs = (await readdir(dataDir))
+    .map((n) => PARTITION_DIR.exec(n)?.[1])
+    .filter((x): x is string => !!x)
+    .map(Number);
   const highest = dirs.length ? Math.max(...dirs) : -1;
   const partitions = requested ?? recorded ?? (highest >= 0 ? LEGACY_DEFAULT_PARTITIONS : DEFAULT_PARTITIONS);
   if (highest >= partitions) throw new PartitionCountMismatch(`WHARF_EVENTLOG_PARTITIONS is ${partitions} but ${dataDir} holds partition ${highest}: ${fix}`);
@@ -40,7 +43,8 @@ export async function claimPartitionCount(dataDir: string, requested?: number): 
   }
   // Recorded before, or by an instance starting at the same time.
   const count = recorded ?? (await readRecorded(path));
-  if (count !== partitions) throw new PartitionCountMismatch(`WHARF_EVENTLOG_PARTITIONS is ${partitions} but ${dataDir} was created with ${String(count)} partitions: ${fix}`);
+  if (count !== partitions)
+    throw new PartitionCountMismatch(`WHARF_EVENTLOG_PARTITIONS is ${partitions} but ${dataDir} was created with ${String(count)} partitions: ${fix}`);
   return partitions;
 }
 
@@ -59,6 +63,7 @@ async function readRecorded(path: string): Promise<number | undefined> {
   } catch {
     recorded = undefined;
   }
-  if (!Number.isSafeInteger(recorded) || (recorded as number) < 1) throw new PartitionCountMismatch(`${path} is not readable JSON ({"partitions": N}): repair or remove it`);
+  if (!Number.isSafeInteger(recorded) || (recorded as number) < 1)
+    throw new PartitionCountMismatch(`${path} is not readable JSON ({"partitions": N}): repair or remove it`);
   return recorded as number;
 }

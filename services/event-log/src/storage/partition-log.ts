@@ -77,7 +77,11 @@ export class PartitionLog {
    * Opens (or creates) the log in `dir`, handing every intact record to onRecord in log order.
    * A torn tail of the last segment is cut off, so appends continue after the last good record.
    */
-  static async open<T>(dir: string, options: PartitionLogOptions, onRecord: (value: T, location: RecordLocation) => void): Promise<{ log: PartitionLog; report: OpenReport }> {
+  static async open<T>(
+    dir: string,
+    options: PartitionLogOptions,
+    onRecord: (value: T, location: RecordLocation) => void,
+  ): Promise<{ log: PartitionLog; report: OpenReport }> {
     await mkdir(dir, { recursive: true });
     const log = new PartitionLog(dir, options);
     const ids = (await readdir(dir))
@@ -161,7 +165,13 @@ export class PartitionLog {
       let j = i + 1;
       let end = first.offset + first.length;
       // Coalesce records of one segment that lie within 64 KiB of each other.
-      while (j < locations.length && locations[j].segment === first.segment && locations[j].offset >= end && locations[j].offset - end < 65536 && locations[j].offset + locations[j].length - first.offset < 4 * 1024 * 1024) {
+      while (
+        j < locations.length &&
+        locations[j].segment === first.segment &&
+        locations[j].offset >= end &&
+        locations[j].offset - end < 65536 &&
+        locations[j].offset + locations[j].length - first.offset < 4 * 1024 * 1024
+      ) {
         end = locations[j].offset + locations[j].length;
         j++;
       }
@@ -259,7 +269,10 @@ export class PartitionLog {
             if (bytesWritten !== g.bytes) throw new Error(`short write to segment ${seg.id}: ${bytesWritten} of ${g.bytes} bytes`);
           }
           if (created) await this.syncDir();
-          this.options.onCommit?.(performance.now() - started, groups.reduce((n, g) => n + g.buffers.length, 0));
+          this.options.onCommit?.(
+            performance.now() - started,
+            groups.reduce((n, g) => n + g.buffers.length, 0),
+          );
           for (const w of waiters) w.resolve();
         } catch (err) {
           // The disk failed under us: nothing more is acknowledged from this log.

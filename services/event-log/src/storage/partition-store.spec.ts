@@ -156,7 +156,7 @@ describe('PartitionStore', () => {
   });
 
   it('retention removes the oldest segments and the index forgets their entries', async () => {
-    let now = 0;
+    const now = 0;
     const { store } = await PartitionStore.open(0, dir, { ...opts, now: () => now });
     for (let i = 0; i < 200; i++) await store.append([line('old', `line ${i}`)]).durable;
     const before = store.log.totalBytes;

@@ -1,5 +1,13 @@
 import type { IngestFrame } from '../domain/frames';
-import { applyReport, newProgress, startTimeoutDecision, timeoutDecision, type FinalDecision, type OperationProgress, type ReportBody } from '../domain/operation-rules';
+import {
+  applyReport,
+  newProgress,
+  startTimeoutDecision,
+  timeoutDecision,
+  type FinalDecision,
+  type OperationProgress,
+  type ReportBody,
+} from '../domain/operation-rules';
 import { PartitionLog, type OpenReport, type RecordLocation } from './partition-log';
 import { HotEntries } from './hot-entries';
 import { isEntry, type EntryRecord, type LogRecord } from './records';
@@ -87,39 +95,43 @@ export class PartitionStore {
   static async open(partition: number, dir: string, options: PartitionStoreOptions): Promise<{ store: PartitionStore; report: OpenReport; repaired: number }> {
     const ops = new Map<string, OperationState>();
     const finalRecords = new Map<string, EntryRecord>();
-    const { log, report } = await PartitionLog.open<LogRecord>(dir, { segmentBytes: options.segmentBytes, now: options.now, onCommit: options.onCommit }, (r, loc) => {
-      let op = ops.get(r.e);
-      if (!op) ops.set(r.e, (op = new OperationState(r.e)));
-      if (!op.firstMs) op.firstMs = r.t;
-      if (r.p && r.ps) op.producers.set(r.p, Math.max(op.producers.get(r.p) ?? 0, r.ps));
-      if (isEntry(r)) {
-        // A seq gap means a damaged segment was skipped: keep the index dense from the new first seq.
-        if (r.s !== op.lastSeq + 1 && op.locSegment.length === 0) op.firstSeq = r.s;
-        else if (r.s !== op.lastSeq + 1) return;
-        op.locSegment.push(loc.segment);
-        op.locOffset.push(loc.offset);
-        op.locLength.push(loc.length);
-        op.lastSeq = op.durableSeq = r.s;
-        op.lastMs = r.t;
-        if (r.k === 'f') {
-          finalRecords.set(r.e, r);
-          op.finalSeq = r.s;
-        } else {
-          const body = reportOf(r);
-          if (body) applyReport(op.progress, body);
-        }
-      } else if (r.k === 'd') {
-        op.done = true;
-        op.lastMs = r.t;
-        applyReport(op.progress, { kind: 'done' });
-      } else if (r.k === 'meta') {
-        op.target ||= r.tg;
-        op.tenantId ||= r.tn;
-        // An operation adopted before it reported: its clock starts at the request.
-        if (!op.lastMs) op.lastMs = r.t;
-      } else if (r.k === 'pub') op.published = true;
-      else if (r.k === 'pubs') op.startedPublished = true;
-    });
+    const { log, report } = await PartitionLog.open<LogRecord>(
+      dir,
+      { segmentBytes: options.segmentBytes, now: options.now, onCommit: options.onCommit },
+      (r, loc) => {
+        let op = ops.get(r.e);
+        if (!op) ops.set(r.e, (op = new OperationState(r.e)));
+        if (!op.firstMs) op.firstMs = r.t;
+        if (r.p && r.ps) op.producers.set(r.p, Math.max(op.producers.get(r.p) ?? 0, r.ps));
+        if (isEntry(r)) {
+          // A seq gap means a damaged segment was skipped: keep the index dense from the new first seq.
+          if (r.s !== op.lastSeq + 1 && op.locSegment.length === 0) op.firstSeq = r.s;
+          else if (r.s !== op.lastSeq + 1) return;
+          op.locSegment.push(loc.segment);
+          op.locOffset.push(loc.offset);
+          op.locLength.push(loc.length);
+          op.lastSeq = op.durableSeq = r.s;
+          op.lastMs = r.t;
+          if (r.k === 'f') {
+            finalRecords.set(r.e, r);
+            op.finalSeq = r.s;
+          } else {
+            const body = reportOf(r);
+            if (body) applyReport(op.progress, body);
+          }
+        } else if (r.k === 'd') {
+          op.done = true;
+          op.lastMs = r.t;
+          applyReport(op.progress, { kind: 'done' });
+        } else if (r.k === 'meta') {
+          op.target ||= r.tg;
+          op.tenantId ||= r.tn;
+          // An operation adopted before it reported: its clock starts at the request.
+          if (!op.lastMs) op.lastMs = r.t;
+        } else if (r.k === 'pub') op.published = true;
+        else if (r.k === 'pubs') op.startedPublished = true;
+      },
+    );
     const store = new PartitionStore(partition, log, options);
     for (const op of ops.values()) {
       store.ops.set(op.eventId, op);
@@ -193,7 +205,12 @@ export class PartitionStore {
           break;
       }
       this.push(records, touched, op, record);
-      const decision = op.progress.final ? undefined : applyReport(op.progress, b.kind === 'step_finished' ? { kind: 'step_finished', step: b.step, ok: b.ok, message: b.message } : b.kind === 'line' ? { kind: 'line' } : b);
+      const decision = op.progress.final
+        ? undefined
+        : applyReport(
+            op.progress,
+            b.kind === 'step_finished' ? { kind: 'step_finished', step: b.step, ok: b.ok, message: b.message } : b.kind === 'line' ? { kind: 'line' } : b,
+          );
       if (decision) {
         this.push(records, touched, op, this.finalRecord(op, decision, now));
         decided.push(op);
@@ -208,7 +225,10 @@ export class PartitionStore {
    * never reported, startTimeoutMs after waitingSince(op) (undefined: still queued, no clock).
    * Returns them.
    */
-  sweepTimeouts(timeoutMs: number, start?: { timeoutMs: number; waitingSince: (op: OperationState) => number | undefined }): { decided: OperationState[]; durable: Promise<void> } {
+  sweepTimeouts(
+    timeoutMs: number,
+    start?: { timeoutMs: number; waitingSince: (op: OperationState) => number | undefined },
+  ): { decided: OperationState[]; durable: Promise<void> } {
     const now = this.now();
     const decided: OperationState[] = [];
     for (const op of this.ops.values()) {

@@ -45,7 +45,14 @@ async function run(): Promise<void> {
   const grpcAddress = await freeGrpcAddress(config.WHARF_EVENTLOG_GRPC_ADDR);
   const advertised = config.WHARF_EVENTLOG_ADVERTISE_GRPC ?? grpcAddress;
   const ownership = config.WHARF_EVENTLOG_CLUSTER
-    ? new EtcdOwnership(etcd, keys, { instance: config.WHARF_EVENTLOG_INSTANCE, grpc: advertised }, config.WHARF_EVENTLOG_PARTITIONS, config.WHARF_EVENTLOG_LEASE_TTL_S, logger)
+    ? new EtcdOwnership(
+        etcd,
+        keys,
+        { instance: config.WHARF_EVENTLOG_INSTANCE, grpc: advertised },
+        config.WHARF_EVENTLOG_PARTITIONS,
+        config.WHARF_EVENTLOG_LEASE_TTL_S,
+        logger,
+      )
     : new SoleOwnership(config.WHARF_EVENTLOG_PARTITIONS);
   const engine = new EventLogEngine(
     {
@@ -78,7 +85,11 @@ async function run(): Promise<void> {
       engine,
       metrics,
       grpcAddress,
-      limits: { maxLineBytes: config.WHARF_EVENTLOG_MAX_LINE_BYTES, ratePerSec: config.WHARF_EVENTLOG_RATE_PER_SENDER, burst: config.WHARF_EVENTLOG_RATE_BURST },
+      limits: {
+        maxLineBytes: config.WHARF_EVENTLOG_MAX_LINE_BYTES,
+        ratePerSec: config.WHARF_EVENTLOG_RATE_PER_SENDER,
+        burst: config.WHARF_EVENTLOG_RATE_BURST,
+      },
       logger,
     }),
     { logger: new PinoNestLogger(logger) },

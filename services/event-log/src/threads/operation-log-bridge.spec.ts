@@ -4,7 +4,17 @@ import type { EntryRecord } from '../storage/records';
 import { OperationLogClient, serveOperationLog, type OperationLogCalls } from './operation-log-bridge';
 
 const line = (e: string, s: number): EntryRecord => ({ k: 'l', e, s, t: 1000 + s, lv: 2, st: 'build', x: `line ${s}`, tm: 1000 + s });
-const info = (eventId: string): OperationInfo => ({ eventId, tenantId: 't1', target: 'component/c1', status: 2, message: '', failedStep: '', lastSeq: 3, firstMs: 1, lastMs: 2 });
+const info = (eventId: string): OperationInfo => ({
+  eventId,
+  tenantId: 't1',
+  target: 'component/c1',
+  status: 2,
+  message: '',
+  failedStep: '',
+  lastSeq: 3,
+  firstMs: 1,
+  lastMs: 2,
+});
 
 /** An engine stand-in whose follows the test drives by hand. */
 class FakeEngine implements OperationLogCalls {

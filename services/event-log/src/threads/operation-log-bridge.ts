@@ -13,7 +13,11 @@ export interface Channel {
 export interface OperationLogCalls {
   info(eventId: string): Promise<OperationInfo | undefined>;
   read(eventId: string, afterSeq: number, limit: number): Promise<{ info?: OperationInfo; entries: EntryRecord[]; more: boolean }>;
-  listOperations(target: string, cursor: string, limit: number): Promise<{ operations: OperationInfo[]; nextCursor: string }> | { operations: OperationInfo[]; nextCursor: string };
+  listOperations(
+    target: string,
+    cursor: string,
+    limit: number,
+  ): Promise<{ operations: OperationInfo[]; nextCursor: string }> | { operations: OperationInfo[]; nextCursor: string };
   ownedPartitions(): Promise<number[]> | number[];
   follow(eventId: string, afterSeq: number, sink: FollowSink): () => void;
 }
@@ -21,12 +25,16 @@ export interface OperationLogCalls {
 type CallMethod = 'info' | 'read' | 'listOperations' | 'ownedPartitions';
 const CALLS: readonly string[] = ['info', 'read', 'listOperations', 'ownedPartitions'] satisfies CallMethod[];
 
-type ToIngest = { t: 'call'; id: number; method: CallMethod; args: unknown[] } | { t: 'follow'; id: number; eventId: string; afterSeq: number } | { t: 'unfollow'; id: number };
+type ToIngest =
+  | { t: 'call'; id: number; method: CallMethod; args: unknown[] }
+  | { t: 'follow'; id: number; eventId: string; afterSeq: number }
+  | { t: 'unfollow'; id: number };
 
 /** A follow's entries ([id, entries]) or its end ([id, null, reason]), in the order they happened. */
 type FollowItem = [number, EntryRecord[]] | [number, null, string];
 /** sentAt: wall-clock ms (sub-ms) when the ingest thread posted the items. */
-type ToStreaming = { t: 'result'; id: number; value: unknown } | { t: 'error'; id: number; message: string } | { t: 'follow-items'; items: FollowItem[]; sentAt: number };
+type ToStreaming =
+  { t: 'result'; id: number; value: unknown } | { t: 'error'; id: number; message: string } | { t: 'follow-items'; items: FollowItem[]; sentAt: number };
 
 // Wall-clock ms with sub-ms resolution; comparable between threads of one process.
 const wallMs = () => performance.timeOrigin + performance.now();
@@ -51,7 +59,10 @@ export function serveOperationLog(channel: Channel, engine: OperationLogCalls): 
   };
   const queue = (item: FollowItem) => {
     items.push(item);
-    if (!scheduled) (scheduled = true), setImmediate(flush);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
   const onMessage = (m: unknown) => {
     if (!isMessage(m)) return;

@@ -1,6 +1,14 @@
 import { Inject } from '@nestjs/common';
 import type { OnModuleDestroy } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
 import type { Principal } from '@wharf/identity';
 import type { Logger } from '@wharf/logging';
 import { performance } from 'node:perf_hooks';
@@ -200,7 +208,8 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) return fail('invalid_argument', 'after_seq: must be a non-negative integer (the last seq received)');
     const eventId = b.event_id;
     if (state.subs.has(eventId)) return fail('already_subscribed', `already subscribed to ${eventId}; unsubscribe first`);
-    if (state.subs.size >= this.settings.maxSubscriptionsPerSocket) return fail('too_many_subscriptions', `at most ${this.settings.maxSubscriptionsPerSocket} subscriptions per connection`);
+    if (state.subs.size >= this.settings.maxSubscriptionsPerSocket)
+      return fail('too_many_subscriptions', `at most ${this.settings.maxSubscriptionsPerSocket} subscriptions per connection`);
     let info: OperationInfo | undefined;
     try {
       info = await this.operations.info(eventId);
@@ -242,7 +251,11 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     const stop = this.runtimeLogs.follow(
       componentId,
       tail,
-      (lines) => socket.emit('logs', { component_id: componentId, lines: lines.map((l) => ({ replica: l.replica, time_ms: l.timeMs, stream: l.stream, text: l.text })) }),
+      (lines) =>
+        socket.emit('logs', {
+          component_id: componentId,
+          lines: lines.map((l) => ({ replica: l.replica, time_ms: l.timeMs, stream: l.stream, text: l.text })),
+        }),
       (reason) => {
         state.logs.delete(componentId);
         socket.emit('logs_ended', { component_id: componentId, reason });
@@ -336,7 +349,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
           // Synchronous to the join: the room cannot broadcast in between.
           const rest = room.recent.slice(Math.max(0, cursor + 1 - recentFirst));
           if (rest.length) socket.emit('entries', { event_id: room.eventId, entries: rest.map(toWire) });
-          socket.join(room.name);
+          void socket.join(room.name); // the in-memory adapter joins synchronously
           sub.joined = true;
           this.metrics.catchUp.observe((Date.now() - started) / 1000);
           return;

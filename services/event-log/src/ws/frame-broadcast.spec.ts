@@ -22,7 +22,7 @@ describe('broadcastFrame', () => {
 
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
-    await new Promise((r) => server.close(() => r(undefined)));
+    await server.close();
   });
 
   async function client(transports: ('websocket' | 'polling')[]): Promise<{ socket: ClientSocket; got: unknown[] }> {
@@ -81,7 +81,7 @@ describe('broadcastFrame', () => {
     const inRoom = await client(['websocket']);
     const outside = await client(['websocket']);
     const second = [...server.sockets.sockets.values()][1];
-    second.leave('room-a');
+    void second.leave('room-a');
     broadcastFrame(server, 'room-b', 'entries', { event_id: 'nobody' });
     broadcastFrame(server, 'room-a', 'entries', { event_id: 'op-1' });
     await until(() => inRoom.got.length === 1);
@@ -91,7 +91,15 @@ describe('broadcastFrame', () => {
   });
 
   it('refuses connections that do not look like an open, uncompressed, idle WebSocket', () => {
-    const open = () => ({ readyState: 'open', writeBuffer: [], transport: { name: 'websocket', perMessageDeflate: false, socket: { readyState: 1, _sender: { _queue: [] }, _socket: { writable: true, write: () => true } } } });
+    const open = () => ({
+      readyState: 'open',
+      writeBuffer: [] as unknown[],
+      transport: {
+        name: 'websocket',
+        perMessageDeflate: false,
+        socket: { readyState: 1, _sender: { _queue: [] }, _socket: { writable: true, write: () => true } },
+      },
+    });
     expect(directWritable(open())).toBeDefined();
     const broken: [string, (c: ReturnType<typeof open>) => void][] = [
       ['closing', (c) => (c.readyState = 'closing')],

@@ -21,7 +21,9 @@ import WebSocket from 'ws';
  */
 
 const encoder = new Encoder();
-const { Sender } = WebSocket as unknown as { Sender: { frame(data: Buffer, options: { readOnly: boolean; mask: boolean; rsv1: boolean; opcode: number; fin: boolean }): Buffer[] } };
+const { Sender } = WebSocket as unknown as {
+  Sender: { frame(data: Buffer, options: { readOnly: boolean; mask: boolean; rsv1: boolean; opcode: number; fin: boolean }): Buffer[] };
+};
 
 /** The parts of engine.io's and ws's objects the direct write depends on (checked each time). */
 interface EngineConnection {

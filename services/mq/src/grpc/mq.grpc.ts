@@ -4,7 +4,18 @@ import { GrpcServer, InvalidArgumentError, type ServiceImpl } from '@wharf/grpc'
 import type { Logger } from '@wharf/logging';
 import { LOGGER, QueueService } from '../queue/queue.service';
 import {
-  checkPayload, checkRange, checkTaskId, checkTopic, MAX_ATTEMPTS_LIMIT, MAX_DELAY_MS, MAX_LEASE_MS, MAX_TASKS_PER_DEQUEUE, MAX_WAIT_MS, MIN_LEASE_MS, orDefault, RuleViolation,
+  checkPayload,
+  checkRange,
+  checkTaskId,
+  checkTopic,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_DELAY_MS,
+  MAX_LEASE_MS,
+  MAX_TASKS_PER_DEQUEUE,
+  MAX_WAIT_MS,
+  MIN_LEASE_MS,
+  orDefault,
+  RuleViolation,
 } from '../queue/rules';
 
 export const GRPC_ADDRESS = Symbol('grpc-address');
@@ -96,7 +107,16 @@ export class MqGrpcService implements OnApplicationBootstrap, BeforeApplicationS
         })();
       },
       ack: async (req) => {
-        validated(() => (checkTopic(req.topic), checkTaskId(req.taskId), req.leaseId || (() => { throw new RuleViolation('lease_id: must not be empty'); })()));
+        validated(
+          () => (
+            checkTopic(req.topic),
+            checkTaskId(req.taskId),
+            req.leaseId ||
+              (() => {
+                throw new RuleViolation('lease_id: must not be empty');
+              })()
+          ),
+        );
         await q.store.ack(req.topic, req.taskId, req.leaseId);
         q.settled(req.topic, req.taskId);
         m.acked.inc({ topic: req.topic });

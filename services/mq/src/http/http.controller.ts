@@ -14,7 +14,10 @@ export class HttpController {
   @Get('health')
   async health(): Promise<{ status: string }> {
     try {
-      await Promise.race([this.client.maintenance.status(), new Promise((_, reject) => setTimeout(() => reject(new Error('etcd did not answer within 2 s')), 2000).unref())]);
+      await Promise.race([
+        this.client.maintenance.status(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('etcd did not answer within 2 s')), 2000).unref()),
+      ]);
       return { status: 'ok' };
     } catch (err) {
       throw new HttpException({ status: 'unavailable', reason: (err as Error).message }, HttpStatus.SERVICE_UNAVAILABLE);

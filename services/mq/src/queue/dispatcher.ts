@@ -182,7 +182,10 @@ export class TopicDispatcher {
       taken.forEach((w) => this.reserve(w, 1));
       let claims: (mqV1.Delivery | undefined)[];
       try {
-        claims = await this.store.claim(this.topic, ready.map((r, i) => ({ ...r, leaseMs: taken[i].leaseMs, consumer: taken[i].consumer })));
+        claims = await this.store.claim(
+          this.topic,
+          ready.map((r, i) => ({ ...r, leaseMs: taken[i].leaseMs, consumer: taken[i].consumer })),
+        );
       } finally {
         taken.forEach((w) => this.reserve(w, -1));
       }

@@ -7,11 +7,25 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class MqMetrics {
   readonly registry = new Registry();
   readonly enqueued = new Counter({ name: 'wharf_mq_enqueued_total', help: 'Tasks created by Enqueue', labelNames: ['topic'], registers: [this.registry] });
-  readonly duplicates = new Counter({ name: 'wharf_mq_enqueue_duplicates_total', help: 'Enqueue calls for a task_id already queued', labelNames: ['topic'], registers: [this.registry] });
+  readonly duplicates = new Counter({
+    name: 'wharf_mq_enqueue_duplicates_total',
+    help: 'Enqueue calls for a task_id already queued',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
   readonly acked = new Counter({ name: 'wharf_mq_acked_total', help: 'Tasks acked', labelNames: ['topic'], registers: [this.registry] });
   readonly nacked = new Counter({ name: 'wharf_mq_nacked_total', help: 'Tasks nacked', labelNames: ['topic'], registers: [this.registry] });
-  readonly dead = new Counter({ name: 'wharf_mq_dead_total', help: 'Tasks moved to the dead letter by Nack', labelNames: ['topic'], registers: [this.registry] });
-  readonly expired = new Counter({ name: 'wharf_mq_lease_expired_total', help: 'Leases that expired and were swept by this instance', registers: [this.registry] });
+  readonly dead = new Counter({
+    name: 'wharf_mq_dead_total',
+    help: 'Tasks moved to the dead letter by Nack',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly expired = new Counter({
+    name: 'wharf_mq_lease_expired_total',
+    help: 'Leases that expired and were swept by this instance',
+    registers: [this.registry],
+  });
   readonly handoffs = new Counter({
     name: 'wharf_mq_handoffs_total',
     help: 'Tasks leased to a waiting consumer in the Enqueue transaction itself (never queued)',

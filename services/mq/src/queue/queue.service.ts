@@ -57,7 +57,8 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
       if (record.lease) return dispatcher.forget(taskId); // claimed (here or elsewhere) or extended
       const visibleAt = Number(record.visibleAtMs);
       const readyKey = this.settings.keys.mq.ready(topic, visibleAt, taskId);
-      if (visibleAt <= Date.now()) dispatcher.offer({ taskId, readyKey, readyModRevision: String(kv.mod_revision), known: { record, modRevision: String(kv.mod_revision) } });
+      if (visibleAt <= Date.now())
+        dispatcher.offer({ taskId, readyKey, readyModRevision: String(kv.mod_revision), known: { record, modRevision: String(kv.mod_revision) } });
       else dispatcher.rescan(); // a delayed task: the dispatcher reads when it comes due and schedules its timer
     });
     this.watcher.on('delete', (kv) => {

@@ -14,7 +14,9 @@ describe('queue rules', () => {
 
   it('states the payload limit in bytes', () => {
     expect(() => checkPayload(new Uint8Array(MAX_PAYLOAD_BYTES))).not.toThrow();
-    expect(() => checkPayload(new Uint8Array(MAX_PAYLOAD_BYTES + 1))).toThrow(`payload: ${MAX_PAYLOAD_BYTES + 1} bytes is over the limit of ${MAX_PAYLOAD_BYTES} bytes`);
+    expect(() => checkPayload(new Uint8Array(MAX_PAYLOAD_BYTES + 1))).toThrow(
+      `payload: ${MAX_PAYLOAD_BYTES + 1} bytes is over the limit of ${MAX_PAYLOAD_BYTES} bytes`,
+    );
     expect(() => checkRange('lease_ms', 5, 100, 1000)).toThrow('lease_ms: 5 is out of range 100..1000');
   });
 

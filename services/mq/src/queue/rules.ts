@@ -23,12 +23,14 @@ export class RuleViolation extends Error {
 
 export function checkTopic(topic: string): void {
   if (!topic) throw new RuleViolation('topic: must not be empty');
-  if (!TOPIC_PATTERN.test(topic)) throw new RuleViolation(`topic: ${JSON.stringify(topic.slice(0, 80))} must match ${TOPIC_PATTERN.source} (at most 63 characters)`);
+  if (!TOPIC_PATTERN.test(topic))
+    throw new RuleViolation(`topic: ${JSON.stringify(topic.slice(0, 80))} must match ${TOPIC_PATTERN.source} (at most 63 characters)`);
 }
 
 export function checkTaskId(taskId: string): void {
   if (!taskId) throw new RuleViolation('task_id: must not be empty');
-  if (!TASK_ID_PATTERN.test(taskId)) throw new RuleViolation(`task_id: ${JSON.stringify(taskId.slice(0, 80))} must match ${TASK_ID_PATTERN.source} (at most 128 characters)`);
+  if (!TASK_ID_PATTERN.test(taskId))
+    throw new RuleViolation(`task_id: ${JSON.stringify(taskId.slice(0, 80))} must match ${TASK_ID_PATTERN.source} (at most 128 characters)`);
 }
 
 export function checkPayload(payload: Uint8Array): void {

@@ -83,7 +83,15 @@ export class TaskStore {
     const now = this.now();
     const visibleAt = now + req.delayMs;
     const record = create(mqV1.TaskRecordSchema, {
-      task: { topic: req.topic, taskId: req.taskId, eventId: req.eventId, payload: req.payload, attempt: 0, maxAttempts: req.maxAttempts || this.options.defaultMaxAttempts, enqueuedAtMs: BigInt(now) },
+      task: {
+        topic: req.topic,
+        taskId: req.taskId,
+        eventId: req.eventId,
+        payload: req.payload,
+        attempt: 0,
+        maxAttempts: req.maxAttempts || this.options.defaultMaxAttempts,
+        enqueuedAtMs: BigInt(now),
+      },
       visibleAtMs: BigInt(visibleAt),
     });
     const taskKey = this.keys.mq.task(req.topic, req.taskId);
@@ -115,7 +123,11 @@ export class TaskStore {
       limit,
       keys_only: true,
     });
-    return res.kvs.map((kv) => ({ taskId: kv.key.toString().slice(kv.key.toString().lastIndexOf('/') + 1), readyKey: kv.key.toString(), readyModRevision: String(kv.mod_revision) }));
+    return res.kvs.map((kv) => ({
+      taskId: kv.key.toString().slice(kv.key.toString().lastIndexOf('/') + 1),
+      readyKey: kv.key.toString(),
+      readyModRevision: String(kv.mod_revision),
+    }));
   }
 
   /** When the next waiting task becomes visible (for delayed and backed-off tasks), if any. */
@@ -144,16 +156,18 @@ export class TaskStore {
       const delivery = this.lease(record, c, now);
       const taskKey = this.keys.mq.task(topic, c.taskId);
       const value = encode(record);
-      return [{
-        compare: [
-          { key: Buffer.from(c.readyKey), target: 'Mod' as const, result: 'Equal' as const, mod_revision: c.readyModRevision },
-          { key: Buffer.from(taskKey), target: 'Mod' as const, result: 'Equal' as const, mod_revision: String(kv.mod_revision) },
-        ],
-        ops: [del(c.readyKey), put(taskKey, value), put(this.keys.mq.lease(topic, c.taskId), delivery.leaseId)],
-        bytes: value.length + 512,
-        delivery,
-        index: i,
-      }];
+      return [
+        {
+          compare: [
+            { key: Buffer.from(c.readyKey), target: 'Mod' as const, result: 'Equal' as const, mod_revision: c.readyModRevision },
+            { key: Buffer.from(taskKey), target: 'Mod' as const, result: 'Equal' as const, mod_revision: String(kv.mod_revision) },
+          ],
+          ops: [del(c.readyKey), put(taskKey, value), put(this.keys.mq.lease(topic, c.taskId), delivery.leaseId)],
+          bytes: value.length + 512,
+          delivery,
+          index: i,
+        },
+      ];
     });
     const out: (Delivery | undefined)[] = candidates.map(() => undefined);
     // Big payloads: keep each transaction under etcd's request size limit.
@@ -174,9 +188,11 @@ export class TaskStore {
           for (const p of group) out[p.index] = p.delivery;
         } else if (group.length > 1) {
           // Another instance took some of them: claim the rest one by one.
-          await Promise.all(group.map(async (p) => {
-            if ((await this.client.kv.txn({ compare: p.compare, success: p.ops, failure: [] })).succeeded) out[p.index] = p.delivery;
-          }));
+          await Promise.all(
+            group.map(async (p) => {
+              if ((await this.client.kv.txn({ compare: p.compare, success: p.ops, failure: [] })).succeeded) out[p.index] = p.delivery;
+            }),
+          );
         }
       }),
     );
@@ -194,7 +210,13 @@ export class TaskStore {
   }
 
   /** Gives a task back: visible again after a back-off, or dead after its last attempt. */
-  async nack(topic: string, taskId: string, leaseId: string, reason: string, retryAfterMs: number): Promise<{ dead: boolean; attempt: number; visibleAtMs: number }> {
+  async nack(
+    topic: string,
+    taskId: string,
+    leaseId: string,
+    reason: string,
+    retryAfterMs: number,
+  ): Promise<{ dead: boolean; attempt: number; visibleAtMs: number }> {
     const { kv, record } = await this.heldRecord(topic, taskId, leaseId);
     const task = record.task!;
     task.lastError = reason.slice(0, 4096);

@@ -17,13 +17,17 @@ function fakeClient(taken: Set<string>) {
   return { client: client as unknown as Etcd3, sent };
 }
 
-const write = (key: string) => [[{ key: Buffer.from(key), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 }], [{ request_put: { key: Buffer.from(key), value: Buffer.from('v') } }]] as const;
+const write = (key: string) =>
+  [
+    [{ key: Buffer.from(key), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 }],
+    [{ request_put: { key: Buffer.from(key), value: Buffer.from('v') } }],
+  ] as const;
 
 describe('TxnBatcher', () => {
   it('sends writes of one tick as one transaction', async () => {
     const { client, sent } = fakeClient(new Set());
     const batcher = new TxnBatcher(client);
-    const results = await Promise.all(['a', 'b', 'c'].map((k) => batcher.submit(...write(k).map((x) => [...x]) as [never, never])));
+    const results = await Promise.all(['a', 'b', 'c'].map((k) => batcher.submit(...(write(k).map((x) => [...x]) as [never, never]))));
     expect(results).toEqual([true, true, true]);
     expect(sent).toHaveLength(1);
   });
@@ -31,7 +35,7 @@ describe('TxnBatcher', () => {
   it('gives each caller its own answer when one guard fails', async () => {
     const { client, sent } = fakeClient(new Set(['b']));
     const batcher = new TxnBatcher(client);
-    const results = await Promise.all(['a', 'b', 'c'].map((k) => batcher.submit(...write(k).map((x) => [...x]) as [never, never])));
+    const results = await Promise.all(['a', 'b', 'c'].map((k) => batcher.submit(...(write(k).map((x) => [...x]) as [never, never]))));
     expect(results).toEqual([true, false, true]);
     expect(sent).toHaveLength(4); // the combined one, then each alone
   });
@@ -39,7 +43,7 @@ describe('TxnBatcher', () => {
   it('never puts one key twice into a transaction', async () => {
     const { client, sent } = fakeClient(new Set());
     const batcher = new TxnBatcher(client);
-    const results = await Promise.all(['a', 'a', 'b'].map((k) => batcher.submit(...write(k).map((x) => [...x]) as [never, never])));
+    const results = await Promise.all(['a', 'a', 'b'].map((k) => batcher.submit(...(write(k).map((x) => [...x]) as [never, never]))));
     expect(results).toEqual([true, true, true]);
     expect(sent.map((t) => t.success!.length)).toEqual([1, 2]);
   });
