@@ -1,19 +1,15 @@
+import { ConflictError, InvalidArgumentError } from '@wharf/errors';
+
 /** A stale expectedVersion: someone else appended first. Nothing was written. */
-export class ConcurrencyError extends Error {
+export class ConcurrencyError extends ConflictError {
   constructor(
     readonly stream: string,
     readonly expectedVersion: number | 'any',
     readonly actualVersion: number,
   ) {
-    super(`stream ${stream} is at version ${actualVersion}, expected ${expectedVersion}`);
-    this.name = 'ConcurrencyError';
+    super(`stream ${stream} is at version ${actualVersion}, expected ${expectedVersion}`, { reason: 'version_mismatch' });
   }
 }
 
 /** A payload type that is not in the store's registry, or a malformed stream name. */
-export class EventStoreInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EventStoreInputError';
-  }
-}
+export class EventStoreInputError extends InvalidArgumentError {}

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { mqV1 } from '@wharf/contracts';
-import { ConflictError, createClient, GrpcServer, InvalidArgumentError, InternalError, type ServiceImpl } from './index';
+import { ConflictError, createClient, GrpcServer, InvalidArgumentError, InternalError, UnavailableError, type ServiceImpl } from './index';
 
 // The bridge against a real grpc-js server on loopback, with the generated mq service.
 describe('gRPC bridge', () => {
@@ -11,7 +11,8 @@ describe('gRPC bridge', () => {
   const impl: ServiceImpl<typeof mqV1.MqService> = {
     async enqueue(req, ctx) {
       if (req.topic === '') throw new InvalidArgumentError('topic: must not be empty');
-      if (req.topic === 'conflict') throw new ConflictError('version 3 expected, stream is at 4');
+      if (req.topic === 'conflict') throw new ConflictError('version 3 expected, stream is at 4', { reason: 'version_mismatch' });
+      if (req.topic === 'busy') throw new UnavailableError('etcd is down', { retryAfterMs: 1500 });
       if (req.topic === 'boom') throw new Error('secret internal detail');
       if (req.topic === 'slow') {
         // Ends on cancellation (the deadline) so no timer outlives the test.
@@ -65,6 +66,9 @@ describe('gRPC bridge', () => {
   it('maps typed errors to status codes and back', async () => {
     await expect(client.enqueue({ topic: '' })).rejects.toThrow(new InvalidArgumentError('topic: must not be empty'));
     await expect(client.enqueue({ topic: 'conflict' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(client.enqueue({ topic: 'conflict' })).rejects.toMatchObject({ reason: 'version_mismatch', code: 'conflict' });
+    await expect(client.enqueue({ topic: '' })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(client.enqueue({ topic: 'busy' })).rejects.toMatchObject({ name: 'UnavailableError', retryAfterMs: 1500 });
     const internal = client.enqueue({ topic: 'boom' });
     await expect(internal).rejects.toBeInstanceOf(InternalError);
     await expect(internal).rejects.toThrow('internal error');

@@ -54,7 +54,7 @@ export interface ClientOptions {
 /**
  * A typed client for a protobuf-es service: unary and client-streaming methods return
  * promises, server-streaming and bidi methods async iterables. Failed calls throw the
- * typed GrpcError subclass for their status code.
+ * typed @wharf/errors class for their status code.
  */
 export function createClient<S extends DescService>(service: S, address: string, options: ClientOptions = {}): ServiceClient<S> {
   const definition = toServiceDefinition(service);
