@@ -45,7 +45,7 @@ wait_http "$ETCD/health" etcd
 if [ -f services/mq/dist/main.js ]; then
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_GRPC_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$MQ_HTTP_PORT" \
     start mq node services/mq/dist/main.js
-  wait_http "http://127.0.0.1:$MQ_HTTP_PORT/health" mq
+  wait_http "http://127.0.0.1:$MQ_HTTP_PORT/readyz" mq
 fi
 
 if [ -f services/event-log/dist/main.js ]; then
