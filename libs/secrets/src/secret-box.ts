@@ -1,0 +1,37 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * AES-256-GCM for secrets at rest: iv (12) | tag (16) | ciphertext, bound to a context
+ * (what the secret is and whose) so a sealed value cannot be moved to another field.
+ * The same construction as api-gateway's secret env values (services/api-gateway/src/domain/secrets.ts,
+ * left in place there until api-gateway imports this library).
+ */
+export class SecretBox {
+  constructor(private readonly key: Buffer) {
+    if (key.length !== 32) throw new Error(`secret key must be 32 bytes, got ${key.length}`);
+  }
+
+  /** Accepts 64 hex characters or base64 of 32 bytes. */
+  static parseKey(text: string): Buffer {
+    const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+    if (key.length !== 32) throw new Error('must be 32 bytes: 64 hex characters or base64');
+    return key;
+  }
+
+  seal(plain: string, context: string): Uint8Array {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(context));
+    const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), data]);
+  }
+
+  open(sealed: Uint8Array, context: string): string {
+    const buf = Buffer.from(sealed);
+    if (buf.length < 28) throw new Error(`sealed value of ${buf.length} bytes is too short (iv and tag alone are 28)`);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, buf.subarray(0, 12));
+    decipher.setAAD(Buffer.from(context));
+    decipher.setAuthTag(buf.subarray(12, 28));
+    return Buffer.concat([decipher.update(buf.subarray(28)), decipher.final()]).toString('utf8');
+  }
+}
