@@ -16,6 +16,9 @@ command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 [ -x /usr/bin/docker-registry ] || need_pkgs+=(docker-registry)
 dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# The builder makes its Debian base image with debootstrap and runs git under setpriv (util-linux).
+[ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
+[ -x /usr/bin/setpriv ] || need_pkgs+=(util-linux)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "wharf: installing system packages: ${need_pkgs[*]}"

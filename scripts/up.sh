@@ -19,6 +19,7 @@ API_PORT="${WHARF_API_PORT:-32400}"
 EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
+BUILDER_HTTP_PORT="${WHARF_BUILDER_HTTP_PORT:-32405}"
 ETCD="http://127.0.0.1:$ETCD_PORT"
 
 running() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
@@ -90,9 +91,20 @@ if [ -f services/event-log/dist/main.js ]; then
   wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/health" event-log
 fi
 
+# The key that encrypts secrets at rest (api-gateway seals, the builder opens build credentials):
+# made once, kept beside the data it protects.
+if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+
+if [ -f services/builder/dist/main.js ]; then
+  # Builds (and the stack images, made once with debootstrap) under .wharf/builder.
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+    WHARF_HTTP_PORT="$BUILDER_HTTP_PORT" WHARF_BUILDER_REGISTRY="127.0.0.1:$REGISTRY_PORT" \
+    WHARF_BUILDER_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" WHARF_BUILDER_WORK_DIR="$STATE/builder" \
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start builder node services/builder/dist/main.js
+  wait_http "http://127.0.0.1:$BUILDER_HTTP_PORT/livez" builder
+fi
+
 if [ -f services/api-gateway/dist/main.js ]; then
-  # The key that encrypts secrets at rest: made once, kept beside the data it protects.
-  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
     WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
     WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway node services/api-gateway/dist/main.js
@@ -114,6 +126,9 @@ echo "  etcd        $ETCD"
   token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
   # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
+}
+[ -f services/builder/dist/main.js ] && {
+  echo "  builder     http://127.0.0.1:$BUILDER_HTTP_PORT/metrics   ready: http://127.0.0.1:$BUILDER_HTTP_PORT/readyz"
 }
 echo "  registry    127.0.0.1:$REGISTRY_PORT   credentials: $STATE/registry/credentials"
 echo "  docker      /var/run/docker.sock$( [ -f "$STATE/run/dockerd.pid" ] && echo " (dockerd started by wharf)")"

@@ -1,10 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
- * AES-256-GCM for secrets at rest: iv (12) | tag (16) | ciphertext, bound to a context
- * (what the secret is and whose) so a sealed value cannot be moved to another field.
- * The same construction as api-gateway's secret env values (services/api-gateway/src/domain/secrets.ts,
- * left in place there until api-gateway imports this library).
+ * AES-256-GCM for secret env values at rest: iv (12) | tag (16) | ciphertext. api-gateway
+ * seals what a user sets; app-manager opens it only to hand it to a container. The context
+ * (`<component id>/<variable name>`) is authenticated data: a value copied onto another
+ * component or variable does not open.
  */
 export class SecretBox {
   constructor(private readonly key: Buffer) {
@@ -26,12 +26,16 @@ export class SecretBox {
     return Buffer.concat([iv, cipher.getAuthTag(), data]);
   }
 
+  /** Throws when the value was sealed with another key or for another context, or was altered. */
   open(sealed: Uint8Array, context: string): string {
     const buf = Buffer.from(sealed);
-    if (buf.length < 28) throw new Error(`sealed value of ${buf.length} bytes is too short (iv and tag alone are 28)`);
+    if (buf.length < 28) throw new Error(`sealed value of ${buf.length} bytes is too short (iv 12 + tag 16)`);
     const decipher = createDecipheriv('aes-256-gcm', this.key, buf.subarray(0, 12));
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(buf.subarray(12, 28));
     return Buffer.concat([decipher.update(buf.subarray(28)), decipher.final()]).toString('utf8');
   }
 }
+
+/** The context a component's secret env value is sealed for. */
+export const secretContext = (componentId: string, name: string) => `${componentId}/${name}`;

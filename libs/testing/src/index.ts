@@ -1,7 +1,17 @@
 export { startEtcd, etcdBinary, type EtcdInstance } from './etcd';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
-export { startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';
+export {
+  startApiGateway,
+  startBuilder,
+  startEventLog,
+  startMq,
+  type RunningApiGateway,
+  type RunningBuilder,
+  type RunningEventLog,
+  type RunningMq,
+} from './services';
+export { startGitDaemon, type GitDaemon } from './git';
 export { ManualClock, SequentialIds } from './fakes';
 export {
   buildTestImage,

@@ -93,3 +93,19 @@ export async function startEventLog(etcdEndpoint: string, dataDir: string, env: 
   const [, grpc, http, instance] = await proc.waitForOutput(/event-log listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
   return { process: proc, grpc, url: `http://${http}`, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
 }
+
+export interface RunningBuilder {
+  process: ManagedProcess;
+  /** http://HOST:PORT (probes, metrics) */
+  url: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts the built builder as a real process (its HTTP on a free port); env names mq, event-log, etcd and the registry. */
+export async function startBuilder(env: Record<string, string>, timeoutMs = 30000): Promise<RunningBuilder> {
+  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'builder', 'dist', 'main.js')], {
+    env: { ...process.env, WHARF_HTTP_PORT: '0', WHARF_LOG_LEVEL: 'warn', ...env },
+  });
+  const [, http] = await proc.waitForOutput(/builder listening http=(\S+)/, timeoutMs);
+  return { process: proc, url: `http://${http}`, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
+}
