@@ -91,10 +91,15 @@ export class BuildService {
     const redactor = new Redactor();
     let current: Step | undefined;
     const steps = new Map<BuildStep, Step>();
-    const step = (name: BuildStep) => {
+    const open = (name: BuildStep) => {
       current = new Step(name, ctx.log.step(name), redactor);
       steps.set(name, current);
       return current;
+    };
+    const step = (name: BuildStep) => {
+      // Between steps: a stopping builder (or a timed-out build) goes no further.
+      signal.throwIfAborted();
+      return open(name);
     };
     try {
       const facts = await this.versions.facts(task.componentId, task.eventId);
@@ -172,7 +177,7 @@ export class BuildService {
       if (ctx.signal.aborted && !timeout.aborted) return { kind: 'abandoned' };
       const failure = this.asFailure(err, current, timeout.aborted);
       // A failure before any step (the component's facts unreadable) is reported as the first one's.
-      (steps.get(failure.step) ?? step(failure.step)).log.fail(failure.stepMessage);
+      (steps.get(failure.step) ?? open(failure.step)).log.fail(failure.stepMessage);
       ctx.log.done();
       return { kind: 'failed', step: failure.step, reason: failure.reason };
     }
