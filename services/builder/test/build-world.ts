@@ -232,6 +232,28 @@ export class BuildWorld {
     );
   }
 
+  /** Tags of a repository in a registry (registry API v2), [] when it has none. */
+  async tags(repository: string, registry: RegistryInstance = this.registry): Promise<string[]> {
+    const res = await fetch(`http://${registry.address}/v2/${repository}/tags/list`, {
+      headers: { authorization: `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString('base64')}` },
+    });
+    if (res.status === 404) return [];
+    if (!res.ok) throw new Error(`tags of ${repository}: HTTP ${res.status}`);
+    return ((await res.json()) as { tags?: string[] | null }).tags ?? [];
+  }
+
+  /** Whether a BuildKit vertex whose name matches came from the cache, read from the build's output lines. */
+  static cached(lines: string[], instruction: RegExp): boolean {
+    const header = lines.map((l) => /^#(\d+) (.*)$/.exec(l)).find((m) => m && instruction.test(m[2]));
+    if (!header) throw new Error(`no BuildKit step matching ${instruction} in the log`);
+    return lines.includes(`#${header[1]} CACHED`);
+  }
+
+  /** Image name of a version (repository without the tag) pinned to its digest. */
+  static pinned(v: eventsV1.VersionRecorded): string {
+    return `${v.image.slice(0, v.image.lastIndexOf(':'))}@${v.digest}`;
+  }
+
   /** Tags a test image and pushes it to a registry (for image-source builds). */
   async pushTestImage(localTag: string, registry: RegistryInstance, repository: string, tag: string): Promise<string> {
     const ref = `${registry.address}/${repository}:${tag}`;
