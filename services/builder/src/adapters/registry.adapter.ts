@@ -39,7 +39,10 @@ export class RegistryAdapter {
   constructor(private readonly docker: Docker) {}
 
   async pull(ref: string, auth: RegistryAuth | undefined, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-    const stream = (await this.docker.pull(ref, { ...(auth ? { authconfig: auth } : {}), abortSignal: signal })) as NodeJS.ReadableStream;
+    const stream = await this.call(
+      `pull ${ref}`,
+      () => this.docker.pull(ref, { ...(auth ? { authconfig: auth } : {}), abortSignal: signal }) as Promise<NodeJS.ReadableStream>,
+    );
     await this.follow(stream, onLine, `pull ${ref}`);
   }
 
@@ -50,7 +53,10 @@ export class RegistryAdapter {
   /** Pushes repository:tag and answers the manifest digest the registry stored. */
   async push(repository: string, tag: string, auth: RegistryAuth | undefined, onLine: (line: string) => void): Promise<PushResult> {
     const image = this.docker.getImage(`${repository}:${tag}`);
-    const stream = (await image.push({ tag, ...(auth ? { authconfig: auth } : {}) })) as NodeJS.ReadableStream;
+    const stream = await this.call(
+      `push ${repository}:${tag}`,
+      () => image.push({ tag, ...(auth ? { authconfig: auth } : {}) }) as Promise<NodeJS.ReadableStream>,
+    );
     const events = await this.follow(stream, onLine, `push ${repository}:${tag}`);
     const digest = events.map((e) => e.aux?.Digest).find(Boolean) ?? events.map((e) => /digest: (sha256:[0-9a-f]{64})/.exec(e.status ?? '')?.[1]).find(Boolean);
     if (!digest) throw new RegistryError(`the registry answered no digest for ${repository}:${tag}`, []);
@@ -68,6 +74,16 @@ export class RegistryAdapter {
       .getImage(ref)
       .remove({ noprune: false })
       .catch(() => undefined);
+  }
+
+  /** The Engine answers some refusals (bad credentials, no such tag) on the request itself, before any stream. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const message = (err as Error).message.replace(/^\(HTTP code \d+\)\s*(server error|unexpected)?\s*-?\s*/, '').trim();
+      throw new RegistryError(explain(what, message), []);
+    }
   }
 
   private follow(stream: NodeJS.ReadableStream, onLine: (line: string) => void, what: string): Promise<ProgressEvent[]> {
