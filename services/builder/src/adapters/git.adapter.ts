@@ -191,7 +191,7 @@ function explain(req: CheckoutRequest, message: string, lines: string[], idleTim
     return `authentication to ${where} failed: the repository is private or the credentials are wrong (give a token or an SSH key in the component's build credentials)`;
   }
   if (/Host key verification failed/i.test(text)) return `the SSH host key of ${req.url.host} does not match the known_hosts given`;
-  if (/repository .* not found|not exported|does not appear to be a git repository|404/i.test(text)) return `repository ${where} not found`;
+  if (/repository .* not found|no such repository|not exported|does not appear to be a git repository|404/i.test(text)) return `repository ${where} not found`;
   if (
     /Could not resolve host|Connection refused|unable to connect|Connection timed out|No route to host|Network is unreachable|Could not read from remote repository/i.test(
       text,
