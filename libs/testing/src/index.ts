@@ -12,6 +12,7 @@ export {
   type RunningMq,
 } from './services';
 export { startGitDaemon, type GitDaemon } from './git';
+export { startGitHttpServer, type GitHttpServer } from './git-http';
 export { ManualClock, SequentialIds } from './fakes';
 export {
   buildTestImage,
