@@ -1,0 +1,274 @@
+// npm run bench -- build
+// A Node.js sample with real npm dependencies (bench/fixtures/build-node: express), built by a
+// real builder process end to end (the build task as api-gateway requests it -> mq -> clone ->
+// detect -> BuildKit -> push -> VersionRecorded seen on the event store's feed), cold, warm with
+// no change and warm after a source-only change; each against plain `docker build` (Debian's
+// 20.10 CLI with BuildKit, the same engine) of the same generated Dockerfile, and `docker push`
+// of that image to the same registry, in the same run. Cold builds are cold for both: each
+// component has its own cache mount id, so its dependency step is new to BuildKit's cache.
+// Stack images are made before (they are built once per recipe and reused). Everything is on
+// 127.0.0.1 and bounded in count and time. The JSON line is printed last.
+import { create } from '@bufbuild/protobuf';
+import { eventsV1 } from '@wharf/contracts';
+import { createEtcdClient } from '@wharf/etcd';
+import { EtcdEventStore, type RecordedEvent } from '@wharf/event-store';
+import { encodeTask, makeTask } from '@wharf/tasks';
+import { startBuilder, startEtcd, startEventLog, startGitDaemon, startMq, startRegistry } from '@wharf/testing';
+import Docker from 'dockerode';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BuildkitAdapter } from '../services/builder/src/adapters/buildkit.adapter';
+import { hostDebian } from '../services/builder/src/adapters/host-apt.adapter';
+import { childEnv, runProcess } from '../services/builder/src/adapters/process.adapter';
+import { StackImagesAdapter } from '../services/builder/src/adapters/stack-images.adapter';
+import { readRepoFiles } from '../services/builder/src/adapters/workspace.adapter';
+import { CA_SECRET_ID, generateDockerfile } from '../services/builder/src/domain/dockerfile';
+import { cacheScopeOf } from '../services/builder/src/domain/image-ref';
+
+const FIXTURE = join(__dirname, 'fixtures', 'build-node');
+const CA = '/etc/ssl/certs/ca-certificates.crt';
+const CLI = '/usr/bin/docker';
+const SOCKET = process.env.WHARF_DOCKER_SOCKET ?? '/var/run/docker.sock';
+const WORK = '/var/tmp/wharf-builder-bench';
+const COLD_ROUNDS = 2;
+const WARM_ROUNDS = 3;
+const BUILD_CAP_MS = 300_000;
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+async function main(): Promise<void> {
+  const load0 = loadavg();
+  const run = Date.now().toString(36);
+  mkdirSync(WORK, { recursive: true });
+  const docker = new Docker({ socketPath: SOCKET });
+  const etcd = await startEtcd();
+  const dataDir = mkdtempSync(join(tmpdir(), 'wharf-build-bench-'));
+  const [mq, eventLog, registry, git] = await Promise.all([
+    startMq(etcd.endpoint),
+    startEventLog(etcd.endpoint, join(dataDir, 'eventlog')),
+    startRegistry(),
+    startGitDaemon(),
+  ]);
+  const client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  const store = new EtcdEventStore({ client });
+  const cleanup: (() => Promise<unknown>)[] = [];
+  try {
+    log('bench: making sure the nodejs stack image exists (built once, reused; not measured)');
+    const buildkit = new BuildkitAdapter({ dockerCli: CLI, dockerSocket: SOCKET, marker: () => 'bench', scratchDir: WORK });
+    const stack = await new StackImagesAdapter({ docker, buildkit, ...hostDebian(), workDir: WORK }).ensure('nodejs', (l) => log(l));
+    const builder = await startBuilder({
+      WHARF_ETCD_ENDPOINTS: etcd.endpoint,
+      WHARF_MQ_ADDR: mq.grpc,
+      WHARF_EVENTLOG_ADDR: eventLog.grpc,
+      WHARF_BUILDER_REGISTRY: registry.address,
+      WHARF_BUILDER_REGISTRY_USERNAME: registry.username,
+      WHARF_BUILDER_REGISTRY_PASSWORD: registry.password,
+      WHARF_BUILDER_WORK_DIR: WORK,
+      WHARF_BUILDER_CONCURRENCY: '1',
+    });
+    cleanup.push(() => builder.stop());
+
+    // VersionRecorded as it reaches the feed: when "the Version is recorded" for a client.
+    const recorded = new Map<string, number>();
+    const sub = store.subscribe(await store.head(), (e: RecordedEvent) => {
+      if (e.type === 'wharf.events.v1.VersionRecorded') recorded.set((e.message as eventsV1.VersionRecorded).buildEventId, performance.now());
+    });
+    cleanup.push(() => sub.close());
+
+    const tenant = `bench${run}`;
+    let seq = 0;
+    const newComponent = async (name: string) => {
+      const componentId = `${tenant}.app.${name}`;
+      await store.append(
+        `component/${componentId}`,
+        [
+          {
+            message: create(eventsV1.ComponentCreatedSchema, {
+              componentId,
+              appId: `${tenant}.app`,
+              tenantId: tenant,
+              spec: { name, ports: [{ port: 8080 }] },
+            }),
+          },
+        ],
+        0,
+      );
+      git.publish(name, FIXTURE);
+      return componentId;
+    };
+    /** Ours: from the request (what api-gateway does once it validated the call) to the Version on the feed. */
+    const ours = async (componentId: string, repo: string): Promise<number> => {
+      const eventId = `bench-${run}-${++seq}`;
+      const task = makeTask('build', {
+        eventId,
+        tenantId: tenant,
+        componentId,
+        source: { kind: { case: 'git', value: { url: git.url(repo), branch: 'main' } } },
+      });
+      const t0 = performance.now();
+      await store.append(
+        `component/${componentId}`,
+        [
+          {
+            message: create(eventsV1.OperationRequestedSchema, {
+              eventId,
+              kind: eventsV1.OperationKind.BUILD,
+              target: `component/${componentId}`,
+              tenantId: tenant,
+              task,
+            }),
+            eventId,
+          },
+        ],
+        'any',
+      );
+      await mq.client.enqueue({ topic: 'build', taskId: eventId, eventId, payload: encodeTask(task) });
+      for (const deadline = t0 + BUILD_CAP_MS; !recorded.has(eventId);) {
+        if (performance.now() > deadline) throw new Error(`build ${eventId} recorded no version within ${BUILD_CAP_MS} ms`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return (recorded.get(eventId)! - t0) / 1000;
+    };
+
+    // Plain docker: the same generated Dockerfile (its own component's cache id), the same context, secret and engine.
+    const config = mkdtempSync(join(WORK, 'plain-config-'));
+    writeFileSync(
+      join(config, 'config.json'),
+      JSON.stringify({ auths: { [registry.address]: { auth: Buffer.from(`${registry.username}:${registry.password}`).toString('base64') } } }),
+    );
+    cleanup.push(async () => rmSync(config, { recursive: true, force: true }));
+    const plainContext = (name: string) => {
+      const dir = mkdtempSync(join(WORK, `plain-${name}-`));
+      cpSync(FIXTURE, join(dir, 'ctx'), { recursive: true });
+      const generated = generateDockerfile({
+        stack: 'nodejs',
+        files: readRepoFiles(join(dir, 'ctx')),
+        images: { build: stack.ref, run: stack.ref },
+        cacheScope: cacheScopeOf(tenant, `${tenant}.app.${name}`),
+        port: 8080,
+      });
+      writeFileSync(join(dir, 'Dockerfile'), generated.dockerfile);
+      writeFileSync(join(dir, 'ctx', '.dockerignore'), generated.dockerignore);
+      cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+      return dir;
+    };
+    const plain = async (dir: string, tag: string): Promise<{ build: number; push: number }> => {
+      const env = childEnv(dir, { DOCKER_BUILDKIT: '1', DOCKER_HOST: `unix://${SOCKET}`, DOCKER_CONFIG: config });
+      const ref = `${registry.address}/${tenant}/plain:${tag}`;
+      const t0 = performance.now();
+      const b = await runProcess(
+        CLI,
+        ['build', '--progress=plain', '--secret', `id=${CA_SECRET_ID},src=${CA}`, '-f', join(dir, 'Dockerfile'), '-t', ref, join(dir, 'ctx')],
+        { env },
+      );
+      const t1 = performance.now();
+      if (b.code !== 0) throw new Error(`plain docker build failed (${b.code})`);
+      const p = await runProcess(CLI, ['push', ref], { env });
+      const t2 = performance.now();
+      if (p.code !== 0) throw new Error(`plain docker push failed (${p.code})`);
+      cleanup.push(() =>
+        docker
+          .getImage(ref)
+          .remove({ force: true })
+          .catch(() => undefined),
+      );
+      return { build: (t1 - t0) / 1000, push: (t2 - t1) / 1000 };
+    };
+
+    log('bench: warm-up (the stack layers reach the registry once; not measured)');
+    await ours(await newComponent('warmup'), 'warmup');
+    await plain(plainContext('warmup'), 'warmup');
+
+    const cold = { ours: [] as number[], build: [] as number[], push: [] as number[] };
+    const comps: { ours: string; repo: string; plain: string }[] = [];
+    for (let i = 0; i < COLD_ROUNDS; i++) {
+      const c = { ours: await newComponent(`a${i}`), repo: `a${i}`, plain: plainContext(`b${i}`) };
+      comps.push(c);
+      // Alternate who goes first, so neither always meets a warmer npm registry or machine.
+      const order = i % 2 === 0 ? ['ours', 'plain'] : ['plain', 'ours'];
+      for (const who of order) {
+        if (who === 'ours') cold.ours.push(await ours(c.ours, c.repo));
+        else {
+          const p = await plain(c.plain, `cold${i}`);
+          cold.build.push(p.build);
+          cold.push.push(p.push);
+        }
+      }
+      log(`bench: cold round ${i + 1}: ours ${r3(cold.ours[i])} s, docker build ${r3(cold.build[i])} s + push ${r3(cold.push[i])} s`);
+    }
+
+    const [c] = comps;
+    const nochange = { ours: [] as number[], build: [] as number[], push: [] as number[] };
+    const source = { ours: [] as number[], build: [] as number[], push: [] as number[] };
+    const server = readFileSync(join(FIXTURE, 'server.js'), 'utf8');
+    for (let i = 0; i < WARM_ROUNDS; i++) {
+      nochange.ours.push(await ours(c.ours, c.repo));
+      const p = await plain(c.plain, `nochange${i}`);
+      nochange.build.push(p.build);
+      nochange.push.push(p.push);
+    }
+    for (let i = 0; i < WARM_ROUNDS; i++) {
+      const changed = server.replace("'v0'", `'v${i + 1}'`);
+      git.change(c.repo, { 'server.js': changed });
+      source.ours.push(await ours(c.ours, c.repo));
+      writeFileSync(join(c.plain, 'ctx', 'server.js'), changed);
+      const p = await plain(c.plain, `source${i}`);
+      source.build.push(p.build);
+      source.push.push(p.push);
+    }
+    log(
+      `bench: warm no change: ours ${nochange.ours.map(r3).join(', ')} s; docker build ${nochange.build.map(r3).join(', ')} s; push ${nochange.push.map(r3).join(', ')} s`,
+    );
+    log(
+      `bench: warm source change: ours ${source.ours.map(r3).join(', ')} s; docker build ${source.build.map(r3).join(', ')} s; push ${source.push.map(r3).join(', ')} s`,
+    );
+
+    const coldOurs = mean(cold.ours);
+    const coldBuild = mean(cold.build);
+    const coldPush = mean(cold.push);
+    const warmSource = median(source.ours);
+    const warmBuild = median(source.build);
+    const warmPush = median(source.push);
+    const result = {
+      bench: 'build',
+      // Against plain `docker build` of the same Dockerfile plus `docker push` of the image: what
+      // getting the same image into the same registry by hand takes.
+      cold_ratio: r3(coldOurs / (coldBuild + coldPush)),
+      warm_ratio: r3(warmSource / (warmBuild + warmPush)),
+      warm_nochange_s: r3(median(nochange.ours)),
+      warm_source_s: r3(warmSource),
+      cold_s: r3(coldOurs),
+      // Against `docker build` alone.
+      cold_ratio_build_only: r3(coldOurs / coldBuild),
+      warm_ratio_build_only: r3(warmSource / warmBuild),
+      warm_nochange_ratio: r3(median(nochange.ours) / (median(nochange.build) + median(nochange.push))),
+      plain_cold_build_s: r3(coldBuild),
+      plain_cold_push_s: r3(coldPush),
+      plain_nochange_build_s: r3(median(nochange.build)),
+      plain_nochange_push_s: r3(median(nochange.push)),
+      plain_source_build_s: r3(warmBuild),
+      plain_source_push_s: r3(warmPush),
+      load_before: load0.map((x) => Math.round(x * 100) / 100),
+      load_after: loadavg().map((x) => Math.round(x * 100) / 100),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    for (const f of cleanup.reverse()) await f().catch(() => undefined);
+    await Promise.allSettled([mq.stop(), eventLog.stop(), registry.destroy(), git.stop()]);
+    client.close();
+    await etcd.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
