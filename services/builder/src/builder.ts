@@ -82,7 +82,7 @@ export function createBuilder(config: BuilderConfig, logger: Logger, metrics: Bu
     scratchDir: workDir,
   });
   const debian = hostDebian({ suite: config.WHARF_BUILDER_STACK_SUITE, mirror: config.WHARF_BUILDER_DEBIAN_MIRROR });
-  const stacks = new StackImagesAdapter({ docker, buildkit, ...debian, workDir });
+  const stacks = new StackImagesAdapter({ docker, buildkit, ...debian, workDir, repository: config.WHARF_BUILDER_STACK_REPOSITORY });
   const workspaces = new WorkspaceAdapter(workDir);
   const swept = workspaces.sweep(config.WHARF_BUILDER_TIMEOUT_S * 2000, Date.now());
   if (swept) logger.info(`removed ${swept} build directories left by earlier processes`);

@@ -50,6 +50,11 @@ export const builderConfigShape = {
     .url({ protocol: /^https?$/ })
     .optional()
     .describe("Debian mirror for debootstrap (default: the host's apt sources)"),
+  WHARF_BUILDER_STACK_REPOSITORY: z
+    .string()
+    .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, 'must be a repository name like wharf-stack')
+    .default('wharf-stack')
+    .describe('repository of the language stack images (the Debian base is always wharf-stack/base)'),
   WHARF_BUILDER_KEEP_IMAGES: fields.flag(false),
   WHARF_BUILDER_DEFAULT_PORT: fields.port(8080).describe('port of generated images when the component declares none'),
   WHARF_BUILDER_NO_PROXY: z.string().optional().describe('no_proxy passed to builds'),

@@ -15,7 +15,7 @@ describe('builder: source builds end to end', () => {
   beforeAll(async () => {
     await world.start();
     await world.startBuilder();
-    for (const name of ['nodejs', 'python', 'go', 'php', 'static']) world.git.publish(name, join(FIXTURES, name));
+    for (const name of ['nodejs', 'python', 'go', 'php', 'static', 'java-maven']) world.git.publish(name, join(FIXTURES, name));
   }, 120_000);
 
   afterAll(() => world.stop(), 60_000);
@@ -103,6 +103,14 @@ describe('builder: source builds end to end', () => {
     expect(v.stack).toMatch(/^php 8\.2/);
     expect(await world.run(BuildWorld.pinned(v))).toEqual({ status: 200, body: 'hello from php\n' });
   }, 400_000);
+
+  it("builds the Java fixture with Maven (plugins from Debian's packaged repository) into a jar on the JRE", async () => {
+    const { t, v } = await buildOk('java-maven');
+    expect(t.lines).toContain('found pom.xml (Maven) in the build directory');
+    expect(t.lines.some((l) => /BUILD SUCCESS/.test(l))).toBe(true);
+    expect(v.stack).toMatch(/^java-maven 17\./);
+    expect(await world.run(BuildWorld.pinned(v))).toEqual({ status: 200, body: 'hello from java\n' });
+  }, 600_000);
 
   it('serves the static fixture from its document root', async () => {
     const { t, v } = await buildOk('static');

@@ -28,6 +28,8 @@ export interface StackImagesOptions {
   debootstrap?: string;
   /** How long a build waits for another process that is making the same stack image. */
   lockWaitMs?: number;
+  /** Repository of the language stack images (default wharf-stack). */
+  repository?: string;
 }
 
 /**
@@ -43,7 +45,7 @@ export class StackImagesAdapter {
   constructor(private readonly o: StackImagesOptions) {}
 
   tagOf(name: StackImageName): string {
-    return stackImageTag(STACK_IMAGE_RECIPES[name], this.o.suite);
+    return stackImageTag(STACK_IMAGE_RECIPES[name], this.o.suite, this.o.repository);
   }
 
   /** The image, made first if it does not exist yet (its progress goes to log). */

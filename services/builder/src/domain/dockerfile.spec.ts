@@ -100,7 +100,7 @@ describe('generateDockerfile', () => {
 
   it('packages a Maven jar on the JRE image, resolving dependencies before the source', () => {
     const { dockerfile } = gen('java-maven', repoFiles(['pom.xml', 'src/'], {}));
-    expect(at(dockerfile, /dependency:go-offline/)).toBeLessThan(at(dockerfile, /^COPY \. \.$/));
+    expect(at(dockerfile, /dependency:resolve/)).toBeLessThan(at(dockerfile, /^COPY \. \.$/));
     expect(dockerfile).toContain('--mount=type=cache,id=wharf-acme-api-m2,target=/root/.m2');
     expect(dockerfile).toContain('java ${JAVA_OPTS:-} -jar /app/app.jar');
   });

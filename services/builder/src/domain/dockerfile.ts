@@ -139,16 +139,16 @@ function go(input: GenerateInput, notes: string[]): string[] {
 }
 
 function javaMaven(input: GenerateInput, notes: string[]): string[] {
-  notes.push('dependencies: mvn dependency:go-offline from pom.xml, before the source is copied; then mvn package');
+  notes.push("dependencies: mvn dependency:resolve from pom.xml, before the source is copied; then mvn package (Maven Central through the stack's mirror)");
   const m2 = cacheMount(input.cacheScope, 'm2', '/root/.m2');
   return [
     `FROM ${input.images.build} AS build`,
     'WORKDIR /src',
     `ENV PATH=${DEFAULT_PATH}`,
     'COPY pom.xml ./',
-    `RUN ${m2} ${CA_MOUNT} mvn -B -q dependency:go-offline`,
+    `RUN ${m2} ${CA_MOUNT} mvn -B -ntp -q dependency:resolve`,
     'COPY . .',
-    `RUN ${m2} mvn -B -o -DskipTests package && cp "$(ls target/*.jar | grep -v -e '-sources' -e '-javadoc' | head -n 1)" /app.jar`,
+    `RUN ${m2} ${CA_MOUNT} mvn -B -ntp -DskipTests package && cp "$(ls target/*.jar | grep -v -e '-sources' -e '-javadoc' | head -n 1)" /app.jar`,
     `FROM ${input.images.run}`,
     'WORKDIR /app',
     `ENV PATH=${DEFAULT_PATH} PORT=${input.port}`,

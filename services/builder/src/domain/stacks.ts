@@ -15,14 +15,40 @@ export interface StackImageRecipe {
   packages: readonly string[];
   /** Prints the runtime's version (its output, stdout and stderr, is stored in the image). */
   versionCommand: readonly string[];
+  /** Shell commands run after the packages are installed (configuration of the runtime). */
+  setup?: readonly string[];
 }
+
+/**
+ * Maven resolves Maven Central from Debian's packaged repository (/usr/share/maven-repo):
+ * Central is not reachable from these data centers, Debian's mirror is. A project builds when
+ * its plugins and dependencies are packaged by Debian (their versions are Debian's).
+ */
+const MAVEN_SETTINGS =
+  '<settings><mirrors><mirror><id>debian</id><name>Debian packaged Maven repository</name><mirrorOf>central</mirrorOf><url>file:///usr/share/maven-repo</url></mirror></mirrors></settings>';
 
 export const STACK_IMAGE_RECIPES: Readonly<Record<StackImageName, StackImageRecipe>> = {
   base: { name: 'base', packages: [], versionCommand: ['cat', '/etc/debian_version'] },
   nodejs: { name: 'nodejs', packages: ['nodejs', 'npm', 'ca-certificates'], versionCommand: ['node', '--version'] },
   python: { name: 'python', packages: ['python3', 'python3-pip', 'python3-venv', 'ca-certificates'], versionCommand: ['python3', '--version'] },
   go: { name: 'go', packages: ['golang-go', 'ca-certificates', 'git'], versionCommand: ['go', 'version'] },
-  'java-jdk-maven': { name: 'java-jdk-maven', packages: ['openjdk-17-jdk-headless', 'maven', 'ca-certificates'], versionCommand: ['java', '-version'] },
+  'java-jdk-maven': {
+    name: 'java-jdk-maven',
+    packages: [
+      'openjdk-17-jdk-headless',
+      'maven',
+      'ca-certificates',
+      'libmaven-clean-plugin-java',
+      'libmaven-resources-plugin-java',
+      'libmaven-compiler-plugin-java',
+      'libsurefire-java',
+      'libmaven-jar-plugin-java',
+      'libmaven-install-plugin-java',
+      'libmaven-dependency-plugin-java',
+    ],
+    versionCommand: ['java', '-version'],
+    setup: [`printf '%s\\n' '${MAVEN_SETTINGS}' > /etc/maven/settings.xml`],
+  },
   'java-jdk-gradle': { name: 'java-jdk-gradle', packages: ['openjdk-17-jdk-headless', 'gradle', 'ca-certificates'], versionCommand: ['java', '-version'] },
   'java-jre': { name: 'java-jre', packages: ['openjdk-17-jre-headless', 'ca-certificates'], versionCommand: ['java', '-version'] },
   php: { name: 'php', packages: ['php-cli', 'composer', 'unzip', 'ca-certificates'], versionCommand: ['php', '-r', 'echo PHP_VERSION;'] },
@@ -60,6 +86,7 @@ export function stackDockerfile(recipe: StackImageRecipe, baseTag: string): stri
     `RUN apt-get update -o Acquire::Retries=3 \\`,
     `    && apt-get install -y -o Acquire::Retries=3 --no-install-recommends ${recipe.packages.join(' ')} \\`,
     '    && apt-get clean && rm -rf /var/lib/apt/lists/*',
+    ...(recipe.setup ?? []).map((command) => `RUN ${command}`),
     // The version as the runtime itself reports it, for the log's runtime-version checks.
     `RUN ${version} > ${STACK_VERSION_FILE} 2>&1`,
     `LABEL org.wharf.stack=${JSON.stringify(recipe.name)}`,
@@ -67,11 +94,14 @@ export function stackDockerfile(recipe: StackImageRecipe, baseTag: string): stri
   ].join('\n');
 }
 
-/** A language stack image's tag: its recipe and the base it is built on. */
-export function stackImageTag(recipe: StackImageRecipe, suite: string): string {
+/**
+ * A language stack image's tag: its recipe and the base it is built on, under `repository`
+ * (the base, made with debootstrap, is always the shared wharf-stack/base).
+ */
+export function stackImageTag(recipe: StackImageRecipe, suite: string, repository = STACK_REPOSITORY): string {
   if (recipe.name === 'base') return baseImageTag(suite);
   const base = baseImageTag(suite);
-  return `${STACK_REPOSITORY}/${recipe.name}:${suite}-${hash([base, stackDockerfile(recipe, base)])}`;
+  return `${repository}/${recipe.name}:${suite}-${hash([base, stackDockerfile(recipe, base)])}`;
 }
 
 /** The runtime version out of a stack image's version file, e.g. "v18.19.0" -> "18.19.0", 'openjdk version "17.0.13"' -> "17.0.13". */
