@@ -1,9 +1,10 @@
 import { eventsV1 } from '@wharf/contracts';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@wharf/testing';
-import { BuildWorld, FIXTURES } from '../test/build-world';
+import { sealSourceCredentials, SecretBox } from '@wharf/secrets';
+import { BuildWorld, FIXTURES, SHARED_WORK_DIR } from '../test/build-world';
 
 // Input that must never reach git or Docker as an instruction, and sources that cannot be
 // built: each build fails with its reason in the failing step, records nothing and pushes
@@ -100,6 +101,20 @@ describe('builder: bad input and unbuildable sources', () => {
     expect(branch).toMatchObject({ failedStep: 'clone', message: expect.stringMatching(/^branch no-such-branch not found in git:\/\//) });
     expect(commit).toMatchObject({ failedStep: 'clone', message: expect.stringMatching(/^commit f{40} not found in git:\/\//) });
   }, 240_000);
+
+  it('takes an SSH source through ssh with the sealed key (refused here: nothing listens), leaving no key file behind', async () => {
+    const closed = await freePort();
+    const componentId = await world.createComponent(tenant, 'ssh');
+    const key = `-----BEGIN OPENSSH PRIVATE KEY-----\n${'b3BlbnNzaC1rZXktdjEAAAAA'.repeat(3)}\n-----END OPENSSH PRIVATE KEY-----\n`;
+    const credentials = sealSourceCredentials(new SecretBox(Buffer.from('cd'.repeat(32), 'hex')), componentId, { sshPrivateKey: key });
+    const eventId = await world.requestBuild(tenant, componentId, url(`ssh://git@127.0.0.1:${closed}/srv/app.git`), { options: { credentials } });
+    const t = await world.finished(eventId, 120_000);
+    world.dump(t);
+    expect(t.info).toMatchObject({ status: eventsV1.OperationStatus.FAILURE, failedStep: 'clone' });
+    expect(t.info?.message).toMatch(new RegExp(`^repository ssh://127\\.0\\.0\\.1:${closed}/srv/app\\.git is unreachable: .*Connection refused`));
+    expect(JSON.stringify(t.lines)).not.toContain('b3BlbnNzaC1rZXktdjEAAAAA');
+    expect(readdirSync(join(SHARED_WORK_DIR, 'builds')).filter((d) => d.startsWith(eventId.replace(/[^A-Za-z0-9_-]/g, '_')))).toEqual([]);
+  }, 120_000);
 
   it('fails a source whose language cannot be detected, naming what it looked for', async () => {
     const r = await fails(world.gitSource('readme'));

@@ -192,12 +192,11 @@ function explain(req: CheckoutRequest, message: string, lines: string[], idleTim
   }
   if (/Host key verification failed/i.test(text)) return `the SSH host key of ${req.url.host} does not match the known_hosts given`;
   if (/repository .* not found|no such repository|not exported|does not appear to be a git repository|404/i.test(text)) return `repository ${where} not found`;
-  if (
-    /Could not resolve host|Connection refused|unable to connect|Connection timed out|No route to host|Network is unreachable|Could not read from remote repository/i.test(
-      text,
-    )
-  ) {
-    return `repository ${where} is unreachable: ${firstLine(lines.slice(-1)[0] ?? message)}`;
+  const network = /Could not resolve host|Connection refused|unable to connect|Connection timed out|No route to host|Network is unreachable/i;
+  if (network.test(text) || /Could not read from remote repository/i.test(text)) {
+    // The line that says why (ssh's "connect to host ... Connection refused"), not git's closing advice.
+    const why = lines.find((l) => network.test(l)) ?? lines.find((l) => l.startsWith('fatal:')) ?? message;
+    return `repository ${where} is unreachable: ${firstLine(why)}`;
   }
   if (/block timeout reached/i.test(text)) return `git made no progress for ${Math.round(idleTimeoutMs / 1000)} s while cloning ${where}`;
   return `git failed on ${where}: ${firstLine(lines.slice(-1)[0] ?? message)}`;
