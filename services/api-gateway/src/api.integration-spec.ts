@@ -3,6 +3,7 @@ import { eventsV1, mqV1 } from '@wharf/contracts';
 import { createEtcdClient } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
+import { decodeTask } from '@wharf/tasks';
 import { startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import { Etcd3 } from 'etcd3';
 import fc from 'fast-check';
@@ -140,7 +141,10 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     const { deliveries } = await mqClient.dequeue({ topic: 'deploy', waitMs: 2000 });
     mqClient.close();
     expect(deliveries.map((d) => [d.task!.taskId, d.task!.eventId])).toEqual([[eventId, eventId]]);
-    expect(JSON.parse(Buffer.from(deliveries[0].task!.payload).toString())).toMatchObject({ event_id: eventId, kind: 'deploy', tenant_id: 'acme' });
+    expect(decodeTask(deliveries[0].task!.payload, 'deploy').kind).toMatchObject({
+      case: 'deploy',
+      value: { eventId, tenantId: 'acme', componentId: 'acme.shop.worker' },
+    });
     const list = await dev('GET', '/api/v1/tenants/acme/operations?status=pending');
     expect(list.body.items.map((o: { event_id: string }) => o.event_id)).toEqual(expect.arrayContaining([eventId, queued.body.event_id]));
   });

@@ -19,3 +19,5 @@ export const apiConfigShape = {
     .describe('the admin token to create on first start (wharf_<16 alphanumerics>_<43 base64url>); printed once when not given'),
   WHARF_LOG_LEVEL: fields.logLevel(),
 };
+
+export type ApiConfig = z.infer<z.ZodObject<typeof apiConfigShape>>;

@@ -1,11 +1,14 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import { isEtcdUnavailable } from '@wharf/etcd';
+import { UnavailableError, WharfError } from '@wharf/errors';
 import type { Logger } from '@wharf/logging';
 import type { Response } from 'express';
-import { ApiError } from '../domain/errors';
+import { httpErrorOf } from './http-error';
 
 /**
- * One error shape for every failure: {"error": {"code", "message", "field"?}}. Bad input
- * of any kind (malformed JSON, too large, unknown route) gets its 4xx; only a bug is a 500.
+ * One error shape for every failure: {"error": {"code", "message", "field"?}}. Domain
+ * errors (@wharf/errors) map to their status (http-error.ts); bad input of any kind
+ * (malformed JSON, too large, unknown route) gets its 4xx; only a bug is a 500.
  */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -15,7 +18,15 @@ export class ErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const send = (status: number, code: string, message: string, field?: string) =>
       res.status(status).json({ error: { code, message, ...(field ? { field } : {}) } });
-    if (err instanceof ApiError) return void send(err.status, err.code, err.message, err.field);
+    // etcd that failed below the guarded event store (e.g. a read at start-up) is still an outage, not a bug.
+    if (!(err instanceof WharfError) && isEtcdUnavailable(err))
+      err = new UnavailableError(`etcd is unavailable: ${(err as Error).message}`, { retryAfterMs: 2000 });
+    if (err instanceof WharfError) {
+      if (err.code === 'internal') this.logger.error({ err }, 'internal error');
+      const { status, body, retryAfterS } = httpErrorOf(err);
+      if (retryAfterS !== undefined) res.setHeader('Retry-After', String(retryAfterS));
+      return void res.status(status).json(body);
+    }
     if (err instanceof HttpException) {
       const status = err.getStatus();
       const code = status === 404 ? 'not_found' : status === 413 ? 'too_large' : status === 405 ? 'method_not_allowed' : 'invalid';
