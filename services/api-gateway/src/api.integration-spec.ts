@@ -54,6 +54,56 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect((await client(api.url)('GET', '/health')).body).toEqual({ status: 'ok' });
   });
 
+  it("documents each operation kind's arguments (a oneOf per kind) and each route's query parameters", async () => {
+    const doc = (await client(api.url)('GET', '/docs/openapi.json')).body;
+    const body = doc.paths['/api/v1/tenants/{tenant}/components/{component}/operations'].post.requestBody.content['application/json'].schema;
+    expect(body.discriminator).toEqual({ propertyName: 'kind' });
+    const kinds = Object.fromEntries(
+      body.oneOf.map((k: { properties: Record<string, { enum?: string[] }> }) => [k.properties.kind.enum![0], Object.keys(k.properties)]),
+    );
+    expect(kinds).toMatchObject({
+      build: ['kind', 'deploy_after', 'queue'],
+      scale: ['kind', 'replicas', 'queue'],
+      rollback: ['kind', 'version_id', 'queue'],
+      pause: ['kind'],
+    });
+    expect(Object.keys(kinds).sort()).toEqual(['build', 'delete', 'deploy', 'pause', 'restart', 'resume', 'rollback', 'scale', 'start', 'stop', 'upgrade']);
+    const apps = doc.paths['/api/v1/tenants/{tenant}/apps'].get.parameters.filter((p: { in: string }) => p.in === 'query');
+    expect(apps.map((p: { name: string }) => p.name)).toEqual(['limit', 'cursor', 'name']);
+  });
+
+  it('refuses a query parameter a route does not take, on every GET route of the OpenAPI document, naming it', async () => {
+    const doc = (await client(api.url)('GET', '/docs/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    // The query is checked before the path's objects are looked up: these need not exist.
+    const ids: Record<string, string> = {
+      tenant: 'acme',
+      app: 'acme.shop',
+      component: 'acme.shop.web',
+      version: 'v1',
+      event: 'evt-00000000-0000-4000-8000-000000000000',
+    };
+    const gets = Object.entries(doc.paths)
+      .filter(([, ops]) => 'get' in ops)
+      .map(([path]) => path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]));
+    expect(gets.length).toBeGreaterThanOrEqual(15);
+    for (const path of gets) {
+      const res = await admin('GET', `${path}?bogus=1`);
+      expect({ path, status: res.status, error: res.body.error }).toEqual({
+        path,
+        status: 400,
+        error: { code: 'invalid', field: 'bogus', message: expect.stringMatching(/^bogus: unknown query parameter; this route takes /) },
+      });
+    }
+    // Another route's parameter is unknown here, and a known one with a bad value is named too.
+    expect((await admin('GET', '/api/v1/tenants/acme/quota?limit=abc')).body.error).toMatchObject({ code: 'invalid', field: 'limit' });
+    expect((await admin('GET', '/api/v1/tenants/acme/apps?role=viewer')).body.error).toMatchObject({ code: 'invalid', field: 'role' });
+    expect((await admin('GET', '/api/v1/tenants/acme/apps?limit=abc')).body.error).toMatchObject({ code: 'invalid', field: 'limit' });
+    expect((await admin('GET', '/api/v1/tenants/acme/apps?limit=2&name=shop')).status).toBe(200);
+    // Writes follow the same rule.
+    expect((await admin('POST', '/api/v1/tenants?dry_run=1', { name: 'never' })).body.error).toMatchObject({ code: 'invalid', field: 'dry_run' });
+    expect((await admin('GET', '/api/v1/tenants/never')).status).toBe(404);
+  });
+
   it('exposes request and catalog metrics by route template', async () => {
     await admin('GET', '/api/v1/tenants/acme');
     const text = (await client(api.url)('GET', '/metrics')).body as string;

@@ -156,6 +156,43 @@ describe('the use cases', () => {
     });
   });
 
+  it('pauses and resumes the running rollout at once (not queued behind it), and refuses with no rollout running', async () => {
+    const { gw, admin, sent } = await setup();
+    const op = (kind: string, extra = {}) => gw.operations.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind, ...extra }));
+    expect(await status(op('pause'))).toBe(409);
+    const restart = await op('restart');
+    const pause = await op('pause');
+    expect(pause.queued).toBe(false);
+    expect(sent.at(-1)).toMatchObject({
+      topic: 'pause',
+      eventId: pause.event_id,
+      payload: { kind: { case: 'pause', value: { rolloutEventId: restart.event_id } } },
+    });
+    const resume = await op('resume');
+    expect(sent.at(-1)).toMatchObject({ topic: 'resume', eventId: resume.event_id });
+    expect((await gw.operations.getOperation(admin, 'acme', resume.event_id)).args).toEqual({ rollout_event_id: restart.event_id });
+  });
+
+  it("builds the component's source and can deploy after the build", async () => {
+    const { gw, admin, sent } = await setup();
+    const build = await gw.operations.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind: 'build', deploy_after: true }));
+    expect(sent.at(-1)).toMatchObject({
+      topic: 'build',
+      eventId: build.event_id,
+      payload: { kind: { case: 'build', value: { deployAfter: true, source: { kind: { case: 'image', value: { image: 'nginx' } } } } } },
+    });
+    expect((await gw.operations.getOperation(admin, 'acme', build.event_id)).args).toEqual({ source: { image: 'nginx' }, deploy_after: true });
+  });
+
+  it('expires a token by the injected clock', async () => {
+    const { gw, admin, clock } = await setup();
+    const { token, expires_at_ms } = await gw.identity.createToken(admin, 'admin', { name: 'short', expires_in_days: 1 });
+    expect(expires_at_ms).toBe(clock.now() + 86_400_000);
+    expect(await status(() => gw.identity.authenticate(`Bearer ${token}`))).toBe('ok');
+    clock.advance(86_400_000);
+    expect(await status(() => gw.identity.authenticate(`Bearer ${token}`))).toBe(401);
+  });
+
   it('deletes a component through a delete operation: gone when it succeeds, kept when it fails', async () => {
     const { gw, admin, store, sent, catalog } = await setup();
     const finish = (eventId: string, status: eventsV1.OperationStatus) =>

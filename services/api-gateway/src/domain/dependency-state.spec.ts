@@ -1,0 +1,47 @@
+import { UnavailableError } from '@wharf/errors';
+import { ManualClock } from '@wharf/testing';
+import { DependencyState } from './dependency-state';
+import { readiness } from './readiness';
+
+describe('DependencyState', () => {
+  it('lets calls through while up, refuses them at once while down, and counts the refusals', () => {
+    const clock = new ManualClock();
+    const etcd = new DependencyState('etcd', clock, 2000);
+    expect(() => etcd.assertUp()).not.toThrow();
+    etcd.markDown('connect ECONNREFUSED 127.0.0.1:2379');
+    clock.advance(3000);
+    etcd.markDown('still refused'); // the outage keeps its start
+    let err: unknown;
+    try {
+      etcd.assertUp();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ message: 'etcd is unavailable (for 3 s: still refused); retry later', retryAfterMs: 2000 });
+    expect(etcd.refused).toBe(1);
+    expect(etcd.describe()).toEqual({ name: 'etcd', up: false, down_for_ms: 3000, reason: 'still refused' });
+    etcd.markUp();
+    expect(() => etcd.assertUp()).not.toThrow();
+    expect(etcd.describe()).toEqual({ name: 'etcd', up: true });
+  });
+});
+
+describe('readiness', () => {
+  it('is ready only while etcd answers and the catalog follows the live feed, and says which is not', () => {
+    const etcd = new DependencyState('etcd', new ManualClock());
+    expect(readiness(etcd, { live: true, position: '42' })).toEqual({
+      ready: true,
+      checks: [
+        { name: 'etcd', ok: true },
+        { name: 'catalog', ok: true, detail: 'following the feed at 42' },
+      ],
+    });
+    expect(readiness(etcd, { live: false, position: '42' })).toMatchObject({ ready: false, checks: [{ ok: true }, { name: 'catalog', ok: false }] });
+    etcd.markDown('no leader');
+    expect(readiness(etcd, { live: true, position: '42' })).toMatchObject({
+      ready: false,
+      checks: [{ name: 'etcd', ok: false, detail: expect.stringContaining('no leader') }, { ok: true }],
+    });
+  });
+});
