@@ -83,7 +83,7 @@ export class AppModule {
       factory(ETCD_STATE, [CLOCK], (clock: Clock) => new DependencyState('etcd', clock)),
       factory(ETCD_PROBE, [KeyLayout, ETCD_STATE, CLOCK], (keys: KeyLayout, state: DependencyState, clock: Clock) => {
         // Its own client without retries: a probe fails as fast as etcd does.
-        const probe = new EtcdProbe(createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxAttempts: 1, dialTimeoutMs: 1000 }), keys, state, clock);
+        const probe = new EtcdProbe(createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxAttempts: 0, dialTimeoutMs: 1000 }), keys, state, clock);
         probe.start();
         return probe;
       }),

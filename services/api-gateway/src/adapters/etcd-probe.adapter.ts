@@ -16,7 +16,7 @@ export const defaultEtcdProbe: EtcdProbeOptions = { upEveryMs: 1000, downEveryMs
  * Asks etcd for one key now and then (a linearizable read: it needs a leader) and tells
  * the DependencyState: an outage is known within about a second even when no request
  * failed yet, and the first answer after it lifts it. `client` must be a client without
- * retries (createEtcdClient({ maxAttempts: 1 })), so a probe fails as fast as etcd does.
+ * retries (createEtcdClient({ maxAttempts: 0 })), so a probe fails as fast as etcd does.
  */
 export class EtcdProbe {
   private timer?: NodeJS.Timeout;
