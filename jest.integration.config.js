@@ -5,5 +5,7 @@ module.exports = {
   displayName: 'integration',
   testMatch: ['<rootDir>/{libs,services,console,proto}/**/*.integration-spec.ts'],
   testTimeout: 60000,
+  globalSetup: '<rootDir>/test/setup/docker-engine.global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/docker-engine.global-teardown.ts',
   maxWorkers: 2,
 };

@@ -4,13 +4,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 RUN="$PWD/.wharf/run"
 [ -d "$RUN" ] || { echo "wharf: nothing to stop"; exit 0; }
-# services first, etcd last, so services can shut down cleanly
-for pidfile in $(ls "$RUN"/*.pid 2>/dev/null | grep -v '/etcd.pid$') "$RUN/etcd.pid"; do
+# services first, then etcd and the Docker Engine (only if `up` started it), so services can shut down cleanly
+for pidfile in $(ls "$RUN"/*.pid 2>/dev/null | grep -v '/etcd.pid$\|/dockerd.pid$') "$RUN/etcd.pid" "$RUN/dockerd.pid"; do
   [ -f "$pidfile" ] || continue
   name="$(basename "$pidfile" .pid)"; pid="$(cat "$pidfile")"
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
     echo "wharf: stopped $name (pid $pid)"
   fi

@@ -9,6 +9,13 @@ need_pkgs=()
 command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || need_pkgs+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
+command -v git >/dev/null 2>&1 || need_pkgs+=(git)
+# The Docker Engine (Debian's 20.10: its CLI has BuildKit built in), the data center's
+# registry, and busybox-static, from which the tests make their tiny images offline.
+[ -x /usr/sbin/dockerd ] || need_pkgs+=(docker.io)
+[ -x /usr/bin/docker-registry ] || need_pkgs+=(docker-registry)
+dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "wharf: installing system packages: ${need_pkgs[*]}"
@@ -17,10 +24,13 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
-  # Debian starts the packaged etcd as a system service on 2379; Wharf runs its own.
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
-    $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+  # Another apt (an unattended upgrade, a parallel install) may hold the dpkg lock for a while.
+  $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  # Debian starts the packaged etcd and registry as system services; Wharf runs its own.
+  if command -v systemctl >/dev/null 2>&1; then
+    for unit in etcd docker-registry; do
+      systemctl is-active --quiet "$unit" 2>/dev/null && $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    done
   fi
 fi
 

@@ -18,6 +18,7 @@ MQ_HTTP_PORT="${WHARF_MQ_HTTP_PORT:-32402}"
 API_PORT="${WHARF_API_PORT:-32400}"
 EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
+REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
 ETCD="http://127.0.0.1:$ETCD_PORT"
 
 running() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
@@ -42,10 +43,45 @@ start etcd etcd --name wharf --data-dir "$STATE/data/etcd" \
   --initial-cluster "wharf=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn --logger zap
 wait_http "$ETCD/health" etcd
 
+# The Docker Engine: the machine's if one runs, else Debian's dockerd started here (no
+# systemd on these machines); `npm run down` stops it only if this script started it.
+if ! curl -fsS --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1; then
+  setsid /usr/sbin/dockerd --pidfile "$STATE/run/dockerd.docker-pid" >"$STATE/logs/dockerd.log" 2>&1 < /dev/null &
+  echo $! >"$STATE/run/dockerd.pid"
+  for _ in $(seq 1 300); do curl -fsS --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1 || { echo "wharf: dockerd did not start; see $STATE/logs/dockerd.log" >&2; exit 1; }
+fi
+
+# The data center's registry on 127.0.0.1 with its own credentials (made once, kept 0600).
+mkdir -p "$STATE/registry" "$STATE/data/registry"
+if [ ! -f "$STATE/registry/credentials" ]; then
+  (umask 077; echo "wharf:$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$STATE/registry/credentials")
+  node -e 'const [u,p]=require("fs").readFileSync(process.argv[1],"utf8").trim().split(":"); process.stdout.write(u+":"+require("bcryptjs").hashSync(p,10)+"\n")' \
+    "$STATE/registry/credentials" > "$STATE/registry/htpasswd"
+fi
+cat > "$STATE/registry/config.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $STATE/data/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+auth:
+  htpasswd:
+    realm: wharf-registry
+    path: $STATE/registry/htpasswd
+YML
+start registry /usr/bin/docker-registry serve "$STATE/registry/config.yml"
+for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_PORT/v2/")" = 401 ] && break; sleep 0.1; done
+
 if [ -f services/mq/dist/main.js ]; then
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_GRPC_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$MQ_HTTP_PORT" \
     start mq node services/mq/dist/main.js
-  wait_http "http://127.0.0.1:$MQ_HTTP_PORT/health" mq
+  wait_http "http://127.0.0.1:$MQ_HTTP_PORT/readyz" mq
 fi
 
 if [ -f services/event-log/dist/main.js ]; then
@@ -79,5 +115,7 @@ echo "  etcd        $ETCD"
   # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
 }
+echo "  registry    127.0.0.1:$REGISTRY_PORT   credentials: $STATE/registry/credentials"
+echo "  docker      /var/run/docker.sock$( [ -f "$STATE/run/dockerd.pid" ] && echo " (dockerd started by wharf)")"
 echo "  logs        $STATE/logs/"
 echo "Stop with: npm run down"

@@ -5,5 +5,7 @@ module.exports = {
   displayName: 'e2e',
   testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/setup/docker-engine.global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/docker-engine.global-teardown.ts',
   maxWorkers: 1,
 };

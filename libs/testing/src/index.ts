@@ -3,3 +3,15 @@ export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
 export { startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';
 export { ManualClock, SequentialIds } from './fakes';
+export {
+  buildTestImage,
+  dockerClient,
+  dockerSocket,
+  ensureDockerEngine,
+  followProgress,
+  httpTestImage,
+  type DockerEngine,
+  type TestImageOptions,
+} from './docker';
+export { startRegistry, type RegistryInstance } from './registry';
+export { setupDockerEngine, teardownDockerEngine } from './docker-global-setup';

@@ -1,8 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { createEtcdClient, KeyLayout } from '@wharf/etcd';
+import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
+import { ProbesModule, type Readiness } from '@wharf/service-kit';
 import { GRPC_ADDRESS, MqGrpcService } from './grpc/mq.grpc';
-import { HttpController } from './http/http.controller';
+import { etcdCheck, HttpController } from './http/http.controller';
 import { MqMetrics } from './queue/metrics';
 import { ETCD, LOGGER, MQ_SETTINGS, QueueService, type MqSettings } from './queue/queue.service';
 
@@ -11,6 +12,8 @@ export interface MqModuleOptions {
   grpcAddress: string;
   settings: MqSettings;
   logger: Logger;
+  /** /readyz: etcd reachable. */
+  readiness: Readiness;
 }
 
 @Module({})
@@ -18,6 +21,7 @@ export class MqModule {
   static forRoot(options: MqModuleOptions): DynamicModule {
     return {
       module: MqModule,
+      imports: [ProbesModule.forRoot(options.readiness)],
       controllers: [HttpController],
       providers: [
         {
@@ -30,6 +34,7 @@ export class MqModule {
         MqMetrics,
         QueueService,
         MqGrpcService,
+        { provide: 'mq-readiness-checks', useFactory: (etcd: Etcd3) => options.readiness.add(etcdCheck(etcd)), inject: [ETCD] },
       ],
     };
   }

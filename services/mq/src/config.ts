@@ -1,4 +1,5 @@
 import { fields, z } from '@wharf/config';
+import { httpLimitsShape } from '@wharf/service-kit';
 
 /** Every setting of mq, from the environment (or WHARF_CONFIG_FILE). */
 export const mqConfigShape = {
@@ -17,4 +18,5 @@ export const mqConfigShape = {
   WHARF_MQ_BACKOFF_MAX_MS: fields.positiveInt(300_000, 'longest retry delay, ms'),
   WHARF_MQ_SWEEP_INTERVAL_MS: fields.positiveInt(1_000, 'how often expired leases are looked for, ms'),
   WHARF_LOG_LEVEL: fields.logLevel(),
+  ...httpLimitsShape,
 };

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@wharf/config';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { KeyLayout, MqModule } from './app.module';
 import { mqConfigShape } from './config';
 import { MqGrpcService } from './grpc/mq.grpc';
@@ -9,8 +10,10 @@ import { MqGrpcService } from './grpc/mq.grpc';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(mqConfigShape);
   const logger = createLogger('mq', config.WHARF_LOG_LEVEL);
+  const readiness = new Readiness();
   const app = await NestFactory.create(
     MqModule.forRoot({
+      readiness,
       etcdEndpoints: config.WHARF_ETCD_ENDPOINTS,
       grpcAddress: config.WHARF_MQ_GRPC_ADDR,
       logger,
@@ -23,9 +26,10 @@ async function main(): Promise<void> {
         sweepIntervalMs: config.WHARF_MQ_SWEEP_INTERVAL_MS,
       },
     }),
+    new BoundedExpressAdapter(httpLimitsFrom(config)),
     { logger: new PinoNestLogger(logger) },
   );
-  app.enableShutdownHooks();
+  stopOnSignals(app, { logger, readiness });
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   const httpPort = (app.getHttpServer().address() as { port: number }).port;
   const grpcPort = app.get(MqGrpcService).port;

@@ -217,6 +217,29 @@ describe('mq service (real processes, real etcd)', () => {
     expect((await fetch(`http://${a.http}/nope`)).status).toBe(404);
   });
 
+  it('serves /livez, and /readyz that turns not ready naming etcd while etcd is down, and ready again after', async () => {
+    const ownEtcd = await startEtcd();
+    const mq = await startMq(ownEtcd.endpoint);
+    try {
+      expect((await fetch(`http://${mq.http}/livez`)).status).toBe(200);
+      const ready = await fetch(`http://${mq.http}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { etcd: { ok: true } } });
+      await ownEtcd.kill();
+      const down = await waitFor('mq not ready', async () => {
+        const res = await fetch(`http://${mq.http}/readyz`);
+        return res.status === 503 ? ((await res.json()) as { checks: { etcd: { ok: boolean; detail: string } } }) : undefined;
+      });
+      expect(down.checks.etcd).toMatchObject({ ok: false, detail: expect.stringMatching(/^etcd (unreachable|did not answer)/) });
+      expect((await fetch(`http://${mq.http}/livez`)).status).toBe(200);
+      await ownEtcd.start();
+      await waitFor('mq ready again', async () => ((await fetch(`http://${mq.http}/readyz`)).status === 200 ? true : undefined));
+    } finally {
+      await mq.stop();
+      await ownEtcd.destroy();
+    }
+  });
+
   it('shuts down gracefully on SIGTERM: long-polls answer, streams end cleanly, the process exits', async () => {
     const t = topic();
     const leaving = await startMq(etcd.endpoint);

@@ -1,0 +1,3 @@
+import { teardownDockerEngine } from '../../libs/testing/src/docker-global-setup';
+
+export = teardownDockerEngine;
