@@ -1,7 +1,9 @@
-import { Module, type DynamicModule, type INestApplication, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type OnApplicationShutdown, type OnModuleDestroy, type Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { EtcdEventStore, Projection, type EventStore } from '@wharf/event-store';
 import type { Logger } from '@wharf/logging';
+import { ProbesModule, type Readiness } from '@wharf/service-kit';
 import { randomIds, systemClock, type Clock, type Ids } from '@wharf/system';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SecretBox } from './adapters/aes-secret-box.adapter';
@@ -19,7 +21,7 @@ import { DependencyState } from './domain/dependency-state';
 import { GatewayContext } from './domain/gateway-context';
 import { IdentityService } from './domain/identity.service';
 import { OperationsService } from './domain/operations.service';
-import { readiness, type ReadinessProbe } from './domain/readiness';
+import { catalogCheck, etcdCheck } from './domain/readiness';
 import type { SecretSealer } from './domain/secret-sealer';
 import type { StepSource } from './domain/steps';
 import { TaskDispatcher } from './domain/task-dispatcher';
@@ -37,7 +39,7 @@ import {
   IDS,
   LOGGER,
   METRICS,
-  READINESS,
+  READINESS_CHECKS,
   SECRET_SEALER,
   SNAPSHOTTER,
   STEP_SOURCE,
@@ -49,6 +51,8 @@ export interface AppOptions {
   logger: Logger;
   /** The 32-byte key secret env values are sealed with (main.ts reads WHARF_SECRET_KEY). */
   secretKey: Buffer;
+  /** /readyz (ProbesModule): etcd reachable and the catalog following the feed are added to it. */
+  readiness: Readiness;
   clock?: Clock;
   ids?: Ids;
 }
@@ -67,10 +71,11 @@ const factory = <T>(
  * The api-gateway: adapters (etcd, mq, event-log, crypto) wired to the use cases
  * (domain/), served by the controllers of HttpModule. Global, so HttpModule's
  * controllers and guards inject the use cases by class. Creating it catches the catalog
- * up with the feed (from the latest snapshot), so the app serves nothing stale.
+ * up with the feed (from the latest snapshot), so the app serves nothing stale; its
+ * shutdown hooks stop it in order (app.close(), from stopOnSignals).
  */
 @Module({})
-export class AppModule {
+export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
   static forRoot(options: AppOptions): DynamicModule {
     const { config } = options;
     const providers: Provider[] = [
@@ -148,13 +153,11 @@ export class AppModule {
         (ctx: GatewayContext, sealer: SecretSealer, operations: OperationsService) => new ComponentsService(ctx, sealer, operations),
       ),
       factory(VersionsService, [GatewayContext], (ctx: GatewayContext) => new VersionsService(ctx)),
-      factory(
-        READINESS,
-        [ETCD_STATE, CATALOG],
-        (etcd: DependencyState, projection: Projection<Catalog>): ReadinessProbe =>
-          () =>
-            readiness(etcd, projection),
-      ),
+      factory(READINESS_CHECKS, [ETCD_STATE, CATALOG], (etcd: DependencyState, projection: Projection<Catalog>) => {
+        const checks = [etcdCheck(etcd), catalogCheck(projection)];
+        options.readiness.add(...checks);
+        return checks;
+      }),
       {
         provide: METRICS,
         useFactory: () => {
@@ -167,28 +170,31 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [HttpModule],
+      imports: [HttpModule, ProbesModule.forRoot(options.readiness)],
       providers,
       exports: providers.map((p) => (typeof p === 'function' ? p : p.provide)),
     };
   }
 
-  /**
-   * The one way down, in order: no new tasks, the HTTP server closed (Nest), the catalog
-   * saved (a graceful restart then replays nothing), then the clients.
-   */
-  static async stop(app: INestApplication): Promise<void> {
-    const projection = app.get<Projection<Catalog>>(CATALOG);
-    const probe = app.get<EtcdProbe>(ETCD_PROBE);
-    const clients = [app.get<MqTaskQueue>(TASK_QUEUE), app.get<EventLogSteps | null>(STEP_SOURCE), probe, app.get<Etcd3>(ETCD)];
-    app.get(TaskDispatcher).stop();
-    probe.stop();
+  constructor(private readonly refs: ModuleRef) {}
+
+  /** Going down (stopOnSignals -> app.close()), before the HTTP server closes: no new tasks, no probes. */
+  onModuleDestroy(): void {
+    this.refs.get(TaskDispatcher).stop();
+    this.refs.get<EtcdProbe>(ETCD_PROBE).stop();
+  }
+
+  /** After the HTTP server closed: the catalog saved (a graceful restart then replays nothing), then the clients. */
+  async onApplicationShutdown(): Promise<void> {
+    const projection = this.refs.get<Projection<Catalog>>(CATALOG);
     try {
-      await app.close();
-      await app.get<CatalogSnapshotter>(SNAPSHOTTER).stop(projection);
+      await this.refs.get<CatalogSnapshotter>(SNAPSHOTTER).stop(projection);
       await projection.stop();
     } finally {
-      for (const c of clients) c?.close();
+      this.refs.get<MqTaskQueue>(TASK_QUEUE).close();
+      this.refs.get<EventLogSteps | null>(STEP_SOURCE)?.close();
+      this.refs.get<EtcdProbe>(ETCD_PROBE).close();
+      this.refs.get<Etcd3>(ETCD).close();
     }
   }
 }

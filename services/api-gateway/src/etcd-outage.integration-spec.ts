@@ -53,6 +53,9 @@ describe('api-gateway while etcd is down (a real etcd killed and restarted)', ()
         retryAfter: true,
       });
     }
+    const notReady = await client(api.url)('GET', '/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.checks.etcd).toMatchObject({ ok: false, detail: expect.stringMatching(/^unreachable for/) });
     const during = await metrics();
     expect(metric(during, 'wharf_api_etcd_refused_total')).toBeGreaterThanOrEqual(writes.length);
     expect(metric(during, 'wharf_api_catalog_live')).toBe(0);
@@ -73,6 +76,8 @@ describe('api-gateway while etcd is down (a real etcd killed and restarted)', ()
       const text = await metrics();
       return metric(text, 'wharf_api_etcd_up') === 1 && metric(text, 'wharf_api_catalog_live') === 1 ? true : undefined;
     });
+
+    await waitFor('ready again', async () => ((await client(api.url)('GET', '/readyz')).status === 200 ? true : undefined));
 
     // Nothing half-written: none of the refused writes reached etcd or the catalog.
     const apps = await admin('GET', '/api/v1/tenants/acme/apps');

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfigOrExit } from '@wharf/config';
+import type { Projection } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { Readiness, stopOnSignals } from '@wharf/service-kit';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -17,7 +19,6 @@ import { ErrorFilter } from './http/error.filter';
 import { httpMetrics, stateMetrics } from './http/metrics';
 import { serveOpenApi } from './http/openapi';
 import { CATALOG, ETCD_STATE, METRICS } from './tokens';
-import type { Projection } from '@wharf/event-store';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(apiConfigShape);
@@ -35,7 +36,8 @@ async function main(): Promise<void> {
   }
 
   // Creating the app catches the catalog up with the feed (app.module.ts).
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger, secretKey: key }), {
+  const readiness = new Readiness();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger, secretKey: key, readiness }), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
     forceCloseConnections: true,
@@ -75,16 +77,8 @@ async function main(): Promise<void> {
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   const port = (server.address() as { port: number }).port;
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);
-  const shutdown = async () => {
-    setTimeout(() => process.exit(0), 10_000).unref(); // never hang on the way out
-    try {
-      await AppModule.stop(app);
-    } finally {
-      process.exit(0);
-    }
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  // SIGTERM/SIGINT: not ready, then app.close() runs AppModule's shutdown hooks in order.
+  stopOnSignals(app, { logger, readiness });
 }
 
 main().catch((err) => {

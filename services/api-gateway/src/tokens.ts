@@ -16,5 +16,5 @@ export const TASK_QUEUE = Symbol('task-queue'); // MqTaskQueue
 export const STEP_SOURCE = Symbol('step-source'); // StepSource | null (no WHARF_EVENTLOG_ADDR)
 export const SECRET_SEALER = Symbol('secret-sealer'); // SecretSealer
 export const METRICS = Symbol('metrics'); // prom-client Registry
-/** ReadinessProbe (domain/readiness.ts): what a shared /readyz asks this service. */
-export const READINESS = Symbol('readiness');
+/** ReadinessCheck[] (domain/readiness.ts) this service adds to its /readyz (@wharf/service-kit). */
+export const READINESS_CHECKS = Symbol('readiness-checks');

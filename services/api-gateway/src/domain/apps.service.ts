@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
-import { AlreadyExistsError, ConflictError } from '@wharf/errors';
+import { ConflictError } from '@wharf/errors';
 import type { Principal } from '@wharf/identity';
 import type { AppView } from './catalog';
 import type { GatewayContext } from './gateway-context';
@@ -22,7 +22,7 @@ export class AppsService {
     const { tenant } = this.ctx.tenantFor(p, tenantId, 'write');
     const id = `${tenantId}.${body.name}`;
     const existing = this.ctx.catalog.apps.get(id);
-    if (existing && !existing.deleted) throw new AlreadyExistsError(`app ${body.name} already exists in tenant ${tenantId}`);
+    if (existing && !existing.deleted) throw new ConflictError(`app ${body.name} already exists in tenant ${tenantId}`);
     assertAppQuota(tenant, this.liveApps(tenantId).length);
     await this.ctx.append(
       `app/${id}`,

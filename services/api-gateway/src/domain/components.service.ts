@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
-import { AlreadyExistsError } from '@wharf/errors';
+import { ConflictError } from '@wharf/errors';
 import type { Principal } from '@wharf/identity';
 import type { ComponentView } from './catalog';
 import { toComponentSpec } from './component-spec';
@@ -30,7 +30,7 @@ export class ComponentsService {
     const { tenant } = this.ctx.tenantFor(p, tenantId, 'write');
     const id = `${app.id}.${body.name}`;
     const existing = this.ctx.catalog.components.get(id);
-    if (existing && !existing.deleted) throw new AlreadyExistsError(`component ${body.name} already exists in app ${appId}`);
+    if (existing && !existing.deleted) throw new ConflictError(`component ${body.name} already exists in app ${appId}`);
     assertComponentQuota(tenant, this.liveComponents(tenantId), body);
     const { name, ...spec } = body;
     await this.ctx.append(

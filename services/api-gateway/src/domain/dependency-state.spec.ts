@@ -1,7 +1,7 @@
 import { UnavailableError } from '@wharf/errors';
 import { ManualClock } from '@wharf/testing';
 import { DependencyState } from './dependency-state';
-import { readiness } from './readiness';
+import { catalogCheck, etcdCheck } from './readiness';
 
 describe('DependencyState', () => {
   it('lets calls through while up, refuses them at once while down, and counts the refusals', () => {
@@ -27,21 +27,16 @@ describe('DependencyState', () => {
   });
 });
 
-describe('readiness', () => {
-  it('is ready only while etcd answers and the catalog follows the live feed, and says which is not', () => {
+describe('readiness checks', () => {
+  it('says etcd is not ready while it is down, and why', () => {
     const etcd = new DependencyState('etcd', new ManualClock());
-    expect(readiness(etcd, { live: true, position: '42' })).toEqual({
-      ready: true,
-      checks: [
-        { name: 'etcd', ok: true },
-        { name: 'catalog', ok: true, detail: 'following the feed at 42' },
-      ],
-    });
-    expect(readiness(etcd, { live: false, position: '42' })).toMatchObject({ ready: false, checks: [{ ok: true }, { name: 'catalog', ok: false }] });
+    expect(etcdCheck(etcd).check()).toEqual({ ok: true });
     etcd.markDown('no leader');
-    expect(readiness(etcd, { live: true, position: '42' })).toMatchObject({
-      ready: false,
-      checks: [{ name: 'etcd', ok: false, detail: expect.stringContaining('no leader') }, { ok: true }],
-    });
+    expect(etcdCheck(etcd).check()).toEqual({ ok: false, detail: 'unreachable for 0 ms: no leader' });
+  });
+
+  it('says the catalog is ready only while it follows the live feed', () => {
+    expect(catalogCheck({ live: true, position: '42' }).check()).toEqual({ ok: true, detail: 'following the feed at 42' });
+    expect(catalogCheck({ live: false, position: '42' }).check()).toMatchObject({ ok: false, detail: expect.stringContaining('at 42') });
   });
 });

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
-import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnauthenticatedError } from '@wharf/errors';
+import { ConflictError, InvalidArgumentError, NotFoundError, UnauthenticatedError } from '@wharf/errors';
 import { issueToken, tokenFromString, type Principal } from '@wharf/identity';
 import type { GatewayContext } from './gateway-context';
 import { paginate, type PageQuery } from './pagination';
@@ -47,7 +47,7 @@ export class IdentityService {
 
   async createUser(p: Principal, body: { name: string; admin: boolean }) {
     this.ctx.requireAdmin(p);
-    if (this.ctx.catalog.identity.users.has(body.name)) throw new AlreadyExistsError(`user ${body.name} already exists`);
+    if (this.ctx.catalog.identity.users.has(body.name)) throw new ConflictError(`user ${body.name} already exists`);
     await this.ctx.append(`user/${body.name}`, [create(eventsV1.UserCreatedSchema, { userId: body.name, name: body.name, admin: body.admin })], 0, p);
     return { id: body.name, name: body.name, admin: body.admin };
   }

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
-import { AlreadyExistsError, invalidArgument, NotFoundError } from '@wharf/errors';
+import { ConflictError, invalidArgument, NotFoundError } from '@wharf/errors';
 import { roleValue, type Principal, type RoleName } from '@wharf/identity';
 import type { GatewayContext } from './gateway-context';
 import { expectedVersion } from './if-match';
@@ -15,7 +15,7 @@ export class TenantsService {
 
   async createTenant(p: Principal, body: { name: string }) {
     this.ctx.requireAdmin(p);
-    if (this.ctx.catalog.identity.tenants.has(body.name)) throw new AlreadyExistsError(`tenant ${body.name} already exists`);
+    if (this.ctx.catalog.identity.tenants.has(body.name)) throw new ConflictError(`tenant ${body.name} already exists`);
     await this.ctx.append(`tenant/${body.name}`, [create(eventsV1.TenantCreatedSchema, { tenantId: body.name, name: body.name })], 0, p);
     return tenantView(this.ctx.catalog.identity.tenants.get(body.name)!);
   }

@@ -2,13 +2,14 @@ import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nest
 import { isEtcdUnavailable } from '@wharf/etcd';
 import { UnavailableError, WharfError } from '@wharf/errors';
 import type { Logger } from '@wharf/logging';
+import { httpErrorOf } from '@wharf/service-kit';
 import type { Response } from 'express';
-import { httpErrorOf } from './http-error';
 
 /**
  * One error shape for every failure: {"error": {"code", "message", "field"?}}. Domain
- * errors (@wharf/errors) map to their status (http-error.ts); bad input of any kind
- * (malformed JSON, too large, unknown route) gets its 4xx; only a bug is a 500.
+ * errors (@wharf/errors) map by the one mapping (@wharf/service-kit's httpErrorOf, with
+ * Retry-After); bad input of any kind (malformed JSON, too large, unknown route) gets its
+ * 4xx; only a bug is a 500, and says no more than that.
  */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -21,10 +22,9 @@ export class ErrorFilter implements ExceptionFilter {
     // etcd that failed below the guarded event store (e.g. a read at start-up) is still an outage, not a bug.
     if (!(err instanceof WharfError) && isEtcdUnavailable(err))
       err = new UnavailableError(`etcd is unavailable: ${(err as Error).message}`, { retryAfterMs: 2000 });
-    if (err instanceof WharfError) {
-      if (err.code === 'internal') this.logger.error({ err }, 'internal error');
-      const { status, body, retryAfterS } = httpErrorOf(err);
-      if (retryAfterS !== undefined) res.setHeader('Retry-After', String(retryAfterS));
+    if (err instanceof WharfError && err.code !== 'internal') {
+      const { status, headers, body } = httpErrorOf(err);
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
       return void res.status(status).json(body);
     }
     if (err instanceof HttpException) {
