@@ -9,6 +9,14 @@ import { parseQuery } from './validation';
 const QUERY_SCHEMA = 'wharf:query-schema';
 type QueryRequest = Request & { validQuery?: unknown };
 
+/** What each schema makes of no query at all (its defaults), parsed once: most requests have none. */
+const emptyQuery = new WeakMap<z.ZodObject, object>();
+function defaultsOf(schema: z.ZodObject): object {
+  let parsed = emptyQuery.get(schema);
+  if (!parsed) emptyQuery.set(schema, (parsed = parseQuery(schema, {})));
+  return { ...parsed };
+}
+
 /** The query parameters a route takes (documented in OpenAPI); a route without it takes none. */
 export function QueryParams(schema: z.ZodObject) {
   const properties = (z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object> }).properties ?? {};
@@ -30,7 +38,8 @@ export class QueryParamsGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const schema = this.reflector.get<z.ZodObject | undefined>(QUERY_SCHEMA, context.getHandler()) ?? noQuerySchema;
     const req = context.switchToHttp().getRequest<QueryRequest>();
-    req.validQuery = parseQuery(schema, req.query);
+    // Without a "?" there is nothing to parse (and express 5 parses req.query anew on each read).
+    req.validQuery = req.url.includes('?') ? parseQuery(schema, req.query) : defaultsOf(schema);
     return true;
   }
 }
