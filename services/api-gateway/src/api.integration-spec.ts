@@ -105,7 +105,10 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect((await admin('GET', '/api/v1/tenants/acme/apps?role=viewer')).body.error).toMatchObject({ code: 'invalid', field: 'role' });
     expect((await admin('GET', '/api/v1/tenants/acme/apps?limit=abc')).body.error).toMatchObject({ code: 'invalid', field: 'limit' });
     expect((await admin('GET', '/api/v1/tenants/acme/apps?limit=2&name=shop')).status).toBe(200);
-    // Writes follow the same rule.
+    // Writes follow the same rule; ?queue=true is for what can wait.
+    const ops = '/api/v1/tenants/acme/components/acme.shop.web/operations';
+    expect((await admin('POST', `${ops}?queue=true`, { kind: 'pause' })).body.error).toMatchObject({ code: 'invalid', field: 'queue' });
+    expect((await admin('POST', `${ops}?later=1`, { kind: 'restart' })).body.error).toMatchObject({ code: 'invalid', field: 'later' });
     expect((await admin('POST', '/api/v1/tenants?dry_run=1', { name: 'never' })).body.error).toMatchObject({ code: 'invalid', field: 'dry_run' });
     expect((await admin('GET', '/api/v1/tenants/never')).status).toBe(404);
   });

@@ -1,5 +1,6 @@
 import { Body, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
+import { invalidArgument } from '@wharf/errors';
 import type { Principal } from '@wharf/identity';
 import type { z } from 'zod';
 import { OperationsService } from '../domain/operations.service';
@@ -27,7 +28,10 @@ export class OperationsController {
     @ValidQuery() q: z.infer<typeof S.queueQuerySchema>,
   ) {
     const op = parseBody(S.operationSchema, body);
-    if (q.queue === 'true' && 'queue' in op) op.queue = true;
+    if (q.queue === 'true') {
+      if (!('queue' in op)) throw invalidArgument('queue', `a ${op.kind} acts on the running rollout and never waits behind it`);
+      op.queue = true;
+    }
     return this.operations.requestOperation(p, pathId(tenant, 'tenant'), pathId(component, 'component'), op, parseIfMatch(ifMatch));
   }
 
