@@ -7,6 +7,7 @@ import { decodeTask } from '@wharf/tasks';
 import { startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import { Etcd3 } from 'etcd3';
 import fc from 'fast-check';
+import { connect } from 'node:net';
 import { client, startApi, type RunningApi } from '../test/api-harness';
 
 describe('api-gateway over real HTTP, real etcd and real mq', () => {
@@ -20,7 +21,8 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
   beforeAll(async () => {
     etcd = await startEtcd();
     mq = await startMq(etcd.endpoint);
-    api = await startApi(etcd.endpoint, mq.grpc);
+    // Short HTTP limits, so a slow client's 408 comes quickly (ordinary requests take milliseconds).
+    api = await startApi(etcd.endpoint, mq.grpc, { WHARF_HTTP_HEADERS_TIMEOUT_MS: '1000', WHARF_HTTP_REQUEST_TIMEOUT_MS: '1500' });
     admin = client(api.url, api.adminToken);
     // Two tenants; acme has one member of each role; globex has its own owner.
     for (const t of ['acme', 'globex']) expect((await admin('POST', '/api/v1/tenants', { name: t })).status).toBe(201);
@@ -111,6 +113,30 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect((await admin('POST', `${ops}?later=1`, { kind: 'restart' })).body.error).toMatchObject({ code: 'invalid', field: 'later' });
     expect((await admin('POST', '/api/v1/tenants?dry_run=1', { name: 'never' })).body.error).toMatchObject({ code: 'invalid', field: 'dry_run' });
     expect((await admin('GET', '/api/v1/tenants/never')).status).toBe(404);
+  });
+
+  it('bounds slow and oversized requests: 408 for a body shorter than its Content-Length, 431 for a 70 KB header, no reset', async () => {
+    const { port } = new URL(api.url);
+    const raw = (bytes: string) =>
+      new Promise<{ text: string; reset: boolean }>((resolve) => {
+        const s = connect(Number(port), '127.0.0.1');
+        let text = '';
+        let reset = false;
+        s.on('data', (d) => (text += d.toString()));
+        s.on('error', (err: NodeJS.ErrnoException) => (reset ||= err.code === 'ECONNRESET'));
+        s.on('close', () => resolve({ text, reset }));
+        s.on('connect', () => s.write(bytes));
+      });
+    const short = await raw(
+      `POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"name":`,
+    );
+    expect(short.text).toMatch(/^HTTP\/1.1 408 /);
+    expect(short.text).toContain('"code":"request_timeout"');
+    const big = await raw(`GET /api/v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(70_000)}\r\n\r\n`);
+    expect(big.text).toMatch(/^HTTP\/1.1 431 /);
+    expect(big.reset).toBe(false);
+    // Nothing of the cut-off request was accepted.
+    expect((await admin('GET', '/api/v1/tenants')).body.items.map((t: { id: string }) => t.id)).toEqual(['acme', 'globex']);
   });
 
   it('exposes request and catalog metrics by route template', async () => {

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfigOrExit } from '@wharf/config';
 import type { Projection } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
-import { Readiness, stopOnSignals } from '@wharf/service-kit';
+import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -37,11 +37,11 @@ async function main(): Promise<void> {
 
   // Creating the app catches the catalog up with the feed (app.module.ts).
   const readiness = new Readiness();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger, secretKey: key, readiness }), {
-    logger: new PinoNestLogger(logger),
-    bodyParser: false,
-    forceCloseConnections: true,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ config, logger, secretKey: key, readiness }),
+    new BoundedExpressAdapter(httpLimitsFrom(config)),
+    { logger: new PinoNestLogger(logger), bodyParser: false },
+  );
   const adminToken = await app.get(IdentityService).bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
   if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
 
@@ -70,10 +70,7 @@ async function main(): Promise<void> {
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
   serveOpenApi(app);
-  // Longer than clients' and proxies' idle timeouts, so a reused keep-alive socket is never closed under a request.
   const server = app.getHttpServer() as Server;
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   const port = (server.address() as { port: number }).port;
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);
