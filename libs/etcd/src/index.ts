@@ -1,3 +1,4 @@
 export { createEtcdClient, type EtcdClientOptions } from './client';
 export { KeyLayout } from './keys';
+export { isEtcdUnavailable } from './unavailable';
 export type { Etcd3 } from 'etcd3';

@@ -21,6 +21,7 @@ class HandlerFailure extends Error {
 export class FeedSubscription implements Subscription {
   position: FeedPosition;
   readonly caughtUp: Promise<void>;
+  live = false;
   private markCaughtUp!: () => void;
   /** Every event with a revision <= doneRev was delivered. */
   private doneRev: bigint;
@@ -129,6 +130,10 @@ export class FeedSubscription implements Subscription {
       .startRevision(String(head + 1n))
       .create();
     this.watcher = watcher;
+    // etcd3 re-creates a broken watch itself, from the last revision it saw: live follows it.
+    this.live = true;
+    watcher.on('disconnected', () => (this.live = false));
+    watcher.on('connected', () => (this.live = true));
     if (this.closed) {
       // close() ran while the watch was being created.
       await watcher.cancel().catch(() => undefined);
@@ -161,6 +166,7 @@ export class FeedSubscription implements Subscription {
       watcher.on('end', () => resolve());
     });
     await ended;
+    this.live = false;
     await chain;
     this.watcher = undefined;
     await watcher.cancel().catch(() => undefined);
