@@ -1,0 +1,171 @@
+import {
+  dockerClient,
+  freePort,
+  startApiGateway,
+  startBuilder,
+  startEtcd,
+  startEventLog,
+  startGitDaemon,
+  startMq,
+  startRegistry,
+  waitFor,
+  type EtcdInstance,
+  type GitDaemon,
+  type RegistryInstance,
+  type RunningApiGateway,
+  type RunningBuilder,
+  type RunningEventLog,
+  type RunningMq,
+} from '@wharf/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// A user's build through the public API: a component with a git source, `POST .../operations
+// {kind: build}` answering 202 with an event id, the builder taking the typed task from mq, the
+// timeline (steps and lines) in event-log under that id, the final status and the new version
+// through api-gateway, and the image in the registry answering on the Docker Engine.
+describe('e2e: build a component from git through the API', () => {
+  let etcd: EtcdInstance;
+  let mq: RunningMq;
+  let eventLog: RunningEventLog;
+  let registry: RegistryInstance;
+  let git: GitDaemon;
+  let api: RunningApiGateway;
+  let builder: RunningBuilder;
+  let token: string;
+  let dataDir: string;
+  const docker = dockerClient();
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const tenant = `e${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    dataDir = mkdtempSync(join(tmpdir(), 'wharf-builder-e2e-'));
+    [mq, eventLog, registry, git] = await Promise.all([
+      startMq(etcd.endpoint),
+      startEventLog(etcd.endpoint, join(dataDir, 'eventlog')),
+      startRegistry(),
+      startGitDaemon(),
+    ]);
+    git.publish('web', join(__dirname, 'fixtures', 'nodejs'));
+    api = await startApiGateway(etcd.endpoint, mq.grpc, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
+    token = api.adminToken!;
+    builder = await startBuilder({
+      WHARF_ETCD_ENDPOINTS: etcd.endpoint,
+      WHARF_MQ_ADDR: mq.grpc,
+      WHARF_EVENTLOG_ADDR: eventLog.grpc,
+      WHARF_BUILDER_REGISTRY: registry.address,
+      WHARF_BUILDER_REGISTRY_USERNAME: registry.username,
+      WHARF_BUILDER_REGISTRY_PASSWORD: registry.password,
+      WHARF_BUILDER_WORK_DIR: '/var/tmp/wharf-builder-test',
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const f of cleanup.reverse()) await f().catch(() => undefined);
+    await Promise.allSettled([builder?.stop(), api?.stop()]);
+    await Promise.allSettled([mq?.stop(), eventLog?.stop(), registry?.destroy(), git?.stop()]);
+    await etcd?.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${api.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('answers 202, reports every step under the event id, records the version and the image answers', async () => {
+    expect((await call('POST', '/tenants', { name: tenant })).status).toBe(201);
+    const app = await call('POST', `/tenants/${tenant}/apps`, { name: 'shop' });
+    expect(app.status).toBe(201);
+    const component = await call('POST', `/tenants/${tenant}/apps/${app.body.id as string}/components`, {
+      name: 'web',
+      source: { git: { url: git.url('web'), branch: 'main' } },
+      ports: [{ port: 8080, protocol: 'http' }],
+    });
+    expect(component.status).toBe(201);
+    const componentId = component.body.id as string;
+
+    const accepted = await call('POST', `/tenants/${tenant}/components/${componentId}/operations`, { kind: 'build' });
+    expect(accepted.status).toBe(202);
+    const eventId = accepted.body.event_id as string;
+
+    // The timeline as a user's client reads it from event-log.
+    const timeline = await waitFor(
+      'the build to finish',
+      async () => {
+        const res = await fetch(`${eventLog.url}/api/v1/operations/${eventId}/entries?limit=5000`, { headers: { authorization: `Bearer ${token}` } });
+        if (res.status !== 200) return undefined;
+        const body = (await res.json()) as {
+          operation: { status: string; message: string };
+          entries: { type: string; step?: string; status?: string; text?: string }[];
+        };
+        return ['success', 'failure', 'timeout'].includes(body.operation.status) ? body : undefined;
+      },
+      300_000,
+      500,
+    );
+    expect(timeline.operation).toMatchObject({ status: 'success' });
+    const finished = timeline.entries.filter((e) => e.type === 'step_finished').map((e) => [e.step, e.status]);
+    expect(finished).toEqual(['clone', 'detect', 'build', 'push', 'record'].map((s) => [s, 'success']));
+    expect(timeline.entries.some((e) => e.type === 'line' && e.text === 'found package.json in the build directory')).toBe(true);
+
+    // api-gateway folds the Version the builder appended and event-log's final status.
+    const versions = await waitFor(
+      'the version through the API',
+      async () => {
+        const res = await call('GET', `/tenants/${tenant}/components/${componentId}/versions`);
+        const items = (res.body.items ?? []) as { id: string; image: string; status: string }[];
+        return items.length ? items : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(versions).toHaveLength(1);
+    expect(versions[0]).toMatchObject({
+      status: 'success',
+      image: expect.stringMatching(new RegExp(`^${registry.address}/${tenant}/${componentId}:v-[0-9a-f]{16}$`)),
+    });
+    const op = await waitFor(
+      'the operation finished through the API',
+      async () => {
+        const res = await call('GET', `/tenants/${tenant}/operations/${eventId}`);
+        return res.body.status === 'success' ? res.body : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(op).toMatchObject({ event_id: eventId, status: 'success' });
+
+    const image = versions[0].image;
+    const stream = (await docker.pull(image, {
+      authconfig: { username: registry.username, password: registry.password, serveraddress: registry.address },
+    })) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    cleanup.push(() => docker.getImage(image).remove({ force: true }));
+    const port = await freePort();
+    const container = await docker.createContainer({
+      Image: image,
+      Labels: { 'org.wharf.test': 'builder-e2e' },
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+    });
+    cleanup.push(() => container.remove({ force: true }));
+    await container.start();
+    const answer = await waitFor(
+      'the built image answering',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        return { status: res.status, body: await res.text() };
+      },
+      60_000,
+      200,
+    );
+    expect(answer).toEqual({ status: 200, body: 'hello from nodejs: two days are 172800000 ms\n' });
+  }, 400_000);
+});
