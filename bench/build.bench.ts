@@ -1,19 +1,18 @@
 // npm run bench -- build
 // A Node.js sample with real npm dependencies (bench/fixtures/build-node: express), built by a
-// real builder process end to end (the build task as api-gateway requests it -> mq -> clone ->
-// detect -> BuildKit -> push -> VersionRecorded seen on the event store's feed), cold, warm with
+// real builder process end to end (POST /api/v1/.../operations {kind: build} on a real
+// api-gateway -> mq -> clone -> detect -> BuildKit -> push -> VersionRecorded seen on the event
+// store's feed), cold, warm with
 // no change and warm after a source-only change; each against plain `docker build` (Debian's
 // 20.10 CLI with BuildKit, the same engine) of the same generated Dockerfile, and `docker push`
 // of that image to the same registry, in the same run. Cold builds are cold for both: each
 // component has its own cache mount id, so its dependency step is new to BuildKit's cache.
 // Stack images are made before (they are built once per recipe and reused). Everything is on
 // 127.0.0.1 and bounded in count and time. The JSON line is printed last.
-import { create } from '@bufbuild/protobuf';
-import { eventsV1 } from '@wharf/contracts';
+import type { eventsV1 } from '@wharf/contracts';
 import { createEtcdClient } from '@wharf/etcd';
 import { EtcdEventStore, type RecordedEvent } from '@wharf/event-store';
-import { encodeTask, makeTask } from '@wharf/tasks';
-import { startBuilder, startEtcd, startEventLog, startGitDaemon, startMq, startRegistry } from '@wharf/testing';
+import { startApiGateway, startBuilder, startEtcd, startEventLog, startGitDaemon, startMq, startRegistry } from '@wharf/testing';
 import Docker from 'dockerode';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -71,6 +70,18 @@ async function main(): Promise<void> {
       WHARF_BUILDER_CONCURRENCY: '1',
     });
     cleanup.push(() => builder.stop());
+    const api = await startApiGateway(etcd.endpoint, mq.grpc, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
+    cleanup.push(() => api.stop());
+    const call = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const res = await fetch(`${api.url}/api/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = (await res.json()) as Record<string, unknown>;
+      if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(answer)}`);
+      return answer;
+    };
 
     // VersionRecorded as it reaches the feed: when "the Version is recorded" for a client.
     const recorded = new Map<string, number>();
@@ -80,56 +91,44 @@ async function main(): Promise<void> {
     cleanup.push(() => sub.close());
 
     const tenant = `bench${run}`;
-    let seq = 0;
+    await call('/tenants', { name: tenant });
+    const app = (await call(`/tenants/${tenant}/apps`, { name: 'app' })).id as string;
     const newComponent = async (name: string) => {
-      const componentId = `${tenant}.app.${name}`;
-      await store.append(
-        `component/${componentId}`,
-        [
-          {
-            message: create(eventsV1.ComponentCreatedSchema, {
-              componentId,
-              appId: `${tenant}.app`,
-              tenantId: tenant,
-              spec: { name, ports: [{ port: 8080 }] },
-            }),
-          },
-        ],
-        0,
-      );
       git.publish(name, FIXTURE);
-      return componentId;
-    };
-    /** Ours: from the request (what api-gateway does once it validated the call) to the Version on the feed. */
-    const ours = async (componentId: string, repo: string): Promise<number> => {
-      const eventId = `bench-${run}-${++seq}`;
-      const task = makeTask('build', {
-        eventId,
-        tenantId: tenant,
-        componentId,
-        source: { kind: { case: 'git', value: { url: git.url(repo), branch: 'main' } } },
+      const c = await call(`/tenants/${tenant}/apps/${app}/components`, {
+        name,
+        source: { git: { url: git.url(name), branch: 'main' } },
+        ports: [{ port: 8080, protocol: 'http' }],
       });
+      return c.id as string;
+    };
+    /** Seconds per step of an operation, from event-log's stored times of its step entries. */
+    const stepTimes = async (eventId: string): Promise<Record<string, number>> => {
+      const res = await fetch(`${eventLog.url}/api/v1/operations/${eventId}/entries?limit=5000`, { headers: { authorization: `Bearer ${api.adminToken}` } });
+      const body = (await res.json()) as { entries: { type: string; step?: string; stored_ms: number }[] };
+      const started = new Map<string, number>();
+      const out: Record<string, number> = {};
+      for (const e of body.entries) {
+        if (e.type === 'step_started' && e.step) started.set(e.step, e.stored_ms);
+        if (e.type === 'step_finished' && e.step && started.has(e.step)) out[e.step] = r3((e.stored_ms - started.get(e.step)!) / 1000);
+      }
+      return out;
+    };
+    const lastEvent: { id?: string } = {};
+    /** Ours: from the API call (POST .../operations {kind: build}) to the Version on the event store's feed. */
+    const ours = async (componentId: string): Promise<number> => {
       const t0 = performance.now();
-      await store.append(
-        `component/${componentId}`,
-        [
-          {
-            message: create(eventsV1.OperationRequestedSchema, {
-              eventId,
-              kind: eventsV1.OperationKind.BUILD,
-              target: `component/${componentId}`,
-              tenantId: tenant,
-              task,
-            }),
-            eventId,
-          },
-        ],
-        'any',
-      );
-      await mq.client.enqueue({ topic: 'build', taskId: eventId, eventId, payload: encodeTask(task) });
+      const eventId = (await call(`/tenants/${tenant}/components/${componentId}/operations`, { kind: 'build' })).event_id as string;
+      lastEvent.id = eventId;
       for (const deadline = t0 + BUILD_CAP_MS; !recorded.has(eventId);) {
         if (performance.now() > deadline) throw new Error(`build ${eventId} recorded no version within ${BUILD_CAP_MS} ms`);
         await new Promise((r) => setTimeout(r, 5));
+      }
+      // The operation is over (event-log's final status folded) before the next build is asked for.
+      for (const deadline = performance.now() + 30_000; performance.now() < deadline;) {
+        const res = await fetch(`${api.url}/api/v1/tenants/${tenant}/operations/${eventId}`, { headers: { authorization: `Bearer ${api.adminToken}` } });
+        if (((await res.json()) as { status?: string }).status === 'success') break;
+        await new Promise((r) => setTimeout(r, 20));
       }
       return (recorded.get(eventId)! - t0) / 1000;
     };
@@ -148,7 +147,7 @@ async function main(): Promise<void> {
         stack: 'nodejs',
         files: readRepoFiles(join(dir, 'ctx')),
         images: { build: stack.ref, run: stack.ref },
-        cacheScope: cacheScopeOf(tenant, `${tenant}.app.${name}`),
+        cacheScope: cacheScopeOf(tenant, `plain-${name}`),
         port: 8080,
       });
       writeFileSync(join(dir, 'Dockerfile'), generated.dockerfile);
@@ -180,7 +179,7 @@ async function main(): Promise<void> {
     };
 
     log('bench: warm-up (the stack layers reach the registry once; not measured)');
-    await ours(await newComponent('warmup'), 'warmup');
+    await ours(await newComponent('warmup'));
     await plain(plainContext('warmup'), 'warmup');
 
     const cold = { ours: [] as number[], build: [] as number[], push: [] as number[] };
@@ -191,13 +190,14 @@ async function main(): Promise<void> {
       // Alternate who goes first, so neither always meets a warmer npm registry or machine.
       const order = i % 2 === 0 ? ['ours', 'plain'] : ['plain', 'ours'];
       for (const who of order) {
-        if (who === 'ours') cold.ours.push(await ours(c.ours, c.repo));
+        if (who === 'ours') cold.ours.push(await ours(c.ours));
         else {
           const p = await plain(c.plain, `cold${i}`);
           cold.build.push(p.build);
           cold.push.push(p.push);
         }
       }
+      log(`bench: cold round ${i + 1} steps: ${JSON.stringify(await stepTimes(lastEvent.id!))}`);
       log(`bench: cold round ${i + 1}: ours ${r3(cold.ours[i])} s, docker build ${r3(cold.build[i])} s + push ${r3(cold.push[i])} s`);
     }
 
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     const source = { ours: [] as number[], build: [] as number[], push: [] as number[] };
     const server = readFileSync(join(FIXTURE, 'server.js'), 'utf8');
     for (let i = 0; i < WARM_ROUNDS; i++) {
-      nochange.ours.push(await ours(c.ours, c.repo));
+      nochange.ours.push(await ours(c.ours));
       const p = await plain(c.plain, `nochange${i}`);
       nochange.build.push(p.build);
       nochange.push.push(p.push);
@@ -214,12 +214,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARM_ROUNDS; i++) {
       const changed = server.replace("'v0'", `'v${i + 1}'`);
       git.change(c.repo, { 'server.js': changed });
-      source.ours.push(await ours(c.ours, c.repo));
+      source.ours.push(await ours(c.ours));
       writeFileSync(join(c.plain, 'ctx', 'server.js'), changed);
       const p = await plain(c.plain, `source${i}`);
       source.build.push(p.build);
       source.push.push(p.push);
     }
+    const sourceSteps = await stepTimes(lastEvent.id!);
+    log(`bench: warm source change steps (last): ${JSON.stringify(sourceSteps)}`);
     log(
       `bench: warm no change: ours ${nochange.ours.map(r3).join(', ')} s; docker build ${nochange.build.map(r3).join(', ')} s; push ${nochange.push.map(r3).join(', ')} s`,
     );
@@ -246,6 +248,7 @@ async function main(): Promise<void> {
       cold_ratio_build_only: r3(coldOurs / coldBuild),
       warm_ratio_build_only: r3(warmSource / warmBuild),
       warm_nochange_ratio: r3(median(nochange.ours) / (median(nochange.build) + median(nochange.push))),
+      source_steps_s: sourceSteps,
       plain_cold_build_s: r3(coldBuild),
       plain_cold_push_s: r3(coldPush),
       plain_nochange_build_s: r3(median(nochange.build)),
