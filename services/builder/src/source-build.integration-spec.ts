@@ -117,4 +117,11 @@ describe('builder: source builds end to end', () => {
     expect(t.lines).toContain('found public/index.html and no application manifest (a static site) in the build directory');
     expect(await world.run(BuildWorld.pinned(v))).toEqual({ status: 200, body: 'hello from a static site\n' });
   }, 400_000);
+
+  it('counts its builds in /metrics by outcome and failing step', async () => {
+    const text = await (await fetch(`${world.builders[0].url}/metrics`)).text();
+    expect(Number(/^wharf_builder_builds_total\{outcome="recorded"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^wharf_builder_running_builds 0$/m);
+    expect(await (await fetch(`${world.builders[0].url}/readyz`)).json()).toMatchObject({ status: 'ready' });
+  });
 });
