@@ -80,7 +80,11 @@ export class BuildConsumer {
     log.info({ attempt: task.attempt }, 'build started');
     this.metrics.running.inc();
     try {
-      const outcome = await this.service.run(build, { log: operationLog(this.eventLog, build), signal });
+      const outcome = await this.service.run(build, {
+        log: operationLog(this.eventLog, build),
+        signal,
+        lastAttempt: task.maxAttempts > 0 && task.attempt >= task.maxAttempts,
+      });
       // The timeline is on event-log's disk before the task is acked.
       await this.eventLog.flush();
       this.metrics.builds.inc({ outcome: outcome.kind });
@@ -93,6 +97,9 @@ export class BuildConsumer {
         case 'abandoned':
           log.info('build abandoned (stopping or lease lost); another builder takes it');
           throw new HandedBackError('abandoned');
+        case 'retry':
+          log.warn({ step: outcome.step, reason: outcome.reason, attempt: task.attempt }, 'the data center failed during the build; mq retries it');
+          throw new HandedBackError(outcome.reason);
         case 'recorded':
         case 'already-recorded':
           log.info({ version_id: outcome.versionId, deploying: outcome.deploying }, 'build recorded');

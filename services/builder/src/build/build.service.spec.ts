@@ -40,7 +40,15 @@ const settings: BuildSettings = {
 const key = Buffer.alloc(32, 9);
 
 function world(
-  options: { files?: RepoFiles; recorded?: string; exists?: boolean; buildFails?: ImageBuildError; checkoutFails?: CheckoutError; pushFails?: boolean } = {},
+  options: {
+    files?: RepoFiles;
+    recorded?: string;
+    exists?: boolean;
+    buildFails?: ImageBuildError;
+    checkoutFails?: CheckoutError;
+    pushFails?: boolean;
+    storeDown?: boolean;
+  } = {},
 ) {
   const recorded: VersionInit[] = [];
   const pushed: string[] = [];
@@ -51,11 +59,14 @@ function world(
   const service = new BuildService(
     settings,
     {
-      facts: async () => ({
-        exists: options.exists ?? true,
-        spec: create(eventsV1.ComponentSpecSchema, { ports: [{ port: 3000 }] }),
-        recorded: options.recorded ? create(eventsV1.VersionRecordedSchema, { versionId: options.recorded }) : undefined,
-      }),
+      facts: async () => {
+        if (options.storeDown) throw new Error('etcd: connect ECONNREFUSED 127.0.0.1:2379');
+        return {
+          exists: options.exists ?? true,
+          spec: create(eventsV1.ComponentSpecSchema, { ports: [{ port: 3000 }] }),
+          recorded: options.recorded ? create(eventsV1.VersionRecordedSchema, { versionId: options.recorded }) : undefined,
+        };
+      },
       record: async (init) => {
         recorded.push(init);
         return { version: create(eventsV1.VersionRecordedSchema, init), appended: true };
@@ -233,11 +244,23 @@ describe('BuildService', () => {
     expect(log.events.find((e) => e.startsWith('fail clone'))).toContain('fatal: Remote branch main not found');
   });
 
-  it('fails the push step when the registry is unreachable and records nothing', async () => {
+  it("retries when the data center's registry is unreachable, and fails the push step on the last attempt, recording nothing", async () => {
     const w = world({ pushFails: true });
-    const { outcome } = await run(w, gitTask());
-    expect(outcome).toMatchObject({ kind: 'failed', step: 'push', reason: expect.stringContaining('unreachable') });
+    const first = await run(w, gitTask());
+    expect(first.outcome).toMatchObject({ kind: 'retry', step: 'push', reason: expect.stringContaining('unreachable') });
+    expect(first.log.events.some((e) => e.startsWith('fail'))).toBe(false);
+    const last = await w.service.run(gitTask(), { log: new RecordingLog(), signal: new AbortController().signal, lastAttempt: true });
+    expect(last).toMatchObject({ kind: 'failed', step: 'push', reason: expect.stringContaining('unreachable') });
     expect(w.recorded).toEqual([]);
+  });
+
+  it('retries when the event store cannot be read, reporting no failure until the last attempt', async () => {
+    const w = world({ storeDown: true });
+    expect((await run(w, gitTask())).outcome).toMatchObject({ kind: 'retry', step: 'clone', reason: expect.stringContaining('ECONNREFUSED') });
+    const log = new RecordingLog();
+    const last = await w.service.run(gitTask(), { log, signal: new AbortController().signal, lastAttempt: true });
+    expect(last).toMatchObject({ kind: 'failed', step: 'clone', reason: expect.stringContaining('reading the component from the event store failed') });
+    expect(w.checkouts).toHaveLength(0);
   });
 
   it('abandons a build when the builder stops, reporting no failure', async () => {

@@ -1,5 +1,5 @@
 import type { tasksV1 } from '@wharf/contracts';
-import { WharfError } from '@wharf/errors';
+import { FailedPreconditionError, InvalidArgumentError, WharfError } from '@wharf/errors';
 import { openSourceCredentials, type PlainSourceCredentials, type SecretBox, hasSealedSecrets } from '@wharf/secrets';
 import { rolloutAfterBuild } from '@wharf/tasks';
 import { join } from 'node:path';
@@ -23,6 +23,22 @@ export interface BuildContext {
   log: OperationLog;
   /** Aborted when the builder stops or loses the task's lease: stop, report nothing more. */
   signal: AbortSignal;
+  /**
+   * This delivery is the task's last (mq dead-letters it after): a failure of the data center
+   * itself (etcd, the registry unreachable) is reported then; before, the task is retried.
+   */
+  lastAttempt?: boolean;
+}
+
+/** The data center failed (etcd, the registry, mq unreachable), not the build: worth another attempt. */
+export class InfrastructureError extends Error {
+  constructor(
+    message: string,
+    readonly step: BuildStep,
+  ) {
+    super(message);
+    this.name = 'InfrastructureError';
+  }
 }
 
 export type BuildOutcome =
@@ -30,7 +46,9 @@ export type BuildOutcome =
   | { kind: 'already-recorded'; versionId: string; deploying: boolean }
   | { kind: 'failed'; step: BuildStep; reason: string }
   /** Stopped (shutdown or lease lost): nothing reported as failed, the task goes back to the queue. */
-  | { kind: 'abandoned' };
+  | { kind: 'abandoned' }
+  /** The data center failed and this was not the last attempt: nothing reported as failed, mq retries the task. */
+  | { kind: 'retry'; step: BuildStep; reason: string };
 
 interface Plan {
   task: tasksV1.BuildTask;
@@ -102,7 +120,7 @@ export class BuildService {
       return open(name);
     };
     try {
-      const facts = await this.versions.facts(task.componentId, task.eventId);
+      const facts = await this.infra('clone', 'reading the component from the event store', () => this.versions.facts(task.componentId, task.eventId));
       if (facts.recorded) return await this.alreadyRecorded(task, facts.recorded.versionId, ctx);
       const plan: Plan = {
         task,
@@ -141,10 +159,10 @@ export class BuildService {
         digest = (await this.registry.push(plan.repository, plan.versionId, this.dcAuth(), push.line)).digest;
         size = (await this.registry.inspect(`${plan.repository}:${plan.versionId}`)).size;
       } catch (err) {
-        throw push.failure(
-          err instanceof RegistryError ? err.message : `push failed: ${(err as Error).message}`,
-          err instanceof RegistryError ? err.lines : undefined,
-        );
+        const message = err instanceof RegistryError ? err.message : `push failed: ${(err as Error).message}`;
+        // The data center's own registry being down is not the build's fault: another attempt may pass.
+        if (/unreachable|connection refused|timeout/i.test(message)) throw new InfrastructureError(message, 'push');
+        throw push.failure(message, err instanceof RegistryError ? err.lines : undefined);
       }
       push.line(`pushed ${plan.repository}@${digest} (${(size / 1048576).toFixed(1)} MiB)`);
       push.ok();
@@ -152,21 +170,23 @@ export class BuildService {
 
       const record = step('record');
       const image = `${plan.repository}:${plan.versionId}`;
-      const { version, appended } = await this.versions.record({
-        componentId: task.componentId,
-        versionId: plan.versionId,
-        buildEventId: task.eventId,
-        source: built.source,
-        image,
-        digest,
-        commit: built.commit,
-        sizeBytes: BigInt(size),
-        buildKind: built.kind,
-        stack: built.stack,
-        detectReason: built.reason,
-        warnings: built.warnings,
-        status: 'success',
-      });
+      const { version, appended } = await this.infra('record', 'recording the version in the event store', () =>
+        this.versions.record({
+          componentId: task.componentId,
+          versionId: plan.versionId,
+          buildEventId: task.eventId,
+          source: built.source,
+          image,
+          digest,
+          commit: built.commit,
+          sizeBytes: BigInt(size),
+          buildKind: built.kind,
+          stack: built.stack,
+          detectReason: built.reason,
+          warnings: built.warnings,
+          status: 'success',
+        }),
+      );
       record.line(
         appended ? `recorded version ${version.versionId}: ${image} (${digest})` : `version ${version.versionId} was already recorded for this build`,
       );
@@ -175,6 +195,7 @@ export class BuildService {
       return { kind: 'recorded', versionId: version.versionId, image, digest, deploying };
     } catch (err) {
       if (ctx.signal.aborted && !timeout.aborted) return { kind: 'abandoned' };
+      if (err instanceof InfrastructureError && !ctx.lastAttempt && !timeout.aborted) return { kind: 'retry', step: err.step, reason: err.message };
       const failure = this.asFailure(err, current, timeout.aborted);
       // A failure before any step (the component's facts unreadable) is reported as the first one's.
       (steps.get(failure.step) ?? open(failure.step)).log.fail(failure.stepMessage);
@@ -190,9 +211,22 @@ export class BuildService {
         ? current.failure(`the build took longer than its limit of ${Math.round(this.settings.timeoutMs / 1000)} s`)
         : new BuildFailure(step, 'timed out');
     if (err instanceof BuildFailure) return err;
+    if (err instanceof InfrastructureError)
+      return (current?.name === err.step ? current : undefined)?.failure(err.message) ?? new BuildFailure(err.step, err.message);
     if (err instanceof ComponentGoneError) return new BuildFailure(step, err.message);
     if (err instanceof WharfError) return current ? current.failure(err.message) : new BuildFailure(step, err.message);
     return current ? current.failure(`unexpected error: ${(err as Error).message}`) : new BuildFailure(step, `unexpected error: ${(err as Error).message}`);
+  }
+
+  /** Runs a call to the data center (event store); its failure is an InfrastructureError (retried), never the build's. */
+  private async infra<T>(step: BuildStep, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      // What was asked is wrong: no retry helps. Anything else (unreachable, a lost race ten times over) may pass.
+      if (err instanceof ComponentGoneError || err instanceof InvalidArgumentError || err instanceof FailedPreconditionError) throw err;
+      throw new InfrastructureError(`${what} failed: ${(err as Error).message}`, step);
+    }
   }
 
   private openCredentials(task: tasksV1.BuildTask, firstStep: () => Step): PlainSourceCredentials {
@@ -232,7 +266,7 @@ export class BuildService {
       ctx.log.done();
       return false;
     }
-    await this.followUp.enqueue(next);
+    await this.infra('record', 'handing the deploy to app-manager (mq)', () => this.followUp.enqueue(next));
     record.line(`deploying ${versionId}: handed to app-manager (upgrade) under this operation`);
     return true;
   }
