@@ -173,10 +173,15 @@ export class BuildWorld {
     }
     const lines: string[] = [];
     const steps: Timeline['steps'] = new Map();
+    let decided = false;
     for (const e of entries) {
       const b = e.body;
+      // Steps as event-log decided on them: a delivery of the task after the decision (a late
+      // redelivery finding its version recorded) restarts steps the decision already counted.
+      if (b.case === 'final') decided = true;
       if (b.case === 'line') lines.push(b.value.text);
-      else if (b.case === 'stepStarted') steps.set(b.value.step, { started: true });
+      if (decided) continue;
+      if (b.case === 'stepStarted') steps.set(b.value.step, { started: true });
       else if (b.case === 'stepFinished')
         steps.set(b.value.step, { started: true, status: b.value.status === eventlogV1.StepStatus.SUCCESS ? 'success' : 'failure', message: b.value.message });
     }
@@ -271,6 +276,8 @@ export class BuildWorld {
   }
 
   async stop(): Promise<void> {
+    if (process.env.WHARF_TEST_DUMP)
+      for (const b of this.builders) writeFileSync(process.env.WHARF_TEST_DUMP, `--- builder ${b.process.pid}\n${b.process.output()}\n`, { flag: 'a' });
     for (const id of this.containers)
       await this.docker
         .getContainer(id)

@@ -28,6 +28,8 @@ export class HandedBackError extends Error {}
 export class BuildConsumer {
   private readonly stop = new AbortController();
   private running?: Promise<void>;
+  /** Builds running here by event id: a second delivery of one (its lease expired on a busy machine) waits for the first. */
+  private readonly building = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly mq: MqClient,
@@ -77,6 +79,14 @@ export class BuildConsumer {
       return;
     }
     const log = this.logger.child({ event_id: build.eventId, component_id: build.componentId });
+    const earlier = this.building.get(build.eventId);
+    if (earlier) {
+      log.warn({ attempt: task.attempt }, 'delivered again while this instance still builds it; waiting for that build');
+      await earlier.catch(() => undefined);
+    }
+    let settle!: () => void;
+    const mine = new Promise<void>((resolve) => (settle = resolve));
+    this.building.set(build.eventId, mine);
     log.info({ attempt: task.attempt }, 'build started');
     this.metrics.running.inc();
     try {
@@ -107,6 +117,8 @@ export class BuildConsumer {
       }
     } finally {
       this.metrics.running.dec();
+      if (this.building.get(build.eventId) === mine) this.building.delete(build.eventId);
+      settle();
     }
   }
 }
