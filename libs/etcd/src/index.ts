@@ -10,7 +10,7 @@ export {
   type EtcdHealthOptions,
 } from './health';
 export { KeyLayout } from './keys';
-export { watchLive, type LiveWatch, type LiveWatchHandlers } from './live-watch';
+export { LiveWatch, watchLive } from './live-watch';
 export {
   ElectedMaintainer,
   Etcd3MaintenanceApi,
