@@ -129,13 +129,3 @@ describe('planMaintenance: NOSPACE', () => {
     expect(plan.warning).toMatch(/full of live data.*raise --quota-backend-bytes/);
   });
 });
-
-it('warns when live data alone is over the pressure line', () => {
-  const memory = afterAction(emptyMemory(), { kind: 'compact', revision: 5000n, reason: '' }, 0);
-  const plan = planMaintenance(
-    observe({ members: [member('a', 70, 68, true)] }),
-    afterAction(memory, { kind: 'defragment', endpoint: 'a', reason: '' }, 0),
-    policy,
-  );
-  expect(plan).toEqual({ warning: expect.stringMatching(/live data is over 50% of the 100.0 MiB quota/) });
-});

@@ -79,7 +79,7 @@ export type MaintenanceAction =
 
 export interface MaintenancePlan {
   action?: MaintenanceAction;
-  /** Something an operator must act on (the maintainer cannot). */
+  /** Something an operator must act on (the maintainer cannot); the same text while the state lasts. */
   warning?: string;
 }
 
@@ -152,11 +152,8 @@ export function planMaintenance(obs: Observation, memory: MaintenanceMemory, pol
       return { action: { kind: 'disarm', reason: `largest database ${mib(largest)} is below ${policy.disarmBelowFraction * 100}% of the quota` } };
     }
     return {
-      warning: `etcd is full of live data (${mib(largest)} of a ${mib(obs.quotaBytes)} quota after compaction and defragmentation): raise --quota-backend-bytes or remove data; NOSPACE stays raised`,
+      warning: `etcd is full of live data after compaction and defragmentation (over ${policy.disarmBelowFraction * 100}% of the ${mib(obs.quotaBytes)} quota): raise --quota-backend-bytes or remove data; NOSPACE stays raised`,
     };
-  }
-  if (pressure && obs.members.every((m) => m.dbSizeInUseBytes >= policy.pressureFraction * obs.quotaBytes)) {
-    return { warning: `etcd's live data is over ${policy.pressureFraction * 100}% of the ${mib(obs.quotaBytes)} quota (${mib(largest)}): plan a larger quota` };
   }
   return {};
 }

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
+import { ETCD_MAINTENANCE, EtcdMaintenanceService, type EtcdMaintenanceSettings } from './etcd/etcd-maintenance.service';
 import { GRPC_ADDRESS, MqGrpcService } from './grpc/mq.grpc';
 import { HttpController } from './http/http.controller';
 import { MqMetrics } from './queue/metrics';
@@ -10,6 +11,8 @@ export interface MqModuleOptions {
   etcdEndpoints: string[];
   grpcAddress: string;
   settings: MqSettings;
+  /** etcd's health on /metrics and the election of the etcd maintainer. */
+  etcdMaintenance: Omit<EtcdMaintenanceSettings, 'endpoints' | 'keys'>;
   logger: Logger;
 }
 
@@ -27,9 +30,11 @@ export class MqModule {
         { provide: MQ_SETTINGS, useValue: options.settings },
         { provide: LOGGER, useValue: options.logger },
         { provide: GRPC_ADDRESS, useValue: options.grpcAddress },
+        { provide: ETCD_MAINTENANCE, useValue: { ...options.etcdMaintenance, endpoints: options.etcdEndpoints, keys: options.settings.keys } },
         MqMetrics,
         QueueService,
         MqGrpcService,
+        EtcdMaintenanceService,
       ],
     };
   }
