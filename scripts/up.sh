@@ -74,7 +74,8 @@ etcd_status() {
   ETCDCTL_API=3 etcdctl --endpoints "$ETCD" --command-timeout 2s endpoint status -w json 2>/dev/null | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
       try {
-        const st = JSON.parse(s)[0].Status; const mib = (n) => (n / 1048576).toFixed(1) + " MiB";
+        const st = JSON.parse(s)[0].Status;
+        const mib = (n) => (n >= 1 << 30 ? (n / (1 << 30)).toFixed(1) + " GiB" : n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MiB" : (n / 1024).toFixed(0) + " KiB");
         const alarms = (st.errors || []).filter((e) => /alarm/.test(e)).map((e) => e.replace(/.*alarm:/, "").trim());
         process.stdout.write(`database ${mib(st.dbSize)} (${mib(st.dbSizeInUse)} in use) of a ${mib(Number(process.argv[1]))} quota` + (alarms.length ? `, ALARM ${alarms.join(" ")}` : ""));
       } catch { process.stdout.write("database size unknown (etcdctl endpoint status failed)"); }

@@ -20,6 +20,7 @@ const FILLS = Number(process.env.SOAK_FILLS ?? 3.5);
 const TIME_CAP_MS = Number(process.env.SOAK_TIME_CAP_S ?? 300) * 1000;
 const MAX_ROUND_TRIPS = 2_000_000;
 const MAX_SNAPSHOTS = 10_000;
+const MAX_EVENTS = 100_000;
 const CONCURRENCY = 4;
 /** Catalog entries in each snapshot (the api-gateway's catalog of a mid-sized data center). */
 const COMPONENTS = Number(process.env.SOAK_COMPONENTS ?? 2500);
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
     })();
     // Domain events (the audit log only grows: they stay live data).
     const appender = (async () => {
-      while (!done()) {
+      while (!done() && appended < MAX_EVENTS) {
         const id = `soak-${appended}`;
         await store
           .append(
