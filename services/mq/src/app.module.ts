@@ -2,11 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { createEtcdClient, etcdReadinessCheck, KeyLayout } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
 import { ProbesModule, type Readiness } from '@wharf/service-kit';
-import { ETCD_MAINTENANCE, EtcdMaintenanceService, type EtcdMaintenanceSettings } from './etcd/etcd-maintenance.service';
-import { GRPC_ADDRESS, MqGrpcService } from './grpc/mq.grpc';
+import { EtcdMaintenanceService, type EtcdMaintenanceSettings } from './adapters/etcd-maintenance.service';
+import { MqGrpcService } from './grpc/mq.grpc';
 import { HttpController } from './http/http.controller';
-import { MqMetrics } from './queue/metrics';
-import { ETCD, LOGGER, MQ_SETTINGS, QueueService, type MqSettings } from './queue/queue.service';
+import { MqMetrics } from './http/metrics';
+import { QueueService, type MqSettings } from './queue/queue.service';
+import { ETCD, ETCD_MAINTENANCE, GRPC_ADDRESS, LOGGER, MQ_SETTINGS } from './tokens';
 
 export interface MqModuleOptions {
   etcdEndpoints: string[];

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpException, HttpStatus } from '@nestjs/common';
 import { etcdReadinessCheck } from '@wharf/etcd';
-import { EtcdMaintenanceService } from '../etcd/etcd-maintenance.service';
-import { MqMetrics } from '../queue/metrics';
+import { EtcdMaintenanceService } from '../adapters/etcd-maintenance.service';
+import { MqMetrics } from './metrics';
 
 @Controller()
 export class HttpController {

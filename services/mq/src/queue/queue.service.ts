@@ -2,15 +2,13 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import type { mqV1 } from '@wharf/contracts';
 import { KeyLayout, watchLive, type Etcd3, type LiveWatch } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
-import { TopicDispatcher, type Waiter } from './dispatcher';
-import { MqMetrics } from './metrics';
-import { decodeTaskRecord, TaskStore } from './task-store';
+import { decodeTaskRecord, TaskStore } from '../adapters/etcd-task-store.adapter';
+import { TopicDispatcher, type Waiter } from '../domain/dispatcher';
+import { MqMetrics } from '../http/metrics';
+import { ETCD, LOGGER, MQ_SETTINGS } from '../tokens';
 
-export const ETCD = Symbol('etcd');
 /** Most payload bytes one Dequeue answer carries (one task always fits). */
 export const MAX_DEQUEUE_BYTES = 4 * 1024 * 1024;
-export const LOGGER = Symbol('logger');
-export const MQ_SETTINGS = Symbol('mq-settings');
 
 export interface MqSettings {
   keys: KeyLayout;

@@ -12,10 +12,8 @@ import {
 } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
 import { hostname } from 'node:os';
-import { MqMetrics } from '../queue/metrics';
-import { LOGGER } from '../queue/queue.service';
-
-export const ETCD_MAINTENANCE = Symbol('etcd-maintenance');
+import { MqMetrics } from '../http/metrics';
+import { ETCD_MAINTENANCE, LOGGER } from '../tokens';
 
 export interface EtcdMaintenanceSettings {
   endpoints: string[];
