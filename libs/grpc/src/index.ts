@@ -1,5 +1,8 @@
 export * from './errors';
-export { GrpcServer } from './server';
+export { GrpcServer, type GrpcServerOptions } from './server';
 export { createClient, type ClientOptions } from './client';
-export { toServiceDefinition, methodPath } from './service-definition';
+export { toServiceDefinition, methodPath, UndecodableRequest } from './service-definition';
+export { METHOD_ACCESS, SERVED_BY } from './method-access';
+export { PEER_IDENTITY_KEY } from './access-interceptor';
+export type { GrpcServerLogger } from './peer-identities';
 export type { CallContext, CallOptions, MethodImpl, ServiceClient, ServiceImpl } from './types';
