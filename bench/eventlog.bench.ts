@@ -343,7 +343,7 @@ async function phase(
 
 async function main(): Promise<void> {
   const etcd = await startEtcd();
-  const etcdClient = createEtcdClient({ endpoints: [etcd.endpoint] });
+  const etcdClient = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   const store = new EtcdEventStore({ client: etcdClient });
   const token = await seedUser(store, 'bench', ['bench']);
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-eventlog-'));
@@ -354,8 +354,8 @@ async function main(): Promise<void> {
     // WHARF_EVENTLOG_* from the environment reach the server (to try other settings).
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WHARF_EVENTLOG_'))),
   };
-  const el = await startEventLog(etcd.endpoint, dataDir, serverEnv);
-  const grpc = createClient(eventlogV1.EventLogService, el.grpc);
+  const el = await startEventLog(etcd, dataDir, serverEnv);
+  const grpc = createClient(eventlogV1.EventLogService, el.grpc, { security: etcd.pki.security('api-gateway') });
   try {
     const fsyncs = await fsyncBaseline(dataDir);
     log(`baseline: ${Math.round(fsyncs)} write+fdatasync/s on the data disk`);

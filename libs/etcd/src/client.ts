@@ -1,8 +1,11 @@
 import { ConsecutiveBreaker, ExponentialBackoff, IBackoff, circuitBreaker, handleWhen, noop, retry } from 'cockatiel';
+import type { TransportSecurity } from '@wharf/pki';
 import { Etcd3, isRecoverableError } from 'etcd3';
 
 export interface EtcdClientOptions {
   endpoints: string[];
+  /** Mutual TLS (https endpoints; etcd runs with --client-cert-auth) or insecure-dev (http endpoints). */
+  security: TransportSecurity;
   /** How many times a recoverable failure (connection lost, leader change) is retried. */
   maxAttempts?: number;
   dialTimeoutMs?: number;
@@ -17,9 +20,20 @@ export interface EtcdClientOptions {
  * breaker only when there are several hosts to fail over to.
  */
 export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
+  const tls = options.security.mode === 'mtls' ? options.security.tls : undefined;
+  // A mismatch would fail on the first call with a transport error far from its cause: say it here.
+  const wrong = options.endpoints.filter((e) => e.startsWith('https://') !== !!tls);
+  if (wrong.length) {
+    throw new Error(
+      tls
+        ? `etcd endpoints ${wrong.join(', ')}: must be https:// (etcd is reached over mutual TLS)`
+        : `etcd endpoints ${wrong.join(', ')}: https:// needs TLS material (WHARF_TLS_*), not WHARF_INSECURE_DEV`,
+    );
+  }
   const backoff = new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 });
   return new Etcd3({
     hosts: options.endpoints,
+    ...(tls ? { credentials: { rootCertificate: tls.ca, privateKey: tls.key, certChain: tls.cert } } : {}),
     dialTimeout: options.dialTimeoutMs ?? 3000,
     ...(options.maxReceiveMessageBytes !== undefined ? { grpcOptions: { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } } : {}),
     faultHandling: {

@@ -5,4 +5,4 @@ export { issueTlsMaterial } from './issue-material';
 export { createCa, issueCertificate, type CaOptions, type CertificatePem, type IssueOptions } from './issuer';
 export { checkTlsMaterial, identityOfPem, readTlsMaterial, TlsMaterialError, type TlsMaterial, type TransportSecurity } from './tls-material';
 export { ensurePki, type EnsurePkiOptions, type EnsurePkiResult, type IdentityFiles } from './pki-directory';
-export { tlsConfigShape, transportSecurityFromConfig, type TlsConfig } from './tls-config';
+export { tlsConfigShape, transportSecurityFromConfig, transportSecurityOrExit, type TlsConfig } from './tls-config';

@@ -51,3 +51,14 @@ export function transportSecurityFromConfig(config: TlsConfig, identity: string,
     throw err;
   }
 }
+
+/** transportSecurityFromConfig for a process's start-up: prints what is wrong and exits 78 (EX_CONFIG), as loadConfigOrExit does. */
+export function transportSecurityOrExit(config: TlsConfig, identity: string, warn: (message: string) => void): TransportSecurity {
+  try {
+    return transportSecurityFromConfig(config, identity, warn);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78);
+  }
+}

@@ -1,4 +1,5 @@
-export { startEtcd, etcdBinary, type EtcdInstance } from './etcd';
+export { startEtcd, etcdBinary, type EtcdInstance, type StartEtcdOptions } from './etcd';
+export { createTestPki, type TestPki } from './pki';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
-export { startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';
+export { clientSecurity, serviceEnv, startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';

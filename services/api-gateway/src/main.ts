@@ -9,6 +9,7 @@ import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore, Projection } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityOrExit } from '@wharf/pki';
 import { randomBytes } from 'node:crypto';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { apiConfigShape } from './config';
@@ -26,6 +27,7 @@ import { httpMetrics, stateMetrics } from './http/metrics';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(apiConfigShape);
   const logger = createLogger('api-gateway', config.WHARF_LOG_LEVEL);
+  const security = transportSecurityOrExit(config, 'api-gateway', (m) => logger.warn(m));
   let key: Buffer;
   try {
     if (config.WHARF_SECRET_KEY) key = SecretBox.parseKey(config.WHARF_SECRET_KEY);
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     process.exit(78);
   }
 
-  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS });
+  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security });
   const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
   const store = new EtcdEventStore({ client: etcd, keys });
   const projection = new Projection(store, catalogProjection);
@@ -49,14 +51,14 @@ async function main(): Promise<void> {
   const loadedMs = Date.now() - started;
   await projection.start(saved);
   snapshotter.start(projection);
-  const mq = createClient(mqV1.MqService, config.WHARF_MQ_ADDR);
+  const mq = createClient(mqV1.MqService, config.WHARF_MQ_ADDR, { security });
   const queue: TaskQueue = {
     async enqueue(topic, eventId, payload) {
       await mq.enqueue(create(mqV1.EnqueueRequestSchema, { topic, taskId: eventId, eventId, payload }), { timeoutMs: 5000 });
     },
   };
   const tasks = new TaskDispatcher(queue, logger);
-  const steps = config.WHARF_EVENTLOG_ADDR ? new EventLogSteps(config.WHARF_EVENTLOG_ADDR) : undefined;
+  const steps = config.WHARF_EVENTLOG_ADDR ? new EventLogSteps(config.WHARF_EVENTLOG_ADDR, security) : undefined;
   const gateway = new Gateway(store, projection, tasks, new SecretBox(key), steps);
   logger.info(
     {

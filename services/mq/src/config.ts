@@ -1,8 +1,9 @@
 import { fields, z } from '@wharf/config';
+import { tlsConfigShape } from '@wharf/pki';
 
 /** Every setting of mq, from the environment (or WHARF_CONFIG_FILE). */
 export const mqConfigShape = {
-  WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
+  WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
   WHARF_ETCD_PREFIX: z
     .string()
     .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
@@ -17,4 +18,5 @@ export const mqConfigShape = {
   WHARF_MQ_BACKOFF_MAX_MS: fields.positiveInt(300_000, 'longest retry delay, ms'),
   WHARF_MQ_SWEEP_INTERVAL_MS: fields.positiveInt(1_000, 'how often expired leases are looked for, ms'),
   WHARF_LOG_LEVEL: fields.logLevel(),
+  ...tlsConfigShape,
 };

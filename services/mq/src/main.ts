@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@wharf/config';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityOrExit } from '@wharf/pki';
 import { KeyLayout, MqModule } from './app.module';
 import { mqConfigShape } from './config';
 import { MqGrpcService } from './grpc/mq.grpc';
@@ -9,9 +10,11 @@ import { MqGrpcService } from './grpc/mq.grpc';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(mqConfigShape);
   const logger = createLogger('mq', config.WHARF_LOG_LEVEL);
+  const security = transportSecurityOrExit(config, 'mq', (m) => logger.warn(m));
   const app = await NestFactory.create(
     MqModule.forRoot({
       etcdEndpoints: config.WHARF_ETCD_ENDPOINTS,
+      security,
       grpcAddress: config.WHARF_MQ_GRPC_ADDR,
       logger,
       settings: {
