@@ -9,14 +9,15 @@ import { identityUri, isIdentityName } from './identities';
 // per certificate for tests that make many. It is loaded lazily: services only read
 // certificates, with node:crypto, and never pay for its start-up (~0.25 s).
 type X509 = typeof import('@peculiar/x509');
-let loaded: X509 | undefined;
-function x509(): X509 {
-  if (!loaded) {
+let loaded: Promise<X509> | undefined;
+function x509(): Promise<X509> {
+  loaded ??= (async () => {
     // tsyringe (under @peculiar/x509) needs the Reflect metadata API present when it loads.
-    require('reflect-metadata');
-    loaded = require('@peculiar/x509') as X509;
-    loaded.cryptoProvider.set(webcrypto as never);
-  }
+    await import('reflect-metadata');
+    const lib = await import('@peculiar/x509');
+    lib.cryptoProvider.set(webcrypto as never);
+    return lib;
+  })();
   return loaded;
 }
 
@@ -73,7 +74,7 @@ function generalName(host: string): { type: 'ip' | 'dns'; value: string } {
 
 /** A new self-signed CA (10 years by default) that signs certificates and nothing else. */
 export async function createCa(options: CaOptions = {}): Promise<CertificatePem> {
-  const lib = x509();
+  const lib = await x509();
   const now = options.now ?? new Date();
   const keys = await keyPair();
   const cert = await lib.X509CertificateGenerator.createSelfSigned({
@@ -98,7 +99,7 @@ export async function createCa(options: CaOptions = {}): Promise<CertificatePem>
  */
 export async function issueCertificate(ca: CertificatePem, options: IssueOptions): Promise<CertificatePem> {
   if (!isIdentityName(options.identity)) throw new Error(`identity ${JSON.stringify(options.identity)}: must match [a-z][a-z0-9-]{0,62}`);
-  const lib = x509();
+  const lib = await x509();
   const caCert = new lib.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey(
     'pkcs8',

@@ -4,7 +4,6 @@ import { createEtcdClient } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
 import { startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
-import { Etcd3 } from 'etcd3';
 import fc from 'fast-check';
 import { client, startApi, type RunningApi } from '../test/api-harness';
 
@@ -101,7 +100,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       source: { image: 'postgres:16' },
       env: [{ name: 'PGPASSWORD', value: 'plain-text-canary', secret: true }],
     });
-    const raw = new Etcd3({ hosts: etcd.endpoint });
+    const raw = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     const all = await raw.getAll().prefix('/wharf/').buffers();
     raw.close();
     const dump = Buffer.concat(Object.values(all)).toString('latin1');

@@ -25,12 +25,19 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
 
   it('refuses to start without WHARF_SECRET_KEY outside dev mode, naming the variable', async () => {
     const proc = spawnProcess(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], {
-      env: { ...process.env, WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_HTTP_PORT: '0', WHARF_SECRET_KEY: '', WHARF_DEV_MODE: '0' },
+      env: {
+        ...process.env,
+        ...etcd.pki.env('api-gateway'),
+        WHARF_ETCD_ENDPOINTS: etcd.endpoint,
+        WHARF_HTTP_PORT: '0',
+        WHARF_SECRET_KEY: '',
+        WHARF_DEV_MODE: '0',
+      },
     });
     expect(await proc.exited).toBe(78);
     expect(proc.output()).toContain('WHARF_SECRET_KEY');
     const short = spawnProcess(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], {
-      env: { ...process.env, WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_HTTP_PORT: '0', WHARF_SECRET_KEY: 'abcd' },
+      env: { ...process.env, ...etcd.pki.env('api-gateway'), WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_HTTP_PORT: '0', WHARF_SECRET_KEY: 'abcd' },
     });
     expect(await short.exited).toBe(78);
     expect(short.output()).toContain('WHARF_SECRET_KEY');

@@ -139,6 +139,7 @@ describe('event-log: operations nothing reports on', () => {
       env: {
         ...process.env,
         ...env,
+        ...etcd.pki.env('event-log'),
         WHARF_ETCD_ENDPOINTS: etcd.endpoint,
         WHARF_EVENTLOG_DATA_DIR: dataDir,
         WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0',
@@ -159,6 +160,7 @@ describe('event-log: operations nothing reports on', () => {
         env: {
           ...process.env,
           ...env,
+          ...etcd.pki.env('event-log'),
           WHARF_ETCD_ENDPOINTS: etcd.endpoint,
           WHARF_EVENTLOG_DATA_DIR: broken,
           WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0',
