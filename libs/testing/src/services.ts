@@ -33,7 +33,9 @@ export interface RunningMq {
 
 /** Starts the built mq service as a real process on free ports (npm test builds it first), with its certificate from the etcd's PKI. */
 export async function startMq(etcd: EtcdInstance, env: Record<string, string> = {}): Promise<RunningMq> {
-  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'mq', 'dist', 'main.js')], {
+  // WHARF_TEST_MQ_NODE_ARGS (diagnosis only): extra node flags, e.g. --cpu-prof.
+  const nodeArgs = process.env.WHARF_TEST_MQ_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawnProcess(process.execPath, [...nodeArgs, join(ROOT, 'services', 'mq', 'dist', 'main.js')], {
     env: { ...process.env, ...serviceEnv(etcd, 'mq'), WHARF_MQ_GRPC_ADDR: '127.0.0.1:0', WHARF_HTTP_PORT: '0', WHARF_LOG_LEVEL: 'warn', ...env },
   });
   const [, grpc, http] = await proc.waitForOutput(/mq listening grpc=(\S+) http=(\S+)/);
