@@ -120,8 +120,9 @@ describe('mutual TLS and the method table on a real server', () => {
 
   // The three ways to be refused at the handshake: no certificate, another CA's, an expired one.
   const refusedAtHandshake = async (makeCredentials: () => Promise<ReturnType<typeof credentials.createSsl>>, reason: RegExp) => {
+    // Closed at once: a refused client keeps reconnecting in the background, and each attempt
+    // would be a handshake the once-per-connection test below sees.
     const raw = new Client(address, await makeCredentials());
-    clients.push(raw);
     const err = await new Promise<ServiceError>((resolve) =>
       raw.makeUnaryRequest(
         '/wharf.mq.v1.MqService/Enqueue',
@@ -133,6 +134,7 @@ describe('mutual TLS and the method table on a real server', () => {
         (e) => resolve(e!),
       ),
     );
+    raw.close();
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(handled).toBe(0);
     expect(logged).toContainEqual({ fields: expect.objectContaining({ reason: expect.stringMatching(reason) }), message: 'gRPC TLS connection refused' });
@@ -173,16 +175,26 @@ describe('mutual TLS and the method table on a real server', () => {
   });
 
   it('reads the caller certificate once per connection, not on every call', async () => {
-    const api = mqClient(await issueTlsMaterial(ca, { identity: 'api-gateway' }));
-    await api.enqueue({ topic: 't', taskId: 'warm' }); // the connection and its handshake
-    const spy = jest.spyOn(TLSSocket.prototype, 'getPeerCertificate');
+    // Its own server, so that only this client's connection counts (refused clients of the tests
+    // above may still be reconnecting to the shared one in the background).
+    const solo = new GrpcServer({ security: mtls(mq), logger: { warn: () => undefined } }).add(mqV1.MqService, impl);
+    const port = await solo.listen('127.0.0.1:0');
+    const api = createClient(mqV1.MqService, `127.0.0.1:${port}`, { security: mtls(await issueTlsMaterial(ca, { identity: 'api-gateway' })) });
     try {
-      for (let i = 0; i < 20; i++) await api.enqueue({ topic: 't', taskId: String(i) });
-      expect(spy).not.toHaveBeenCalled();
+      await api.enqueue({ topic: 't', taskId: 'warm' }); // the connection and its handshake
+      const spy = jest.spyOn(TLSSocket.prototype, 'getPeerCertificate');
+      try {
+        for (let i = 0; i < 20; i++) await api.enqueue({ topic: 't', taskId: String(i) });
+        const ours = spy.mock.contexts.filter((socket) => (socket as TLSSocket).localPort === port || (socket as TLSSocket).remotePort === port);
+        expect(ours).toHaveLength(0);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(seen.slice(-20)).toEqual(Array(20).fill('api-gateway'));
     } finally {
-      spy.mockRestore();
+      api.close();
+      await solo.shutdown(100);
     }
-    expect(seen.slice(-20)).toEqual(Array(20).fill('api-gateway'));
   });
 
   // A client this project did not write: grpc-js with identity serializers sends raw bytes.
