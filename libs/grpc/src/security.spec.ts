@@ -3,7 +3,17 @@ import * as contracts from '@wharf/contracts';
 import { eventlogV1, mqV1 } from '@wharf/contracts';
 import { createCa, issueTlsMaterial, type CertificatePem, type TlsMaterial, type TransportSecurity } from '@wharf/pki';
 import { TLSSocket } from 'node:tls';
-import { createClient, GrpcServer, METHOD_ACCESS, methodPath, PermissionDeniedError, SERVED_BY, type CallContext, type ServiceImpl } from './index';
+import {
+  createClient,
+  GrpcServer,
+  METHOD_ACCESS,
+  methodPath,
+  PEER_IDENTITY_KEY,
+  PermissionDeniedError,
+  SERVED_BY,
+  type CallContext,
+  type ServiceImpl,
+} from './index';
 
 type Logged = { fields: Record<string, unknown>; message: string };
 
@@ -98,6 +108,9 @@ describe('mutual TLS and the method table on a real server', () => {
   it('admits an identity the table allows, and tells the handler who called', async () => {
     const api = mqClient(await issueTlsMaterial(ca, { identity: 'api-gateway' }));
     await expect(api.enqueue({ topic: 't', taskId: '1' })).resolves.toMatchObject({ created: true });
+    expect(seen.at(-1)).toBe('api-gateway');
+    // What the caller writes under the identity key is replaced by what its certificate proves.
+    await api.enqueue({ topic: 't', taskId: '2' }, { metadata: { [PEER_IDENTITY_KEY]: 'event-log' } });
     expect(seen.at(-1)).toBe('api-gateway');
   });
 
@@ -241,6 +254,25 @@ describe('mutual TLS and the method table on a real server', () => {
       expect(err.details).toMatch(/^\/wharf\.eventlog\.v1\.EventLogService\/Ingest: the request is not a valid wharf\.eventlog\.v1\.IngestRequest/);
       expect(handled).toBe(1);
     });
+  });
+
+  it('insecure-dev admits every caller and never trusts an identity the caller wrote itself', async () => {
+    const warnings: Logged[] = [];
+    const dev = new GrpcServer({
+      security: { mode: 'insecure-dev' },
+      logger: { warn: (fields, message) => warnings.push({ fields: fields as never, message }) },
+    }).add(mqV1.MqService, impl);
+    const port = await dev.listen('127.0.0.1:0');
+    const client = createClient(mqV1.MqService, `127.0.0.1:${port}`, { security: { mode: 'insecure-dev' } });
+    try {
+      await client.enqueue({ topic: 't', taskId: 'dev' }, { metadata: { [PEER_IDENTITY_KEY]: 'event-log' } });
+      expect(seen.at(-1)).toBeUndefined();
+      await expect(client.stats({ topics: [] })).resolves.toBeDefined();
+      expect(warnings).toEqual([expect.objectContaining({ message: expect.stringMatching(/WITHOUT TLS/) })]);
+    } finally {
+      client.close();
+      await dev.shutdown(100);
+    }
   });
 
   it('method paths are the ones the table is keyed by', () => {
