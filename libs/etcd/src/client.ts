@@ -1,5 +1,5 @@
 import { ConsecutiveBreaker, ExponentialBackoff, IBackoff, circuitBreaker, handleWhen, noop, retry } from 'cockatiel';
-import type { TransportSecurity } from '@wharf/pki';
+import { loopbackServerName, type TransportSecurity } from '@wharf/pki';
 import { Etcd3, isRecoverableError } from 'etcd3';
 
 export interface EtcdClientOptions {
@@ -31,11 +31,17 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
     );
   }
   const backoff = new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 });
+  const hosts = options.endpoints.map((e) => e.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
+  const serverName = tls && hosts.every((h) => loopbackServerName(h)) ? 'localhost' : undefined;
+  const grpcOptions = {
+    ...(options.maxReceiveMessageBytes !== undefined ? { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } : {}),
+    ...(serverName ? { 'grpc.ssl_target_name_override': serverName } : {}),
+  };
   return new Etcd3({
     hosts: options.endpoints,
     ...(tls ? { credentials: { rootCertificate: tls.ca, privateKey: tls.key, certChain: tls.cert } } : {}),
     dialTimeout: options.dialTimeoutMs ?? 3000,
-    ...(options.maxReceiveMessageBytes !== undefined ? { grpcOptions: { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } } : {}),
+    ...(Object.keys(grpcOptions).length ? { grpcOptions } : {}),
     faultHandling: {
       host: () =>
         options.endpoints.length > 1 ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(3) }) : noop,

@@ -1,6 +1,6 @@
 import type { DescService } from '@bufbuild/protobuf';
 import { Client, Metadata, type CallOptions as GrpcCallOptions, type ClientWritableStream } from '@grpc/grpc-js';
-import type { TransportSecurity } from '@wharf/pki';
+import { loopbackServerName, type TransportSecurity } from '@wharf/pki';
 import { channelCredentials } from './credentials';
 import { fromServiceError } from './errors';
 import { SERVED_BY } from './method-access';
@@ -63,8 +63,10 @@ export interface ClientOptions {
  */
 export function createClient<S extends DescService>(service: S, address: string, options: ClientOptions): ServiceClient<S> {
   const definition = toServiceDefinition(service);
+  const serverName = options.security.mode === 'mtls' ? loopbackServerName(address) : undefined;
   const client = new Client(address, channelCredentials(options.security, SERVED_BY[service.typeName]), {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 8 * 1024 * 1024,
+    ...(serverName ? { 'grpc.ssl_target_name_override': serverName } : {}),
   });
   const out: Record<string, unknown> = { close: () => client.close() };
   for (const method of service.methods) {

@@ -25,6 +25,15 @@ export function isIdentityName(name: string): boolean {
   return NAME.test(name);
 }
 
+/**
+ * Node warns (DEP0123) when a TLS client names its server by IP address, which grpc-js does
+ * for a target like 127.0.0.1:PORT. For loopback targets a client names the server
+ * 'localhost' instead: every certificate of the CA has that name, and loopback is loopback.
+ */
+export function loopbackServerName(hostPort: string): string | undefined {
+  return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)(:\d+)?$/.test(hostPort) ? 'localhost' : undefined;
+}
+
 export function identityUri(name: string): string {
   return `${IDENTITY_URI_PREFIX}${name}`;
 }

@@ -1,4 +1,13 @@
-export { ADMIN_IDENTITY, ALL_IDENTITIES, ETCD_IDENTITY, IDENTITY_URI_PREFIX, SERVICE_IDENTITIES, identityUri, isIdentityName } from './identities';
+export {
+  ADMIN_IDENTITY,
+  ALL_IDENTITIES,
+  ETCD_IDENTITY,
+  IDENTITY_URI_PREFIX,
+  SERVICE_IDENTITIES,
+  identityUri,
+  isIdentityName,
+  loopbackServerName,
+} from './identities';
 export type { Identity, ServiceIdentity } from './identities';
 export { identityOfCertificate, type NamedCertificate } from './peer-identity';
 export { issueTlsMaterial } from './issue-material';
