@@ -80,7 +80,8 @@ async function load(
 }
 
 async function main(): Promise<void> {
-  const etcd = await startEtcd();
+  // BENCH_TLS=0 (diagnosis only): etcd, mq and clients without TLS (WHARF_INSECURE_DEV), to see what TLS costs.
+  const etcd = await startEtcd({ tls: process.env.BENCH_TLS !== '0' });
   let mq: RunningMq | undefined;
   let api: RunningApi | undefined;
   try {

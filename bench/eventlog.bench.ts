@@ -23,7 +23,7 @@ import { eventlogV1 } from '@wharf/contracts';
 import { createEtcdClient } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient, type ServiceClient } from '@wharf/grpc';
-import { startEtcd, startEventLog } from '@wharf/testing';
+import { clientSecurity, startEtcd, startEventLog } from '@wharf/testing';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -342,7 +342,8 @@ async function phase(
 }
 
 async function main(): Promise<void> {
-  const etcd = await startEtcd();
+  // BENCH_TLS=0 (diagnosis only): etcd, mq and clients without TLS (WHARF_INSECURE_DEV), to see what TLS costs.
+  const etcd = await startEtcd({ tls: process.env.BENCH_TLS !== '0' });
   const etcdClient = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   const store = new EtcdEventStore({ client: etcdClient });
   const token = await seedUser(store, 'bench', ['bench']);
@@ -355,7 +356,7 @@ async function main(): Promise<void> {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WHARF_EVENTLOG_'))),
   };
   const el = await startEventLog(etcd, dataDir, serverEnv);
-  const grpc = createClient(eventlogV1.EventLogService, el.grpc, { security: etcd.pki.security('api-gateway') });
+  const grpc = createClient(eventlogV1.EventLogService, el.grpc, { security: clientSecurity(etcd, 'api-gateway') });
   try {
     const fsyncs = await fsyncBaseline(dataDir);
     log(`baseline: ${Math.round(fsyncs)} write+fdatasync/s on the data disk`);

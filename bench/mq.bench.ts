@@ -130,7 +130,8 @@ async function latency(mq: RunningMq, topic: string): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const etcd = await startEtcd();
+  // BENCH_TLS=0 (diagnosis only): etcd, mq and clients without TLS (WHARF_INSECURE_DEV), to see what TLS costs.
+  const etcd = await startEtcd({ tls: process.env.BENCH_TLS !== '0' });
   let mq: RunningMq | undefined;
   const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   try {
