@@ -1,8 +1,9 @@
-export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance } from './etcd';
+export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance, type StartEtcdOptions } from './etcd';
+export { createTestPki, type TestPki } from './pki';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
-export { startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';
+export { clientSecurity, serviceEnv, startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';
 export { ManualClock, SequentialIds } from './fakes';
 export {
   buildTestImage,
