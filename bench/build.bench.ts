@@ -46,21 +46,15 @@ async function main(): Promise<void> {
   const docker = new Docker({ socketPath: SOCKET });
   const etcd = await startEtcd();
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-build-bench-'));
-  const [mq, eventLog, registry, git] = await Promise.all([
-    startMq(etcd.endpoint),
-    startEventLog(etcd.endpoint, join(dataDir, 'eventlog')),
-    startRegistry(),
-    startGitDaemon(),
-  ]);
-  const client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  const [mq, eventLog, registry, git] = await Promise.all([startMq(etcd), startEventLog(etcd, join(dataDir, 'eventlog')), startRegistry(), startGitDaemon()]);
+  const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   const store = new EtcdEventStore({ client });
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
     log('bench: making sure the nodejs stack image exists (built once, reused; not measured)');
     const buildkit = new BuildkitAdapter({ dockerCli: CLI, dockerSocket: SOCKET, marker: () => 'bench', scratchDir: WORK });
     const stack = await new StackImagesAdapter({ docker, buildkit, ...hostDebian(), workDir: WORK }).ensure('nodejs', (l) => log(l));
-    const builder = await startBuilder({
-      WHARF_ETCD_ENDPOINTS: etcd.endpoint,
+    const builder = await startBuilder(etcd, {
       WHARF_MQ_ADDR: mq.grpc,
       WHARF_EVENTLOG_ADDR: eventLog.grpc,
       WHARF_BUILDER_REGISTRY: registry.address,
@@ -70,7 +64,7 @@ async function main(): Promise<void> {
       WHARF_BUILDER_CONCURRENCY: '1',
     });
     cleanup.push(() => builder.stop());
-    const api = await startApiGateway(etcd.endpoint, mq.grpc, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
+    const api = await startApiGateway(etcd, mq.grpc, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
     cleanup.push(() => api.stop());
     const call = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
       const res = await fetch(`${api.url}/api/v1${path}`, {

@@ -42,17 +42,11 @@ describe('e2e: build a component from git through the API', () => {
   beforeAll(async () => {
     etcd = await startEtcd();
     dataDir = mkdtempSync(join(tmpdir(), 'wharf-builder-e2e-'));
-    [mq, eventLog, registry, git] = await Promise.all([
-      startMq(etcd.endpoint),
-      startEventLog(etcd.endpoint, join(dataDir, 'eventlog')),
-      startRegistry(),
-      startGitDaemon(),
-    ]);
+    [mq, eventLog, registry, git] = await Promise.all([startMq(etcd), startEventLog(etcd, join(dataDir, 'eventlog')), startRegistry(), startGitDaemon()]);
     git.publish('web', join(__dirname, 'fixtures', 'nodejs'));
-    api = await startApiGateway(etcd.endpoint, mq.grpc, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
+    api = await startApiGateway(etcd, mq.grpc, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
     token = api.adminToken!;
-    builder = await startBuilder({
-      WHARF_ETCD_ENDPOINTS: etcd.endpoint,
+    builder = await startBuilder(etcd, {
       WHARF_MQ_ADDR: mq.grpc,
       WHARF_EVENTLOG_ADDR: eventLog.grpc,
       WHARF_BUILDER_REGISTRY: registry.address,

@@ -38,6 +38,11 @@
  *                                           Partition of an event id = FNV-1a(event_id) mod N; its
  *                                           data is <data dir>/p-<n:4> on the disk all instances share
  *
+ * etcd maintenance (libs/etcd maintainer.ts, run by every mq instance):
+ *   <root>/maintenance/election/etcd/<lease id>   one key per candidate, on its lease (etcd3's
+ *                                           Election); the oldest is the one maintainer that
+ *                                           compacts, defragments and disarms NOSPACE
+ *
  * Nodes (services/node-manager):
  *   <root>/nodes/<node_id>                  heartbeat, on the node's lease
  *
@@ -78,6 +83,11 @@ export class KeyLayout {
     member: (instance: string) => `${this.root}/eventlog/members/${instance}`,
     partitionPrefix: () => `${this.root}/eventlog/partition/`,
     partition: (n: number) => `${this.root}/eventlog/partition/${KeyLayout.pad(n, 4)}`,
+  };
+
+  readonly maintenance = {
+    /** Namespace of the maintainer's election (etcd3 adds election/<name>/<lease id>). */
+    prefix: () => `${this.root}/maintenance/`,
   };
 
   readonly nodes = {

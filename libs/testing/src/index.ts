@@ -1,7 +1,11 @@
-export { startEtcd, etcdBinary, type EtcdInstance } from './etcd';
+export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance, type StartEtcdOptions } from './etcd';
+export { createTestPki, type TestPki } from './pki';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
 export {
+  clientSecurity,
+  serviceEnv,
   startApiGateway,
   startBuilder,
   startEventLog,

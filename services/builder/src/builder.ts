@@ -3,7 +3,9 @@ import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EventLogClient } from '@wharf/event-log-client';
 import { EtcdEventStore } from '@wharf/event-store';
 import type { Logger } from '@wharf/logging';
-import { createMqClient } from '@wharf/mq-client';
+import { createMqClient, type MqClient } from '@wharf/mq-client';
+import { DeadlineExceededError, UnavailableError } from '@wharf/errors';
+import type { TransportSecurity } from '@wharf/pki';
 import { SecretBox } from '@wharf/secrets';
 import type { ReadinessCheck } from '@wharf/service-kit';
 import { randomIds } from '@wharf/system';
@@ -43,6 +45,18 @@ function registryAuth(config: BuilderConfig): { username: string; password: stri
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+/**
+ * Whether mq answers the builder. Stats is the operator's; an Ack of a task that does not exist
+ * is refused by mq itself (not found) without touching any task: an answer is all this asks.
+ */
+async function mqAnswers(mq: MqClient): Promise<void> {
+  try {
+    await mq.ack({ topic: 'build', taskId: 'wharf-builder-readiness-probe', leaseId: 'none' }, { timeoutMs: 2000 });
+  } catch (err) {
+    if (err instanceof UnavailableError || err instanceof DeadlineExceededError) throw err;
+  }
+}
+
 const check = (name: string, fn: () => Promise<unknown>): ReadinessCheck => ({
   name,
   async check() {
@@ -56,18 +70,19 @@ const check = (name: string, fn: () => Promise<unknown>): ReadinessCheck => ({
 });
 
 /** The composition root: every adapter made once from the configuration and wired into the consumer. */
-export function createBuilder(config: BuilderConfig, logger: Logger, metrics: BuilderMetrics): BuilderRuntime {
+export function createBuilder(config: BuilderConfig, logger: Logger, metrics: BuilderMetrics, security: TransportSecurity): BuilderRuntime {
   const workDir = config.WHARF_BUILDER_WORK_DIR;
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   if (!existsSync(config.WHARF_BUILDER_CA_BUNDLE)) throw new Error(`WHARF_BUILDER_CA_BUNDLE: ${config.WHARF_BUILDER_CA_BUNDLE} does not exist`);
   if (!existsSync(config.WHARF_BUILDER_DOCKER_CLI))
     throw new Error(`WHARF_BUILDER_DOCKER_CLI: ${config.WHARF_BUILDER_DOCKER_CLI} does not exist (Debian package docker.io)`);
   const docker = new Docker({ socketPath: config.WHARF_DOCKER_SOCKET });
-  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS });
+  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security });
   const store = new EtcdEventStore({ client: etcd, keys: new KeyLayout(config.WHARF_ETCD_PREFIX) });
-  const mq = createMqClient(config.WHARF_MQ_ADDR);
+  const mq = createMqClient(config.WHARF_MQ_ADDR, security);
   const eventLog = new EventLogClient({
     address: config.WHARF_EVENTLOG_ADDR,
+    security,
     onWarning: (message, err) => logger.warn({ err }, `event-log: ${message}`),
   });
   const limiter = new CgroupLimiter({ onWarning: (m) => logger.warn(m) });
@@ -124,11 +139,7 @@ export function createBuilder(config: BuilderConfig, logger: Logger, metrics: Bu
   });
   return {
     consumer,
-    checks: [
-      check('etcd', () => etcd.maintenance.status()),
-      check('docker', () => docker.ping()),
-      check('mq', () => mq.stats({ topics: ['build'] }, { timeoutMs: 2000 })),
-    ],
+    checks: [check('etcd', () => etcd.maintenance.status()), check('docker', () => docker.ping()), check('mq', () => mqAnswers(mq))],
     async close() {
       await consumer.close();
       await eventLog.close();

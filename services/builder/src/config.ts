@@ -1,4 +1,5 @@
 import { fields, z } from '@wharf/config';
+import { tlsConfigShape } from '@wharf/pki';
 import { httpLimitsShape } from '@wharf/service-kit';
 
 /** Every setting of the builder, from the environment (or WHARF_CONFIG_FILE). */
@@ -65,5 +66,6 @@ export const builderConfigShape = {
     .optional()
     .describe('name of this instance as mq lease holder (default host-pid)'),
   WHARF_LOG_LEVEL: fields.logLevel(),
+  ...tlsConfigShape,
   ...httpLimitsShape,
 };

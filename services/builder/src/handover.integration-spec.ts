@@ -1,7 +1,7 @@
 import { eventsV1 } from '@wharf/contracts';
 import { EventLogClient } from '@wharf/event-log-client';
 import { decodeTask, encodeTask } from '@wharf/tasks';
-import { waitFor } from '@wharf/testing';
+import { clientSecurity, waitFor } from '@wharf/testing';
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,7 +92,7 @@ describe('builder: crash, redelivery and hand-over to app-manager', () => {
     // The same task again (mq takes a task id again once the first was acked).
     const events = await world.store.read(`component/${componentId}`);
     const requested = events.find((e) => e.type === 'wharf.events.v1.OperationRequested')!.message as eventsV1.OperationRequested;
-    await world.mq.client.enqueue({ topic: 'build', taskId: eventId, eventId, payload: encodeTask(requested.task!) });
+    await world.apiGatewayMq().enqueue({ topic: 'build', taskId: eventId, eventId, payload: encodeTask(requested.task!) });
     await waitFor(
       'the redelivered task handled',
       async () => ((await world.timeline(eventId)).lines.some((l) => l.includes('already recorded version')) ? true : undefined),
@@ -106,10 +106,11 @@ describe('builder: crash, redelivery and hand-over to app-manager', () => {
     if (world.builders.filter((b) => b.process.child.exitCode === null).length === 0) await world.startBuilder(lease);
     const componentId = await world.createComponent(tenant, 'deploy');
     const eventId = await world.requestBuild(tenant, componentId, slow(), { ...options(), deployAfter: true });
+    const appManager = world.mq.clientAs('app-manager');
     const upgrade = await waitFor(
       'the upgrade task on mq',
       async () => {
-        const res = await world.mq.client.dequeue({ topic: 'upgrade', consumer: 'app-manager-test', leaseMs: 60_000, waitMs: 1000, maxTasks: 1 });
+        const res = await appManager.dequeue({ topic: 'upgrade', consumer: 'app-manager-test', leaseMs: 60_000, waitMs: 1000, maxTasks: 1 });
         return res.deliveries[0];
       },
       240_000,
@@ -126,14 +127,14 @@ describe('builder: crash, redelivery and hand-over to app-manager', () => {
     expect(before.info?.status).toBe(eventsV1.OperationStatus.RUNNING);
 
     // app-manager's part: its steps under the same event id, then done.
-    const client = new EventLogClient({ address: world.eventLog.grpc });
+    const client = new EventLogClient({ address: world.eventLog.grpc, security: clientSecurity(world.etcd, 'app-manager') });
     const op = client.operation(eventId, { target: `component/${componentId}`, tenantId: tenant });
     const deploy = op.step('deploy');
     deploy.line(`rolling out ${v.versionId}`);
     deploy.ok();
     op.done();
     await client.close();
-    await world.mq.client.ack({ topic: 'upgrade', taskId: eventId, leaseId: upgrade.leaseId });
+    await appManager.ack({ topic: 'upgrade', taskId: eventId, leaseId: upgrade.leaseId });
     const t = await world.finished(eventId);
     expect(t.info?.status).toBe(eventsV1.OperationStatus.SUCCESS);
     expect([...t.steps.keys()]).toEqual(['clone', 'detect', 'build', 'push', 'record', 'deploy']);

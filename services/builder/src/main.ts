@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit, type z } from '@wharf/config';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityOrExit } from '@wharf/pki';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { BuilderModule } from './app.module';
 import { createBuilder } from './builder';
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
   const logger = createLogger('builder', config.WHARF_LOG_LEVEL);
   const readiness = new Readiness();
   const metrics = new BuilderMetrics();
-  const builder = createBuilder(config, logger, metrics);
+  // Mutual TLS to etcd, mq and event-log as the builder (the method table admits it to Enqueue/Subscribe/Ack and Append).
+  const security = transportSecurityOrExit(config, 'builder', (m) => logger.warn(m));
+  const builder = createBuilder(config, logger, metrics, security);
   for (const c of builder.checks) readiness.add(c);
   const app = await NestFactory.create(BuilderModule.forRoot({ readiness, metrics, runtime: builder }), new BoundedExpressAdapter(httpLimitsFrom(config)), {
     logger: new PinoNestLogger(logger),

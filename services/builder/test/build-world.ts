@@ -3,10 +3,12 @@ import { eventlogV1, eventsV1, tasksV1 } from '@wharf/contracts';
 import { createEtcdClient, type Etcd3 } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient, type ServiceClient } from '@wharf/grpc';
+import type { mqV1 } from '@wharf/contracts';
 import { encodeTask, makeTask } from '@wharf/tasks';
 import {
   dockerClient,
   freePort,
+  clientSecurity,
   startBuilder,
   startEtcd,
   startEventLog,
@@ -65,22 +67,22 @@ export class BuildWorld {
 
   async start(): Promise<void> {
     this.etcd = await startEtcd();
-    this.etcdClient = createEtcdClient({ endpoints: [this.etcd.endpoint] });
+    this.etcdClient = createEtcdClient({ endpoints: [this.etcd.endpoint], security: this.etcd.security });
     this.store = new EtcdEventStore({ client: this.etcdClient });
     this.dataDir = mkdtempSync(join(tmpdir(), 'wharf-builder-it-'));
     [this.mq, this.eventLog, this.registry, this.git] = await Promise.all([
-      startMq(this.etcd.endpoint),
-      startEventLog(this.etcd.endpoint, join(this.dataDir, 'eventlog')),
+      startMq(this.etcd),
+      startEventLog(this.etcd, join(this.dataDir, 'eventlog')),
       startRegistry(),
       startGitDaemon(),
     ]);
-    this.eventLogClient = createClient(eventlogV1.EventLogService, this.eventLog.grpc);
+    // Reads timelines as the operator does (the method table admits admin to Read).
+    this.eventLogClient = createClient(eventlogV1.EventLogService, this.eventLog.grpc, { security: clientSecurity(this.etcd, 'admin') });
   }
 
   /** The environment of a builder process of this world. */
   builderEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      WHARF_ETCD_ENDPOINTS: this.etcd.endpoint,
       WHARF_MQ_ADDR: this.mq.grpc,
       WHARF_EVENTLOG_ADDR: this.eventLog.grpc,
       WHARF_BUILDER_REGISTRY: this.registry.address,
@@ -94,9 +96,15 @@ export class BuildWorld {
   }
 
   async startBuilder(extra: Record<string, string> = {}): Promise<RunningBuilder> {
-    const b = await startBuilder(this.builderEnv(extra));
+    const b = await startBuilder(this.etcd, this.builderEnv(extra));
     this.builders.push(b);
     return b;
+  }
+
+  private apiMq?: ServiceClient<typeof mqV1.MqService>;
+  /** mq as api-gateway calls it (the method table admits api-gateway and builder to Enqueue). */
+  apiGatewayMq(): ServiceClient<typeof mqV1.MqService> {
+    return (this.apiMq ??= this.mq.clientAs('api-gateway'));
   }
 
   /** A component stream as api-gateway writes it. */
@@ -144,7 +152,7 @@ export class BuildWorld {
       ],
       'any',
     );
-    await this.mq.client.enqueue({ topic: 'build', taskId: eventId, eventId, payload: encodeTask(task) });
+    await this.apiGatewayMq().enqueue({ topic: 'build', taskId: eventId, eventId, payload: encodeTask(task) });
     return eventId;
   }
 

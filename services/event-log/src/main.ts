@@ -6,6 +6,7 @@ import { loadConfigOrExit } from '@wharf/config';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityOrExit } from '@wharf/pki';
 import { resolve } from 'node:path';
 import { EventLogModule } from './app.module';
 import { eventLogConfigShape } from './config';
@@ -19,7 +20,8 @@ import { startIngestThread } from './threads/ingest-thread';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(eventLogConfigShape);
   const logger = createLogger('event-log', config.WHARF_LOG_LEVEL);
-  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxReceiveMessageBytes: -1 });
+  const security = transportSecurityOrExit(config, 'event-log', (m) => logger.warn(m));
+  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security, maxReceiveMessageBytes: -1 });
   const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
   const store = new EtcdEventStore({ client: etcd, keys });
 

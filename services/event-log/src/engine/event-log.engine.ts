@@ -2,6 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { eventlogV1, eventsV1 } from '@wharf/contracts';
 import { createClient, NotFoundError, UnavailableError, type ServiceClient } from '@wharf/grpc';
 import type { Logger } from '@wharf/logging';
+import type { TransportSecurity } from '@wharf/pki';
 import { join } from 'node:path';
 import type { Ownership } from '../cluster/ownership';
 import { fromProto } from '../domain/entry-codec';
@@ -27,6 +28,8 @@ export interface EngineOptions {
   sweepIntervalMs: number;
   /** Page size of history reads. */
   pageSize: number;
+  /** How forwarded calls reach the other instances (mutual TLS as event-log). */
+  peerSecurity: TransportSecurity;
   /** Told after every group commit of any partition (metrics). */
   onCommit?: (ms: number, records: number) => void;
 }
@@ -170,7 +173,7 @@ export class EventLogEngine {
 
   private peer(grpc: string): ServiceClient<typeof eventlogV1.EventLogService> {
     let c = this.peers.get(grpc);
-    if (!c) this.peers.set(grpc, (c = createClient(eventlogV1.EventLogService, grpc)));
+    if (!c) this.peers.set(grpc, (c = createClient(eventlogV1.EventLogService, grpc, { security: this.options.peerSecurity })));
     return c;
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { eventlogV1 } from '@wharf/contracts';
 import { GrpcServer, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError, type CallContext, type ServiceImpl } from '@wharf/grpc';
 import type { Logger } from '@wharf/logging';
+import type { TransportSecurity } from '@wharf/pki';
 import { toProto } from '../domain/entry-codec';
 import { validateFrame } from '../domain/frames';
 import { EVENT_ID, TARGET } from '../domain/operation-rules';
@@ -12,6 +13,7 @@ import { EventLogMetrics } from '../metrics';
 
 export const GRPC_ADDRESS = Symbol('grpc-address');
 export const LOGGER = Symbol('logger');
+export const SECURITY = Symbol('transport-security');
 export const INGEST_LIMITS = Symbol('ingest-limits');
 
 export interface IngestLimits {
@@ -29,7 +31,7 @@ const MAX_FOLLOW_BACKLOG = 20_000;
 /** EventLogService over gRPC: validation, per-sender rate limit, then the engine. */
 @Injectable()
 export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly server = new GrpcServer({ maxReceiveMessageBytes: 16 * 1024 * 1024 });
+  private readonly server: GrpcServer;
   private readonly limiter: RateLimiter;
   port = 0;
 
@@ -39,7 +41,9 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
     @Inject(GRPC_ADDRESS) private readonly address: string,
     @Inject(INGEST_LIMITS) private readonly limits: IngestLimits,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SECURITY) security: TransportSecurity,
   ) {
+    this.server = new GrpcServer({ security, logger, maxReceiveMessageBytes: 16 * 1024 * 1024 });
     this.limiter = new RateLimiter(limits.ratePerSec, limits.burst);
   }
 
@@ -71,8 +75,17 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
     return { valid, rejected };
   }
 
+  /**
+   * A call another instance forwarded (already admitted and validated there, not to be
+   * forwarded again). With mutual TLS only event-log's own certificate may say so: anyone
+   * else setting the header would skip the rate limit.
+   */
+  private forwarded(ctx: CallContext): boolean {
+    return ctx.metadata[FORWARDED] === '1' && (ctx.identity === undefined || ctx.identity === 'event-log');
+  }
+
   private admit(frames: eventlogV1.Frame[], ctx: CallContext): void {
-    if (ctx.metadata[FORWARDED] === '1') return;
+    if (this.forwarded(ctx)) return;
     if (frames.length > MAX_FRAMES_PER_REQUEST) throw new InvalidArgumentError(`frames: at most ${MAX_FRAMES_PER_REQUEST} per request, got ${frames.length}`);
     const sender = frames[0]?.producer || ctx.peer.replace(/:\d+$/, '');
     if (this.limiter.take(sender, frames.length)) return;
@@ -86,7 +99,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
       append: async (req, ctx) => {
         this.admit(req.frames, ctx);
         const { valid, rejected } = this.validate(req.frames);
-        const totals = valid.length ? await engine.append(valid, ctx.metadata[FORWARDED] === '1') : { accepted: 0, duplicates: 0 };
+        const totals = valid.length ? await engine.append(valid, this.forwarded(ctx)) : { accepted: 0, duplicates: 0 };
         this.metrics.accepted.inc(totals.accepted);
         this.metrics.duplicates.inc(totals.duplicates);
         return { accepted: totals.accepted, duplicates: totals.duplicates, rejected };
@@ -109,7 +122,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
           rejected += BigInt(bad.length);
           for (const r of bad) if (firstRejections.length < MAX_REJECTIONS_REPORTED) firstRejections.push(r);
           if (valid.length === 0) continue;
-          const p = engine.append(valid, ctx.metadata[FORWARDED] === '1').then(
+          const p = engine.append(valid, this.forwarded(ctx)).then(
             (t) => {
               accepted += BigInt(t.accepted);
               duplicates += BigInt(t.duplicates);
@@ -128,7 +141,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
 
       read: async (req, ctx) => {
         if (!EVENT_ID.test(req.eventId)) throw new InvalidArgumentError(`event_id: must match ${EVENT_ID.source}`);
-        const { info, entries, more } = await engine.read(req.eventId, Number(req.afterSeq), req.limit, ctx.metadata[FORWARDED] === '1');
+        const { info, entries, more } = await engine.read(req.eventId, Number(req.afterSeq), req.limit, this.forwarded(ctx));
         if (!info) throw new NotFoundError(`operation ${req.eventId} is unknown`);
         const last = entries.length ? entries[entries.length - 1].s : Number(req.afterSeq);
         return { operation: infoToProto(info), entries: entries.map(toProto), nextAfterSeq: BigInt(last), more };
@@ -166,7 +179,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
           wake?.();
         },
       },
-      ctx.metadata[FORWARDED] === '1',
+      this.forwarded(ctx),
     );
     const onAbort = () => wake?.();
     ctx.signal.addEventListener('abort', onAbort);

@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityFromConfig } from '@wharf/pki';
 import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EtcdOwnership } from '../cluster/etcd-ownership';
@@ -26,7 +27,9 @@ const tell = (m: FromIngestControl) => port.postMessage(m);
 async function run(): Promise<void> {
   const { config } = workerData as IngestThreadData;
   const logger = createLogger('event-log', config.WHARF_LOG_LEVEL).child({ thread: 'ingest' });
-  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxReceiveMessageBytes: -1 });
+  // Read again here (Buffers do not cross to a thread as Buffers); the main thread checked them and warned.
+  const security = transportSecurityFromConfig(config, 'event-log', () => undefined);
+  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security, maxReceiveMessageBytes: -1 });
   const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
   const store = new EtcdEventStore({ client: etcd, keys });
 
@@ -66,6 +69,7 @@ async function run(): Promise<void> {
       retentionMs: config.WHARF_EVENTLOG_RETENTION_HOURS * 3_600_000,
       sweepIntervalMs: config.WHARF_EVENTLOG_SWEEP_INTERVAL_MS,
       pageSize: 1000,
+      peerSecurity: security,
       onCommit: (ms, records) => {
         metrics.commit.observe(ms / 1000);
         metrics.commitRecords.inc(records);
@@ -85,6 +89,7 @@ async function run(): Promise<void> {
       engine,
       metrics,
       grpcAddress,
+      security,
       limits: {
         maxLineBytes: config.WHARF_EVENTLOG_MAX_LINE_BYTES,
         ratePerSec: config.WHARF_EVENTLOG_RATE_PER_SENDER,
