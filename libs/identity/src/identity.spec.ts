@@ -1,6 +1,7 @@
 import { create, type Message } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@wharf/event-store';
+import { SequentialIds } from '@wharf/testing';
 import {
   bearerToken,
   can,
@@ -65,6 +66,15 @@ describe('tokens', () => {
     ).toBe(false);
     expect(Buffer.from(t.secretSha256).toString('hex')).not.toContain(Buffer.from(parsed.secret).toString('hex'));
     expect(issueToken().token).not.toBe(t.token);
+  });
+
+  it('draws its randomness from the injected ids', () => {
+    const a = issueToken(new SequentialIds());
+    expect(issueToken(new SequentialIds())).toEqual(a); // same ids, same token
+    const ids = new SequentialIds();
+    const [first, second] = [issueToken(ids), issueToken(ids)];
+    expect(isWellFormedToken(first.token) && isWellFormedToken(second.token)).toBe(true);
+    expect(second.token).not.toBe(first.token);
   });
 
   it('refuses malformed tokens', () => {

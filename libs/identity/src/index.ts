@@ -4,7 +4,7 @@
  *
  *  Tokens (tokens.ts) — `wharf_<16 alnum id>_<43 base64url secret>`; the secret is 256 random
  *  bits and only its sha256 is stored (TokenCreated.secret_sha256):
- *   - issueToken(): { tokenId, token, secretSha256 }   new token; show `token` once
+ *   - issueToken(ids?): { tokenId, token, secretSha256 }   new token (randomness from @wharf/system's Ids); show `token` once
  *   - parseToken(token), isWellFormedToken(token), tokenFromString(token), secretMatches(secret, hash)
  *
  *  Read model (model.ts) — IdentityModel folds identity events (proto/wharf/events/v1/identity.proto,

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomIds, type Ids } from '@wharf/system';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * API tokens look like `wharf_<token id>_<secret>`. The id finds the record; only a sha256
@@ -15,17 +16,17 @@ export interface IssuedToken {
   secretSha256: Uint8Array;
 }
 
-const alnum = (n: number) => {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return [...randomBytes(n)].map((b) => chars[b % chars.length]).join('');
-};
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const alnum = (bytes: Buffer) => [...bytes].map((b) => ALNUM[b % ALNUM.length]).join('');
 
 export function sha256(text: string): Uint8Array {
   return createHash('sha256').update(text).digest();
 }
 
-export function issueToken(secret: string = randomBytes(32).toString('base64url')): IssuedToken {
-  const tokenId = alnum(16);
+/** A new token; its randomness comes from `ids` (injected, so a test can predict it). */
+export function issueToken(ids: Ids = randomIds): IssuedToken {
+  const tokenId = alnum(Buffer.from(ids.hex(16), 'hex'));
+  const secret = Buffer.from(ids.hex(32), 'hex').toString('base64url');
   return { tokenId, token: `wharf_${tokenId}_${secret}`, secretSha256: sha256(secret) };
 }
 
