@@ -15,3 +15,5 @@ export {
 } from './docker';
 export { startRegistry, type RegistryInstance } from './registry';
 export { setupDockerEngine, teardownDockerEngine } from './docker-global-setup';
+export { FakeRuntime, MemoryRuntimeDriver, type FakeImage } from './memory-runtime-driver';
+export { runtimeDriverBehaviour, type DriverFixture } from './runtime-driver-behaviour';
