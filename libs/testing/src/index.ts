@@ -1,7 +1,16 @@
 export { startEtcd, etcdBinary, type EtcdInstance } from './etcd';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
-export { startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';
+export {
+  startApiGateway,
+  startAppManager,
+  startEventLog,
+  startMq,
+  type RunningApiGateway,
+  type RunningAppManager,
+  type RunningEventLog,
+  type RunningMq,
+} from './services';
 export { ManualClock, SequentialIds } from './fakes';
 export {
   buildTestImage,
