@@ -26,3 +26,4 @@ export { startRegistry, type RegistryInstance } from './registry';
 export { setupDockerEngine, teardownDockerEngine } from './docker-global-setup';
 export { FakeRuntime, MemoryRuntimeDriver, type FakeImage } from './memory-runtime-driver';
 export { runtimeDriverBehaviour, type DriverFixture } from './runtime-driver-behaviour';
+export { startSocketProxy, type SocketProxy } from './socket-proxy';

@@ -117,7 +117,8 @@ export async function removeDataCenter(dataCenter: string): Promise<void> {
       .catch(() => undefined);
 }
 
-export type SpecInit = MessageInitShape<typeof eventsV1.ComponentSpecSchema>;
+/** A spec as plain init fields (never a built message, so specs can be spread together). */
+export type SpecInit = Exclude<MessageInitShape<typeof eventsV1.ComponentSpecSchema>, eventsV1.ComponentSpec>;
 
 /** A component as api-gateway would record it (and its versions, as the builder would). */
 export async function createComponent(

@@ -80,7 +80,8 @@ export class DockerDriver implements RuntimeDriver {
   private readonly publishHost: string;
   /** Inspected containers by id, valid while the list call shows the same state. */
   private readonly inspected = new Map<string, { key: string; state: ReplicaState }>();
-  private readonly networks = new Map<string, Promise<void>>();
+  /** Network id by name, once known. */
+  private readonly networks = new Map<string, Promise<string>>();
 
   constructor(private readonly options: DockerDriverOptions) {
     this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
@@ -149,8 +150,7 @@ export class DockerDriver implements RuntimeDriver {
     validateReplicaSpec(spec);
     if (spec.labels.dataCenter !== this.dataCenter)
       throw new ReplicaCreateError('invalid_spec', `replica of data center ${spec.labels.dataCenter} given to the driver of ${this.dataCenter}`);
-    const network = this.network(spec.labels.tenantId);
-    await this.ensureNetwork(spec.labels.tenantId, network);
+    const network = await this.ensureNetwork(spec.labels.tenantId, this.network(spec.labels.tenantId));
     await this.ensureImage(spec.image, options);
     const volumes: Record<string, string> = {};
     for (const v of spec.volumes) volumes[v.name] = await this.ensureVolume(spec, v.name);
@@ -164,6 +164,10 @@ export class DockerDriver implements RuntimeDriver {
         );
       } catch (err) {
         const e = err as DockerError;
+        if (e.statusCode === 404 && /network/i.test(messageOf(err))) {
+          this.networks.delete(this.network(spec.labels.tenantId)); // removed behind our back: made again on the next try
+          throw new ReplicaCreateError('start_failed', `the tenant network went away: ${messageOf(err)}`, { cause: err });
+        }
         if (e.statusCode === 404) throw new ReplicaCreateError('image_missing', `image ${spec.image} is not on the engine: ${messageOf(err)}`, { cause: err });
         if (e.statusCode === 400) throw new ReplicaCreateError('invalid_spec', `the engine refused the replica: ${messageOf(err)}`, { cause: err });
         if (e.statusCode !== 409) throw this.createFailure(err);
@@ -206,11 +210,11 @@ export class DockerDriver implements RuntimeDriver {
     return new ReplicaCreateError('start_failed', `the engine could not start the replica: ${message}`, { cause: err });
   }
 
-  /** The tenant's network, created once (several creates of one tenant share the promise). */
-  private ensureNetwork(tenantId: string, name: string): Promise<void> {
+  /** The tenant's network id, created once (several creates of one tenant share the promise). */
+  private ensureNetwork(tenantId: string, name: string): Promise<string> {
     let pending = this.networks.get(name);
     if (!pending) {
-      pending = this.createNetwork(tenantId, name).catch((err) => {
+      pending = this.findOrCreateNetwork(tenantId, name).catch((err) => {
         this.networks.delete(name);
         throw err;
       });
@@ -219,30 +223,47 @@ export class DockerDriver implements RuntimeDriver {
     return pending;
   }
 
-  private async createNetwork(tenantId: string, name: string): Promise<void> {
-    const check = (info: { Labels?: Record<string, string> }) => {
-      if (info.Labels?.[LABEL.dataCenter] !== this.dataCenter || info.Labels?.[LABEL.tenantId] !== tenantId)
+  /**
+   * Docker does not keep network names unique: two app-managers (or two creates) racing make two
+   * networks of one name, and the name is then "ambiguous". So networks are found by their
+   * labels, the one with the lowest id is the tenant's (every instance picks the same), and the
+   * extra empty ones are removed.
+   */
+  private async findOrCreateNetwork(tenantId: string, name: string): Promise<string> {
+    const ours = async () =>
+      (
+        await this.call('network list', () =>
+          this.docker.listNetworks({ filters: { label: [`${LABEL.dataCenter}=${this.dataCenter}`, `${LABEL.tenantId}=${tenantId}`] } }),
+        )
+      )
+        .filter((n) => n.Name === name)
+        .sort((a, b) => a.Id.localeCompare(b.Id));
+    let found = await ours();
+    if (found.length === 0) {
+      try {
+        await this.call('network create', () =>
+          this.docker.createNetwork({
+            Name: name,
+            Driver: 'bridge',
+            CheckDuplicate: true,
+            Labels: { [LABEL.dataCenter]: this.dataCenter, [LABEL.tenantId]: tenantId },
+          }),
+        );
+      } catch (err) {
+        if ((err as DockerError).statusCode !== 409) throw err;
+        // A network of that name exists: ours (made meanwhile) or somebody else's.
+      }
+      found = await ours();
+      if (found.length === 0)
         throw new ReplicaCreateError('name_taken', `Docker network ${name} exists but is not tenant ${tenantId}'s network of data center ${this.dataCenter}`);
-    };
-    try {
-      check(await this.call('network inspect', () => this.docker.getNetwork(name).inspect()));
-      return;
-    } catch (err) {
-      if ((err as DockerError).statusCode !== 404) throw err;
     }
-    try {
-      await this.call('network create', () =>
-        this.docker.createNetwork({
-          Name: name,
-          Driver: 'bridge',
-          CheckDuplicate: true,
-          Labels: { [LABEL.dataCenter]: this.dataCenter, [LABEL.tenantId]: tenantId },
-        }),
-      );
-    } catch (err) {
-      if ((err as DockerError).statusCode !== 409) throw err;
-      check(await this.docker.getNetwork(name).inspect()); // created meanwhile by someone else
-    }
+    const [chosen, ...extra] = found;
+    for (const n of extra)
+      await this.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined); // in use: left alone
+    return chosen.Id;
   }
 
   private async ensureImage(image: string, options: CreateOptions): Promise<void> {
@@ -335,22 +356,30 @@ export class DockerDriver implements RuntimeDriver {
 
   async removeTenantNetwork(tenantId: string): Promise<boolean> {
     const name = this.network(tenantId);
-    try {
-      const info = await this.call('network inspect', () => this.docker.getNetwork(name).inspect());
-      if (info.Labels?.[LABEL.dataCenter] !== this.dataCenter) return false;
-      if (Object.keys(info.Containers ?? {}).length > 0) return false;
-      await this.call('network remove', () => this.docker.getNetwork(name).remove());
-      this.networks.delete(name);
-      return true;
-    } catch (err) {
-      const code = (err as DockerError).statusCode;
-      if (code === 404) {
-        this.networks.delete(name);
-        return true;
+    this.networks.delete(name);
+    const networks = await this.call('network list', () =>
+      this.docker.listNetworks({ filters: { label: [`${LABEL.dataCenter}=${this.dataCenter}`, `${LABEL.tenantId}=${tenantId}`] } }),
+    );
+    let removed = true;
+    for (const n of networks) {
+      try {
+        const info = await this.call('network inspect', () => this.docker.getNetwork(n.Id).inspect());
+        if (Object.keys(info.Containers ?? {}).length > 0) {
+          removed = false;
+          continue;
+        }
+        await this.call('network remove', () => this.docker.getNetwork(n.Id).remove());
+      } catch (err) {
+        const code = (err as DockerError).statusCode;
+        if (code === 404) continue;
+        if (code === 403 || code === 409) {
+          removed = false; // still in use
+          continue;
+        }
+        throw err;
       }
-      if (code === 403 || code === 409) return false; // still in use
-      throw err;
     }
+    return removed;
   }
 
   async exec(id: string, command: string[], options: { timeoutMs: number }): Promise<ExecResult> {

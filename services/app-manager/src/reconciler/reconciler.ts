@@ -239,6 +239,22 @@ export class Reconciler {
     )
       m.backoff = undefined;
 
+    // A container created but never started (the runtime went away between the two calls):
+    // of the current release it is started by creating it again (idempotent); else it goes.
+    for (const r of observed) {
+      if (r.phase !== 'creating' || m.pending.has(r.slot)) continue;
+      if (desired?.template && r.template === desired.template.hash) {
+        this.execute(
+          { kind: 'create', slot: r.slot, restarts: r.restarts, why: `replica ${r.slot} (interrupted, starting it)` },
+          componentId,
+          record,
+          desired,
+          m,
+        );
+        r.phase = 'pending';
+      } else r.health = 'unready';
+    }
+
     const actions = plan({ nowMs: now, desired, replicas: observed, backoff: m.backoff, progressDeadlineMs: this.d.settings.progressDeadlineMs });
     for (const a of actions) this.execute(a, componentId, record, desired, m);
     if (m.backoff && now < m.backoff.retryAtMs) this.later(componentId, m.backoff.retryAtMs - now + 10);
