@@ -157,6 +157,8 @@ export class DockerDriver implements RuntimeDriver {
     let name = replicaName(this.namePrefix, spec.names, spec.labels.slot);
     const naming = { network, volumes, publishHost: this.publishHost };
     let container: Docker.Container | undefined;
+    /** Found already made (a retry): it may be running, so it is inspected before a start. */
+    let existed = false;
     for (let attempt = 0; attempt < 2 && !container; attempt++) {
       try {
         container = await this.call('create', () =>
@@ -180,6 +182,7 @@ export class DockerDriver implements RuntimeDriver {
             );
           // Created before (a retry after a crash or a lost answer): start it if needed.
           container = this.docker.getContainer(existing.id);
+          existed = true;
         } else if (attempt === 0) {
           name = withSuffix(name, spec.labels.componentId); // another component (or data center) owns the readable name
         } else {
@@ -188,8 +191,8 @@ export class DockerDriver implements RuntimeDriver {
       }
     }
     try {
-      const running = await this.call('inspect', () => container!.inspect());
-      if (running.State.Status !== 'running') await this.call('start', () => container!.start());
+      const running = existed && (await this.call('inspect', () => container!.inspect())).State.Status === 'running';
+      if (!running) await this.call('start', () => container!.start());
     } catch (err) {
       // A replica that cannot start is removed at once: nothing half-made is left behind.
       await container!.remove({ force: true, v: true }).catch(() => undefined);

@@ -25,7 +25,7 @@ export interface ProbeState {
   lastOutput: string;
 }
 
-export const STARTUP_INTERVAL_MS = 200;
+export const STARTUP_INTERVAL_MS = 100;
 
 export function newProbeState(startedAtMs: number): ProbeState {
   return { startedAtMs, ready: false, everReady: false, failed: false, consecutiveFailures: 0, lastOutput: '' };

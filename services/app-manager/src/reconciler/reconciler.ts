@@ -437,9 +437,8 @@ export class Reconciler {
   ): Promise<void> {
     try {
       const spec = this.replicaSpec(desired, t, slot, restarts);
-      const r = await this.d.driver.createReplica(spec, { onProgress: (line) => say(line) });
-      m.health.set(r.id, 'starting');
-      say(`${r.name} (${t.versionId}) started; waiting for its probe`);
+      // "started; waiting for its probe" is said by the pass that first sees it.
+      await this.d.driver.createReplica(spec, { onProgress: (line) => say(line) });
     } catch (err) {
       if (err instanceof ReplicaCreateError) {
         this.fail(m, t.hash, err.message);
