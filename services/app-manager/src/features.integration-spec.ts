@@ -1,0 +1,153 @@
+import { DockerDriver, DriverLogCollector, LABEL, type RuntimeLogLine } from '@wharf/runtime';
+import { buildTestImage, dockerClient, dockerSocket, httpTestImage, waitFor } from '@wharf/testing';
+import {
+  answers,
+  containersOf,
+  createComponent,
+  enqueue,
+  finalStatus,
+  recordVersion,
+  startStack,
+  statusOf,
+  updateSpec,
+  type SpecInit,
+  type Stack,
+} from '../test/harness';
+
+const docker = dockerClient();
+const tag = (name: string) => `wharf-test/am-${process.pid}-feat-${name}:1`;
+const http: SpecInit = { ports: [{ port: 8080, protocol: 'http' }], probe: { kind: 'http', path: '/', port: 8080, periodS: 1, failureThreshold: 5 } };
+
+describe('app-manager features on the Docker Engine', () => {
+  let s: Stack;
+  const envOf = async (containerId: string) => (await docker.getContainer(containerId).inspect()).Config.Env;
+
+  beforeAll(async () => {
+    await httpTestImage(docker, tag('v1'), 'version one');
+    await httpTestImage(docker, tag('v1-8081'), 'version one on 8081', 8081);
+    await buildTestImage(docker, tag('slow'), { files: { 'www/index.html': 'version two' }, cmd: ['sh', '-c', 'sleep 2; exec httpd -f -p 8080 -h /www'] });
+    await buildTestImage(docker, tag('chatty'), { cmd: ['sh', '-c', 'i=0; while true; do echo "$WHARF_REPLICA says $i"; i=$((i+1)); sleep 0.2; done'] });
+    s = await startStack('feat');
+  }, 120_000);
+  afterAll(async () => {
+    await s?.stop();
+    for (const n of ['v1', 'v1-8081', 'slow', 'chatty']) await docker.getImage(tag(n)).remove({ force: true }).catch(() => undefined);
+  });
+
+  it('gives a dependant <NAME>_HOST / <NAME>_PORT that reach the dependency, and rolls it when they change', async () => {
+    const api = await createComponent(s, { tenant: 'acme', name: 'api' }, { ...http, replicas: 1 }, [{ id: 'v1', image: tag('v1') }]);
+    expect((await finalStatus(s, await enqueue(s, 'deploy', api))).status).toBe('success');
+    const web = await createComponent(s, { tenant: 'acme', name: 'web' }, { ...http, replicas: 1, dependsOn: ['api'] }, [{ id: 'v1', image: tag('v1') }]);
+    expect((await finalStatus(s, await enqueue(s, 'deploy', web))).status).toBe('success');
+    const [w] = await containersOf(s, web);
+    expect(await envOf(w.Id)).toEqual(expect.arrayContaining(['API_HOST=api.shop', 'API_PORT=8080']));
+    const fetched = await new DockerDriver({ docker, dataCenter: s.dataCenter }).exec(
+      w.Id,
+      ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$API_HOST" "$API_PORT"`],
+      { timeoutMs: 8000 },
+    );
+    expect(fetched.output).toContain('version one');
+
+    // api moves to another port: web is rolled with the new value, without any operation of its own.
+    await updateSpec(s, api, { name: 'api', replicas: 1, ports: [{ port: 8081, protocol: 'http' }], probe: { kind: 'http', path: '/', port: 8081, periodS: 1, failureThreshold: 5 } });
+    await recordVersion(s, api, 'v2', tag('v1-8081'));
+    expect((await finalStatus(s, await enqueue(s, 'upgrade', api, { versionId: 'v2' }))).status).toBe('success');
+    const rolled = await waitFor(
+      'web rolled with API_PORT=8081',
+      async () => {
+        const [c] = await containersOf(s, web);
+        return c && c.Id !== w.Id && c.State === 'running' && (await envOf(c.Id)).includes('API_PORT=8081') ? c : undefined;
+      },
+      60_000,
+      200,
+    );
+    const again = await new DockerDriver({ docker, dataCenter: s.dataCenter }).exec(
+      rolled.Id,
+      ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$API_HOST" "$API_PORT"`],
+      { timeoutMs: 8000 },
+    );
+    expect(again.output).toContain('version one on 8081');
+  });
+
+  it('pauses a rollout where it is and resumes it', async () => {
+    const id = await createComponent(s, { tenant: 'acme', name: 'paused' }, { ...http, replicas: 3 }, [
+      { id: 'v1', image: tag('v1') },
+      { id: 'v2', image: tag('slow') },
+    ]);
+    expect((await finalStatus(s, await enqueue(s, 'deploy', id, { versionId: 'v1' }))).status).toBe('success');
+    const rollout = await enqueue(s, 'upgrade', id, { versionId: 'v2' });
+    const versions = async () => (await containersOf(s, id)).map((c) => c.Labels['wharf/version']).sort();
+    await waitFor('the first new replica', async () => ((await versions()).includes('v2') ? true : undefined), 30_000);
+    expect((await finalStatus(s, await enqueue(s, 'pause', id, { rolloutEventId: rollout }))).status).toBe('success');
+    const held = await waitFor('paused status', async () => ((await statusOf(s, id))?.state === 'paused' ? versions() : undefined), 20_000);
+    await new Promise((r) => setTimeout(r, 4000)); // longer than a replica takes to start and turn ready
+    expect(await versions()).toEqual(held);
+    expect(held.filter((v) => v === 'v1').length).toBeGreaterThanOrEqual(2);
+    expect((await finalStatus(s, await enqueue(s, 'resume', id, { rolloutEventId: rollout }))).status).toBe('success');
+    expect((await finalStatus(s, rollout)).status).toBe('success');
+    expect(await versions()).toEqual(['v2', 'v2', 'v2']);
+    // A pause of a rollout that is over fails, saying so.
+    const late = await finalStatus(s, await enqueue(s, 'pause', id, { rolloutEventId: rollout }));
+    expect(late).toMatchObject({ status: 'failure', message: expect.stringContaining('is not in progress') });
+  });
+
+  it('restarts every replica with the spec as it is now (env set + rolling restart)', async () => {
+    const id = await createComponent(s, { tenant: 'acme', name: 'env' }, { ...http, replicas: 2, env: [{ name: 'MODE', value: 'one' }] }, [{ id: 'v1', image: tag('v1') }]);
+    expect((await finalStatus(s, await enqueue(s, 'deploy', id))).status).toBe('success');
+    await updateSpec(s, id, { name: 'env', ...http, replicas: 2, env: [{ name: 'MODE', value: 'two' }] });
+    const before = (await containersOf(s, id)).map((c) => c.Id);
+    expect((await finalStatus(s, await enqueue(s, 'restart', id))).status).toBe('success');
+    const after = await containersOf(s, id);
+    expect(after.map((c) => c.Id).filter((x) => before.includes(x))).toEqual([]);
+    for (const c of after) expect(await envOf(c.Id)).toContain('MODE=two');
+    expect(await answers(s, id)).toEqual(['version one', 'version one']);
+  });
+
+  it('keeps a stateful replica its number and its volume across an upgrade', async () => {
+    const id = await createComponent(s, { tenant: 'acme', name: 'db' }, { ...http, replicas: 2, volumes: [{ name: 'data', mountPath: '/data', sizeMib: 10 }] }, [
+      { id: 'v1', image: tag('v1') },
+      { id: 'v2', image: tag('slow') },
+    ]);
+    expect((await finalStatus(s, await enqueue(s, 'deploy', id, { versionId: 'v1' }))).status).toBe('success');
+    const driver = new DockerDriver({ docker, dataCenter: s.dataCenter });
+    for (const c of await containersOf(s, id)) await driver.exec(c.Id, ['sh', '-c', `echo "slot $WHARF_REPLICA" > /data/who`], { timeoutMs: 5000 });
+    expect((await finalStatus(s, await enqueue(s, 'upgrade', id, { versionId: 'v2' }))).status).toBe('success');
+    const after = await containersOf(s, id);
+    expect(after.map((c) => `${c.Labels['wharf/replica']}:${c.Labels['wharf/version']}`).sort()).toEqual(['1:v2', '2:v2']);
+    for (const c of after) expect((await driver.exec(c.Id, ['cat', '/data/who'], { timeoutMs: 5000 })).output.trim()).toBe(`slot ${c.Labels['wharf/replica']}`);
+  });
+
+  it("removes a container with this data center's labels that no component wants (an orphan), and nobody else's", async () => {
+    const labels = { [LABEL.dataCenter]: s.dataCenter, [LABEL.tenantId]: 'acme', [LABEL.appId]: 'acme.shop', [LABEL.componentId]: 'acme.shop.ghost', [LABEL.slot]: '1' };
+    const orphan = await docker.createContainer({ Image: tag('v1'), name: `${s.prefix}-orphan`, Labels: labels });
+    await orphan.start();
+    const foreign = await docker.createContainer({ Image: tag('v1'), name: `${s.prefix}-foreign`, Labels: { ...labels, [LABEL.dataCenter]: `${s.dataCenter}-other` } });
+    await foreign.start();
+    try {
+      await waitFor('the orphan removed', async () => ((await docker.listContainers({ all: true, filters: { id: [orphan.id] } })).length === 0 ? true : undefined), 30_000);
+      expect((await foreign.inspect()).State.Running).toBe(true);
+    } finally {
+      await foreign.remove({ force: true });
+    }
+  });
+
+  it('collects runtime logs of every replica, merged and tagged, surviving a scale up', async () => {
+    const id = await createComponent(s, { tenant: 'acme', name: 'logs' }, { replicas: 1 }, [{ id: 'v1', image: tag('chatty') }]);
+    expect((await finalStatus(s, await enqueue(s, 'deploy', id))).status).toBe('success');
+    const collector = new DriverLogCollector(new DockerDriver({ socketPath: dockerSocket(), dataCenter: s.dataCenter }), { rescanMs: 500 });
+    const lines: RuntimeLogLine[] = [];
+    const stop = collector.follow(id, 3, (batch) => lines.push(...batch));
+    try {
+      await waitFor('the tail and live lines', async () => (lines.length >= 5 ? true : undefined), 20_000);
+      expect(lines[0].replica).toBe(`${s.prefix}-acme-shop-logs-1`);
+      expect(lines[0].text).toMatch(/^1 says \d+$/);
+      expect((await finalStatus(s, await enqueue(s, 'scale', id, { replicas: 2 }))).status).toBe('success');
+      await waitFor('lines of the new replica', async () => (lines.some((l) => l.replica.endsWith('-logs-2') && /^2 says/.test(l.text)) ? true : undefined), 20_000);
+    } finally {
+      stop();
+    }
+    const count = lines.length;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(lines.length).toBe(count); // stopped means stopped
+  });
+});
