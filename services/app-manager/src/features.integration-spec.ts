@@ -1,9 +1,13 @@
+import { create } from '@bufbuild/protobuf';
+import { appmanagerV1 } from '@wharf/contracts';
+import { createClient, InvalidArgumentError, NotFoundError } from '@wharf/grpc';
 import { DockerDriver, DriverLogCollector, LABEL, type RuntimeLogLine } from '@wharf/runtime';
 import { buildTestImage, dockerClient, dockerSocket, httpTestImage, waitFor } from '@wharf/testing';
 import {
   answers,
   containersOf,
   createComponent,
+  endpointsOf,
   enqueue,
   finalStatus,
   recordVersion,
@@ -31,7 +35,11 @@ describe('app-manager features on the Docker Engine', () => {
   }, 120_000);
   afterAll(async () => {
     await s?.stop();
-    for (const n of ['v1', 'v1-8081', 'slow', 'chatty']) await docker.getImage(tag(n)).remove({ force: true }).catch(() => undefined);
+    for (const n of ['v1', 'v1-8081', 'slow', 'chatty'])
+      await docker
+        .getImage(tag(n))
+        .remove({ force: true })
+        .catch(() => undefined);
   });
 
   it('gives a dependant <NAME>_HOST / <NAME>_PORT that reach the dependency, and rolls it when they change', async () => {
@@ -49,7 +57,12 @@ describe('app-manager features on the Docker Engine', () => {
     expect(fetched.output).toContain('version one');
 
     // api moves to another port: web is rolled with the new value, without any operation of its own.
-    await updateSpec(s, api, { name: 'api', replicas: 1, ports: [{ port: 8081, protocol: 'http' }], probe: { kind: 'http', path: '/', port: 8081, periodS: 1, failureThreshold: 5 } });
+    await updateSpec(s, api, {
+      name: 'api',
+      replicas: 1,
+      ports: [{ port: 8081, protocol: 'http' }],
+      probe: { kind: 'http', path: '/', port: 8081, periodS: 1, failureThreshold: 5 },
+    });
     await recordVersion(s, api, 'v2', tag('v1-8081'));
     expect((await finalStatus(s, await enqueue(s, 'upgrade', api, { versionId: 'v2' }))).status).toBe('success');
     const rolled = await waitFor(
@@ -92,7 +105,9 @@ describe('app-manager features on the Docker Engine', () => {
   });
 
   it('restarts every replica with the spec as it is now (env set + rolling restart)', async () => {
-    const id = await createComponent(s, { tenant: 'acme', name: 'env' }, { ...http, replicas: 2, env: [{ name: 'MODE', value: 'one' }] }, [{ id: 'v1', image: tag('v1') }]);
+    const id = await createComponent(s, { tenant: 'acme', name: 'env' }, { ...http, replicas: 2, env: [{ name: 'MODE', value: 'one' }] }, [
+      { id: 'v1', image: tag('v1') },
+    ]);
     expect((await finalStatus(s, await enqueue(s, 'deploy', id))).status).toBe('success');
     await updateSpec(s, id, { name: 'env', ...http, replicas: 2, env: [{ name: 'MODE', value: 'two' }] });
     const before = (await containersOf(s, id)).map((c) => c.Id);
@@ -104,10 +119,15 @@ describe('app-manager features on the Docker Engine', () => {
   });
 
   it('keeps a stateful replica its number and its volume across an upgrade', async () => {
-    const id = await createComponent(s, { tenant: 'acme', name: 'db' }, { ...http, replicas: 2, volumes: [{ name: 'data', mountPath: '/data', sizeMib: 10 }] }, [
-      { id: 'v1', image: tag('v1') },
-      { id: 'v2', image: tag('slow') },
-    ]);
+    const id = await createComponent(
+      s,
+      { tenant: 'acme', name: 'db' },
+      { ...http, replicas: 2, volumes: [{ name: 'data', mountPath: '/data', sizeMib: 10 }] },
+      [
+        { id: 'v1', image: tag('v1') },
+        { id: 'v2', image: tag('slow') },
+      ],
+    );
     expect((await finalStatus(s, await enqueue(s, 'deploy', id, { versionId: 'v1' }))).status).toBe('success');
     const driver = new DockerDriver({ docker, dataCenter: s.dataCenter });
     for (const c of await containersOf(s, id)) await driver.exec(c.Id, ['sh', '-c', `echo "slot $WHARF_REPLICA" > /data/who`], { timeoutMs: 5000 });
@@ -118,16 +138,119 @@ describe('app-manager features on the Docker Engine', () => {
   });
 
   it("removes a container with this data center's labels that no component wants (an orphan), and nobody else's", async () => {
-    const labels = { [LABEL.dataCenter]: s.dataCenter, [LABEL.tenantId]: 'acme', [LABEL.appId]: 'acme.shop', [LABEL.componentId]: 'acme.shop.ghost', [LABEL.slot]: '1' };
+    const labels = {
+      [LABEL.dataCenter]: s.dataCenter,
+      [LABEL.tenantId]: 'acme',
+      [LABEL.appId]: 'acme.shop',
+      [LABEL.componentId]: 'acme.shop.ghost',
+      [LABEL.slot]: '1',
+    };
     const orphan = await docker.createContainer({ Image: tag('v1'), name: `${s.prefix}-orphan`, Labels: labels });
     await orphan.start();
-    const foreign = await docker.createContainer({ Image: tag('v1'), name: `${s.prefix}-foreign`, Labels: { ...labels, [LABEL.dataCenter]: `${s.dataCenter}-other` } });
+    const foreign = await docker.createContainer({
+      Image: tag('v1'),
+      name: `${s.prefix}-foreign`,
+      Labels: { ...labels, [LABEL.dataCenter]: `${s.dataCenter}-other` },
+    });
     await foreign.start();
     try {
-      await waitFor('the orphan removed', async () => ((await docker.listContainers({ all: true, filters: { id: [orphan.id] } })).length === 0 ? true : undefined), 30_000);
+      await waitFor(
+        'the orphan removed',
+        async () => ((await docker.listContainers({ all: true, filters: { id: [orphan.id] } })).length === 0 ? true : undefined),
+        30_000,
+      );
       expect((await foreign.inspect()).State.Running).toBe(true);
     } finally {
       await foreign.remove({ force: true });
+    }
+  });
+
+  it('takes a replica out of the endpoints before it is stopped', async () => {
+    const id = await createComponent(s, { tenant: 'acme', name: 'drain' }, { ...http, replicas: 2 }, [
+      { id: 'v1', image: tag('v1') },
+      { id: 'v2', image: tag('v1-8081') },
+    ]);
+    expect((await finalStatus(s, await enqueue(s, 'deploy', id, { versionId: 'v1' }))).status).toBe('success');
+    const old = (await endpointsOf(s, id))!.endpoints.map((e) => e.replica);
+    expect(old).toHaveLength(2);
+    // Every change of the endpoints and every container stop, in the order they happen.
+    const seen: string[] = [];
+    const watcher = await s.client.watch().key(s.keys.endpoints.component(id)).create();
+    watcher.on('put', (kv) =>
+      seen.push(
+        `endpoints ${
+          JSON.parse(kv.value.toString())
+            .endpoints?.map((e: { replica: string }) => e.replica)
+            .join(',') ?? ''
+        }`,
+      ),
+    );
+    const events = await docker.getEvents({ filters: { type: ['container'], event: ['kill', 'die'], label: [`${LABEL.componentId}=${id}`] } });
+    events.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        seen.push(`stop ${(JSON.parse(line) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name}`);
+    });
+    try {
+      await updateSpec(s, id, {
+        name: 'drain',
+        replicas: 2,
+        ports: [{ port: 8081, protocol: 'http' }],
+        probe: { kind: 'http', path: '/', port: 8081, periodS: 1, failureThreshold: 5 },
+      });
+      expect((await finalStatus(s, await enqueue(s, 'upgrade', id, { versionId: 'v2' }))).status).toBe('success');
+      await waitFor('both stops seen', async () => (old.every((r) => seen.includes(`stop ${r}`)) ? true : undefined), 10_000);
+    } finally {
+      await watcher.cancel();
+      (events as unknown as { destroy(): void }).destroy();
+    }
+    for (const r of old) {
+      const stopped = seen.indexOf(`stop ${r}`);
+      const left = seen.findIndex((e) => e.startsWith('endpoints ') && !e.split(' ')[1].split(',').includes(r));
+      expect(left).toBeGreaterThanOrEqual(0);
+      expect(left).toBeLessThan(stopped);
+    }
+  });
+
+  it('explains a replica that keeps crashing outside any operation, and replaces it with back-off', async () => {
+    const id = await createComponent(s, { tenant: 'acme', name: 'flaky' }, { ...http, replicas: 1 }, [{ id: 'v1', image: tag('v1') }]);
+    expect((await finalStatus(s, await enqueue(s, 'deploy', id))).status).toBe('success');
+    for (let crash = 1; crash <= 2; crash++) {
+      const [c] = await waitFor('a running replica', async () => {
+        const list = await containersOf(s, id);
+        return list.length === 1 && list[0].State === 'running' ? list : undefined;
+      });
+      await docker.getContainer(c.Id).kill({ signal: 'SIGKILL' });
+      const status = await waitFor(
+        'an abnormal status with its reason',
+        async () => {
+          const st = await statusOf(s, id);
+          return st?.state === 'abnormal' && /exited with code 137/.test(st.reason) ? st : undefined;
+        },
+        15_000,
+        50,
+      );
+      // While the dead container is there it is named; once removed, the back-off says why it waits.
+      expect(status.reason).toMatch(/(replica .*-flaky-\d+ crashed|backing off after \d+ failure\(s\)): exited with code 137/);
+    }
+    const healed = await waitFor('running again', async () => ((await statusOf(s, id))?.state === 'running' ? statusOf(s, id) : undefined), 20_000);
+    expect(healed!.replicas[0].restarts).toBeGreaterThanOrEqual(1);
+    expect(await answers(s, id)).toEqual(['version one']);
+  });
+
+  it('answers a status with live cpu and memory over gRPC, and refuses bad or unknown ids', async () => {
+    const grpc = createClient(appmanagerV1.AppManagerService, s.appManagers[0].grpc);
+    try {
+      const res = await grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: 'acme.shop.api', usage: true }));
+      expect(res.status).toMatchObject({ componentId: 'acme.shop.api', state: 'running' });
+      expect(res.status!.replicas[0].memoryBytes).toBeGreaterThan(0n);
+      await expect(grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: '../etc' }))).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: 'acme.shop.none' }))).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    } finally {
+      grpc.close();
     }
   });
 
@@ -142,7 +265,11 @@ describe('app-manager features on the Docker Engine', () => {
       expect(lines[0].replica).toBe(`${s.prefix}-acme-shop-logs-1`);
       expect(lines[0].text).toMatch(/^1 says \d+$/);
       expect((await finalStatus(s, await enqueue(s, 'scale', id, { replicas: 2 }))).status).toBe('success');
-      await waitFor('lines of the new replica', async () => (lines.some((l) => l.replica.endsWith('-logs-2') && /^2 says/.test(l.text)) ? true : undefined), 20_000);
+      await waitFor(
+        'lines of the new replica',
+        async () => (lines.some((l) => l.replica.endsWith('-logs-2') && /^2 says/.test(l.text)) ? true : undefined),
+        20_000,
+      );
     } finally {
       stop();
     }
