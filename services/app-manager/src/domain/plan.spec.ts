@@ -143,6 +143,11 @@ describe('plan: stateless', () => {
 });
 
 describe('plan: failures', () => {
+  it('a replacement carries the restarts of the replica it replaces', () => {
+    const actions = run(desired(), [rep(1, 'v2', 'ready', { phase: 'exited', restarts: 4 }), rep(2, 'v2'), rep(3, 'v2')]);
+    expect(actions[1]).toEqual({ kind: 'create', slot: 4, restarts: 5, why: 'replica 3/3' });
+  });
+
   it('aborts a rollout when a new replica crashes, naming it and its reason', () => {
     const actions = run(desired(upgrade), [
       rep(1, 'v1'),

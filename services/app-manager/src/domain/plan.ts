@@ -137,7 +137,10 @@ export function plan(input: PlanInput): Action[] {
   // A slot is free only when no container holds its name any more (broken ones are still being removed).
   const usedSlots = new Set(input.replicas.map((r) => r.slot));
   // A replacement after crashes carries the count, so the status shows a crash loop as restarts.
-  const restarts = input.backoff && input.backoff.template === t.hash ? input.backoff.failures : 0;
+  const restarts = Math.max(
+    input.backoff && input.backoff.template === t.hash ? input.backoff.failures : 0,
+    ...broken.filter((r) => r.template === t.hash).map((r) => r.restarts + 1),
+  );
   const readyCur = cur.filter((r) => r.health === 'ready').length;
   const readyOld = old.filter((r) => r.health === 'ready').length;
   const retire = (r: ObservedReplica, why: RemoveReason) => actions.push({ kind: 'remove', replica: r, why, drain: r.health === 'ready' });

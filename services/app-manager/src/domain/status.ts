@@ -112,7 +112,7 @@ function stateOf(
   const troubled = views.find((v) => v.state === 'crashed' || v.state === 'failed' || v.state === 'unready');
   const trouble = troubled ? `replica ${troubled.name} ${troubled.state}: ${troubled.reason}` : undefined;
   const op = d.operation;
-  if (op?.aborting) return ['abnormal', `rollout of ${op.kind} failed, restoring ${d.template.versionId}: ${op.aborting}`];
+  if (op?.aborting) return ['abnormal', `${op.kind} failed, restoring ${d.template.versionId}: ${op.aborting}`];
   if (d.problems.length) return ['abnormal', d.problems.join('; ')];
   if (record.stopped || d.replicas === 0) {
     if (n) return ['stopping', `stopping ${n} replica(s)`];
