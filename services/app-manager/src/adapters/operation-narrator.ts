@@ -12,8 +12,11 @@ export interface Narrator {
   /** Opens the operation's steps in this process if not yet done; `prepare` gets these lines. */
   begin(op: NarratedOperation, prepare: string[]): void;
   line(eventId: string, text: string, level?: Level): void;
-  /** Closes the steps and tells event-log everything is reported. */
-  finish(eventId: string, ok: boolean, message: string): void;
+  /**
+   * Closes the operation's step and tells event-log everything is reported. Works in any process:
+   * one that never began the operation (a restart after it was applied) opens the step to close it.
+   */
+  conclude(op: NarratedOperation, ok: boolean, message: string): void;
   /** An operation answered at once (pause, resume, a task that cannot be acted on). */
   answer(op: NarratedOperation, ok: boolean, message: string): void;
   flush(): Promise<void>;
@@ -48,15 +51,15 @@ export class EventLogNarrator implements Narrator {
     this.open.get(eventId)?.main.line(text, level);
   }
 
-  finish(eventId: string, ok: boolean, message: string): void {
-    const o = this.open.get(eventId);
-    if (!o) return;
+  conclude(n: NarratedOperation, ok: boolean, message: string): void {
+    const o = this.open.get(n.eventId);
+    if (!o) return this.answer(n, ok, message);
     if (ok) {
       if (message) o.main.line(message);
       o.main.ok();
     } else o.main.fail(message);
     o.op.done();
-    this.open.delete(eventId);
+    this.open.delete(n.eventId);
   }
 
   answer(o: NarratedOperation, ok: boolean, message: string): void {

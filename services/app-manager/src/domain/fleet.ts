@@ -66,6 +66,8 @@ export interface ComponentRecord {
   accepted: Set<string>;
   /** Operations whose final status event-log has decided. */
   finished: Set<string>;
+  /** Operations applied (OperationApplied) whose final status event-log has not decided yet: app-manager tells it again after a restart. */
+  unreported: Map<string, { kind: OperationKind; succeeded: boolean; message: string }>;
 }
 
 const ID_PREFIX = 'component/';
@@ -108,6 +110,7 @@ export class Fleet {
         paused: false,
         accepted: new Set(),
         finished: new Set(),
+        unreported: new Map(),
       });
       return this;
     }
@@ -197,13 +200,17 @@ export class Fleet {
         if (r.operation?.eventId === a.eventId) {
           // A rollout that did not end in VersionDeployed leaves nothing of its target behind.
           if (ROLLOUT_KINDS.includes(r.operation.kind)) r.target = undefined;
+          if (!r.finished.has(a.eventId)) r.unreported.set(a.eventId, { kind: r.operation.kind, succeeded: a.succeeded, message: a.message });
           r.operation = undefined;
         }
         break;
       }
-      case 'wharf.events.v1.OperationFinished':
-        r.finished.add((m as eventsV1.OperationFinished).eventId);
+      case 'wharf.events.v1.OperationFinished': {
+        const eventId = (m as eventsV1.OperationFinished).eventId;
+        r.finished.add(eventId);
+        r.unreported.delete(eventId);
         break;
+      }
     }
     return this;
   }

@@ -115,12 +115,10 @@ export function plan(input: PlanInput): Action[] {
   const createFailure = input.backoff && input.backoff.template === t.hash && input.backoff.failures > 0 ? input.backoff.reason : undefined;
   const overdue =
     op && !op.aborting && nowMs - op.sinceMs > input.progressDeadlineMs ? `not done after ${Math.round(input.progressDeadlineMs / 1000)} s` : undefined;
-  const failure =
-    d.problems[0] ??
-    (brokenNew ? failureOf(brokenNew) : undefined) ??
-    createFailure ??
-    overdue ??
-    (d.operationFinished ? 'the operation already has a final status' : undefined);
+  // event-log gave up on the operation (timed out): stop, unless it is in place anyway.
+  const inPlace = old.length === 0 && cur.length === n && cur.every((r) => r.health === 'ready');
+  const givenUp = d.operationFinished && !inPlace ? 'the operation already has a final status (event-log gave up on it)' : undefined;
+  const failure = d.problems[0] ?? (brokenNew ? failureOf(brokenNew) : undefined) ?? createFailure ?? overdue ?? givenUp;
   if (op && !op.aborting && failure) {
     if (rollout) actions.push({ kind: 'abort', eventId: op.eventId, reason: failure });
     else actions.push({ kind: 'complete', eventId: op.eventId, succeeded: false, message: failure, cleanup: false });

@@ -36,7 +36,7 @@ function setup() {
   const narrator: Narrator = {
     begin: () => undefined,
     line: (eventId, text) => void lines.push({ eventId, text }),
-    finish: (eventId, ok, message) => void finished.push({ eventId, ok, message }),
+    conclude: (o, ok, message) => void finished.push({ eventId: o.eventId, ok, message }),
     answer: (_o: NarratedOperation) => undefined,
     flush: async () => undefined,
   };
@@ -65,7 +65,7 @@ function setup() {
     return { version: fleet.get(ID)!.streamVersion, position: String(events.length) };
   };
   const probes = new ProbeRunner(probe, systemClock, (t) => hooks.nudge?.(t.componentId), 100);
-  const reconciler = new Reconciler({
+  const deps: ConstructorParameters<typeof Reconciler>[0] = {
     driver,
     fleet: () => fleet,
     store: { append },
@@ -90,7 +90,8 @@ function setup() {
       resyncMs: 200,
       crashLines: 3,
     },
-  });
+  };
+  const reconciler = new Reconciler(deps);
   hooks.nudge = (id) => reconciler.nudge(id);
   const add = (message: Message, eventId = '') => append(`component/${ID}`, [{ message, eventId }]);
   const spec = (over: Exclude<MessageInitShape<typeof eventsV1.ComponentSpecSchema>, eventsV1.ComponentSpec> = {}) =>
@@ -101,7 +102,7 @@ function setup() {
       probe: { kind: 'http', path: '/', port: 8080, periodS: 1, failureThreshold: 1 },
       ...over,
     });
-  return { runtime, driver, fleet, events, lines, finished, statuses, endpoints, failing, reconciler, probes, add, spec };
+  return { runtime, driver, fleet, events, lines, finished, statuses, endpoints, failing, reconciler, probes, add, spec, deps, hooks };
 }
 
 type Env = ReturnType<typeof setup>;
@@ -162,6 +163,26 @@ describe('Reconciler (fake runtime)', () => {
     expect(t.events.map((e) => e.type)).toContain('wharf.events.v1.RolloutAborted');
     expect(t.fleet.get(ID)!.deployed?.versionId).toBe('v1');
     expect(t.lines.some((l) => l.eventId === 'u1' && /rollout failed: .*HTTP 500: broken; restoring v1/.test(l.text))).toBe(true);
+  });
+
+  it('a restarted app-manager tells event-log the end of an operation applied but not yet finished there', async () => {
+    await deployed(t);
+    await t.reconciler.stop();
+    t.finished.length = 0;
+    const again = new Reconciler(t.deps);
+    t.hooks.nudge = (id) => again.nudge(id);
+    again.nudge(ID);
+    await waitFor('told again', async () => (t.finished.length ? true : undefined), 5_000);
+    expect(t.finished).toEqual([{ eventId: 'd1', ok: true, message: '2 replica(s) of v1 ready' }]);
+    await again.stop();
+    // Once event-log's OperationFinished is in the stream, nobody tells it again.
+    await t.add(create(eventsV1.OperationFinishedSchema, { eventId: 'd1', status: eventsV1.OperationStatus.SUCCESS }), 'd1');
+    t.finished.length = 0;
+    const third = new Reconciler(t.deps);
+    third.nudge(ID);
+    await new Promise((r) => setTimeout(r, 300));
+    await third.stop();
+    expect(t.finished).toEqual([]);
   });
 
   it('replaces a crashed replica after a back-off and counts the restart', async () => {

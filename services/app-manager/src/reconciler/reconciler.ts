@@ -10,7 +10,7 @@ import type { Ownership } from '../adapters/ownership';
 import type { ProbeRunner } from '../adapters/probe-runner';
 import type { EndpointsView, Publisher } from '../adapters/status-publisher';
 import { renderDesired, serviceHost, type DesiredComponent, type ProbeSpec, type RenderSettings, type ReplicaTemplate } from '../domain/desired';
-import type { ComponentRecord, Fleet } from '../domain/fleet';
+import { wantedReplicas, type ComponentRecord, type Fleet } from '../domain/fleet';
 import { plan, type Action, type Backoff, type Health, type ObservedReplica } from '../domain/plan';
 import { healthOf, probeReason } from '../domain/probe-state';
 import { statusOf, type StatusView } from '../domain/status';
@@ -86,6 +86,8 @@ const ROLLOUT_WORDS: Record<string, string> = {
  */
 export class Reconciler {
   private readonly memory = new Map<string, Memory>();
+  /** Operations this process told event-log the end of. */
+  private readonly reported = new Set<string>();
   private readonly passes = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; dueMs: number }>();
@@ -114,16 +116,24 @@ export class Reconciler {
     await Promise.allSettled([...this.memory.values()].flatMap((m) => [...m.work]));
   }
 
-  /** Every component this instance should look at: known to the fold, or with replicas in the runtime. */
+  /**
+   * Every component this instance should look at: with replicas in the runtime (orphans too), or
+   * wanting some, or with an operation. One listing of the runtime for all; a component that wants
+   * nothing, has nothing and was looked at before costs nothing.
+   */
   async sweep(): Promise<void> {
     if (this.stopped) return;
-    const ids = new Set<string>();
-    for (const [id, r] of this.d.fleet().components) if (!r.retired || r.operation) ids.add(id);
+    let listed: ReplicaState[];
     try {
-      for (const r of await this.d.driver.listReplicas()) ids.add(r.labels.componentId);
+      listed = await this.d.driver.listReplicas();
     } catch (err) {
       this.d.logger.warn({ err: (err as Error).message }, 'cannot list replicas; next resync retries');
       return;
+    }
+    const ids = new Set(listed.map((r) => r.labels.componentId));
+    for (const [id, r] of this.d.fleet().components) {
+      const idle = wantedReplicas(r) === 0 && !r.operation && r.unreported.size === 0 && this.memory.has(id);
+      if (!idle) ids.add(id);
     }
     for (const id of ids) this.nudge(id);
   }
@@ -213,6 +223,13 @@ export class Reconciler {
     for (const id of m.completing) if (id !== op?.eventId) m.completing.delete(id);
     for (const id of m.aborting) if (id !== op?.eventId || op.aborting) m.aborting.delete(id);
     if (op && record && !m.completing.has(op.eventId)) this.d.narrator.begin({ ...op, componentId, tenantId: record.tenantId }, prepareLines(record, desired));
+
+    // Applied operations event-log has not heard the end of (their reporter died): tell it now.
+    for (const [eventId, u] of record?.unreported ?? []) {
+      if (this.reported.has(eventId)) continue;
+      this.reported.add(eventId);
+      this.d.narrator.conclude({ eventId, kind: u.kind, componentId, tenantId: record!.tenantId }, u.succeeded, u.message);
+    }
 
     const listed = await this.d.driver.listReplicas({ componentId });
     const now = this.d.clock.now();
@@ -362,7 +379,11 @@ export class Reconciler {
         if (m.aborting.has(a.eventId) || !record) return;
         m.aborting.add(a.eventId);
         say(`rollout failed: ${a.reason}; restoring ${record.deployed ? record.deployed.versionId : 'nothing (no version ran before)'}`, 'warn');
-        this.track(m, componentId, this.append(record, [create(eventsV1.RolloutAbortedSchema, { componentId, reason: a.reason })], a.eventId, m.aborting));
+        this.track(
+          m,
+          componentId,
+          this.append(record, [create(eventsV1.RolloutAbortedSchema, { componentId, reason: a.reason })], a.eventId, m.aborting).then(() => undefined),
+        );
         return;
       }
       case 'complete': {
@@ -379,13 +400,20 @@ export class Reconciler {
               const others = [...this.d.fleet().components.values()].some((c) => c.tenantId === record.tenantId && c.id !== componentId && !c.retired);
               if (!others) await this.d.driver.removeTenantNetwork(record.tenantId);
             }
-            // event-log first, then the event store: a crash between the two repeats both, harmlessly.
-            this.d.narrator.finish(a.eventId, a.succeeded, a.message);
+            // The event store first (the truth), then event-log: a crash between the two leaves the
+            // operation in the fold's `unreported`, and whichever instance owns it then tells event-log.
             const events: Message[] = [];
             if (a.deployVersionId) events.push(create(eventsV1.VersionDeployedSchema, { componentId, versionId: a.deployVersionId, eventId: a.eventId }));
             events.push(create(eventsV1.OperationAppliedSchema, { eventId: a.eventId, succeeded: a.succeeded, message: a.message }));
-            if (a.succeeded) m.backoff = undefined;
-            await this.append(record, events, a.eventId, m.completing);
+            if (await this.append(record, events, a.eventId, m.completing)) {
+              if (a.succeeded) m.backoff = undefined;
+              this.reported.add(a.eventId);
+              this.d.narrator.conclude(
+                { eventId: a.eventId, kind: desired?.operation?.kind ?? 'operation', componentId, tenantId: record.tenantId },
+                a.succeeded,
+                a.message,
+              );
+            }
           })(),
         );
         return;
@@ -413,16 +441,19 @@ export class Reconciler {
     m.backoff = { failures, retryAtMs: this.d.clock.now() + wait, reason, template };
   }
 
-  private async append(record: ComponentRecord, events: Message[], eventId: string, inFlight: Set<string>): Promise<void> {
+  /** Appends at the version the fold showed; false (and planned again) when someone appended first. */
+  private async append(record: ComponentRecord, events: Message[], eventId: string, inFlight: Set<string>): Promise<boolean> {
     try {
       await this.d.store.append(
         `component/${record.id}`,
         events.map((message) => ({ message, eventId, actor: 'service:app-manager' })),
         record.streamVersion,
       );
+      return true;
     } catch (err) {
       inFlight.delete(eventId); // planned again once the fold has caught up
       if (!(err instanceof ConcurrencyError)) throw err;
+      return false;
     }
   }
 
