@@ -2,7 +2,10 @@ import { create } from '@bufbuild/protobuf';
 import { appmanagerV1 } from '@wharf/contracts';
 import { createClient, InvalidArgumentError, NotFoundError } from '@wharf/grpc';
 import { DockerDriver, DriverLogCollector, LABEL, type RuntimeLogLine } from '@wharf/runtime';
-import { buildTestImage, dockerClient, dockerSocket, httpTestImage, waitFor } from '@wharf/testing';
+import { buildTestImage, dockerClient, dockerSocket, followProgress, httpTestImage, startRegistry, waitFor, type RegistryInstance } from '@wharf/testing';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   answers,
   containersOf,
@@ -276,5 +279,57 @@ describe('app-manager features on the Docker Engine', () => {
     const count = lines.length;
     await new Promise((r) => setTimeout(r, 600));
     expect(lines.length).toBe(count); // stopped means stopped
+  });
+});
+
+describe("app-manager pulling from the data center's registry", () => {
+  let s: Stack;
+  let registry: RegistryInstance;
+  let dir: string;
+  let remote: string;
+  const docker = dockerClient();
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await httpTestImage(docker, tag('pushed'), 'pulled from the registry');
+    remote = `${registry.address}/acme/web:1`;
+    await docker.getImage(tag('pushed')).tag({ repo: `${registry.address}/acme/web`, tag: '1' });
+    await followProgress(
+      docker,
+      await docker.getImage(remote).push({ authconfig: { username: registry.username, password: registry.password, serveraddress: registry.address } }),
+    );
+    await docker.getImage(remote).remove(); // only the registry has it now
+    dir = mkdtempSync(join(tmpdir(), 'wharf-am-cred-'));
+    writeFileSync(join(dir, 'credentials'), `${registry.username}:${registry.password}\n`, { mode: 0o600 });
+    s = await startStack('pull', { WHARF_PULL_REGISTRIES: registry.address, WHARF_REGISTRY_CREDENTIALS_FILE: join(dir, 'credentials') });
+  }, 120_000);
+  afterAll(async () => {
+    await s?.stop();
+    await registry?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    for (const img of [tag('pushed'), remote])
+      await docker
+        .getImage(img)
+        .remove({ force: true })
+        .catch(() => undefined);
+  });
+
+  it('pulls an image that is not on the engine, with the credentials, saying so', async () => {
+    const id = await createComponent(s, { tenant: 'acme', name: 'pulled' }, { ...http, replicas: 1 }, [{ id: 'v1', image: remote }]);
+    const final = await finalStatus(s, await enqueue(s, 'deploy', id));
+    expect(final.status).toBe('success');
+    expect(final.lines.some((l) => l.startsWith(`pulling ${remote}`))).toBe(true);
+    expect(await answers(s, id)).toEqual(['pulled from the registry']);
+  });
+
+  it("never pulls from a registry that is not the data center's", async () => {
+    const id = 'acme.shop.pulled';
+    await recordVersion(s, id, 'v2', 'registry.example.com:5000/acme/web:2');
+    const final = await finalStatus(s, await enqueue(s, 'upgrade', id, { versionId: 'v2' }));
+    expect(final).toMatchObject({
+      status: 'failure',
+      message: expect.stringContaining('registry.example.com:5000 is not a registry this data center pulls from'),
+    });
+    expect(await answers(s, id)).toEqual(['pulled from the registry']);
   });
 });

@@ -175,6 +175,32 @@ describe('fleet fold and intents', () => {
     expect(after.hash).not.toBe(before);
   });
 
+  it('passes on the env a dependency declares for its consumers, its secrets sealed for the dependency', () => {
+    const db = 'acme.shop.db';
+    const sealed = new Uint8Array([9, 9]);
+    const s = created({ dependsOn: ['db'], env: [{ name: 'DB_URL', value: 'mine wins' }] });
+    s.add(
+      create(eventsV1.ComponentCreatedSchema, {
+        componentId: db,
+        appId: 'acme.shop',
+        tenantId: 'acme',
+        spec: spec({
+          name: 'db',
+          consumerEnv: [
+            { name: 'DB_URL', value: 'postgres://db.shop/app' },
+            { name: 'DB_PASSWORD', secret: true, encryptedValue: sealed },
+          ],
+        }),
+      }),
+      '',
+      `component/${db}`,
+    );
+    apply(s, makeTask('deploy', { ...header, eventId: 'd1' }));
+    const env = renderDesired(s.fleet().get(ID)!, s.fleet(), render).template!.env;
+    expect(env).toContainEqual({ name: 'DB_URL', value: 'mine wins', secret: false });
+    expect(env).toContainEqual({ name: 'DB_PASSWORD', secret: true, sealed, context: `${db}/DB_PASSWORD` });
+  });
+
   it('never puts a secret in clear into the template, and its hash changes only with the sealed value', () => {
     const sealed = new Uint8Array([1, 2, 3]);
     const s = apply(created({ env: [{ name: 'PASSWORD', secret: true, encryptedValue: sealed }] }), makeTask('deploy', { ...header, eventId: 'd1' }));

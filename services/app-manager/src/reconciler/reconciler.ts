@@ -61,6 +61,8 @@ interface Memory {
   aborting: Set<string>;
   completing: Set<string>;
   lastWait?: string;
+  /** The published endpoints in words, to tell an operation when traffic moves. */
+  endpoints?: string;
   state?: string;
   stateSinceMs: number;
   /** The actions of this component that are running (ownership waits for them before letting go). */
@@ -575,7 +577,19 @@ export class Reconciler {
         .map((r) => ({ replica: r.name, address: m.details.get(r.id)!.address, versionId: r.versionId })),
     };
     await this.d.publisher.endpoints(endpoints);
+    const eventId = desired.operation?.eventId;
+    const summary = endpointSummary(endpoints);
+    if (eventId && m.endpoints !== undefined && m.endpoints !== summary) this.d.narrator.line(eventId, `switching: the endpoints are now ${summary}`);
+    m.endpoints = summary;
   }
+}
+
+/** "3 ready (v2 x2, v1 x1)" */
+function endpointSummary(e: EndpointsView): string {
+  const by = new Map<string, number>();
+  for (const x of e.endpoints) by.set(x.versionId, (by.get(x.versionId) ?? 0) + 1);
+  const parts = [...by].map(([v, n]) => `${v} x${n}`).join(', ');
+  return `${e.endpoints.length} ready${parts ? ` (${parts})` : ''}`;
 }
 
 const defaultProbe: ProbeSpec = { kind: 'running', path: '', port: 0, command: [], initialDelayMs: 0, periodMs: 10_000, failureThreshold: 3 };
