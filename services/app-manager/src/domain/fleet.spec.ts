@@ -123,8 +123,11 @@ describe('fleet fold and intents', () => {
     apply(s, makeTask('pause', { ...header, eventId: 'p1', rolloutEventId: 'u1' }));
     expect(s.fleet().get(ID)!.paused).toBe(true);
     expect(s.fleet().get(ID)!.operation?.eventId).toBe('u1');
+    const since = s.fleet().get(ID)!.operation!.sinceMs;
     apply(s, makeTask('resume', { ...header, eventId: 'p2', rolloutEventId: 'u1' }));
     expect(s.fleet().get(ID)!.paused).toBe(false);
+    // The paused time does not count against the rollout's deadline.
+    expect(s.fleet().get(ID)!.operation!.sinceMs).toBeGreaterThan(since);
   });
 
   it('refuses what cannot be done, naming why', () => {

@@ -61,6 +61,8 @@ export interface ComponentRecord {
   maxSurge: number;
   maxUnavailable: number;
   paused: boolean;
+  /** When the rollout was paused: the time it stays paused does not count against its deadline. */
+  pausedAtMs?: number;
   operation?: ActiveOperation;
   /** Event ids of the operations app-manager has accepted (a redelivered task is recognised). */
   accepted: Set<string>;
@@ -152,11 +154,16 @@ export class Fleet {
         if (r.operation) r.operation.aborting = (m as eventsV1.RolloutAborted).reason || 'rollout aborted';
         break;
       case 'wharf.events.v1.RolloutPaused':
-        if (r.target) r.paused = true;
+        if (r.target && !r.paused) {
+          r.paused = true;
+          r.pausedAtMs = e.timeMs;
+        }
         r.accepted.add(e.eventId);
         break;
       case 'wharf.events.v1.RolloutResumed':
+        if (r.paused && r.operation && r.pausedAtMs !== undefined) r.operation.sinceMs += Math.max(0, e.timeMs - r.pausedAtMs);
         r.paused = false;
+        r.pausedAtMs = undefined;
         r.accepted.add(e.eventId);
         break;
       case 'wharf.events.v1.VersionDeployed': {

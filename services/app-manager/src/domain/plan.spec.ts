@@ -179,6 +179,10 @@ describe('plan: failures', () => {
     expect(actions).toEqual([{ kind: 'abort', eventId: 'evt-up', reason: 'not done after 600 s' }]);
   });
 
+  it('a paused rollout is never overdue', () => {
+    expect(brief(run(desired({ ...upgrade, paused: true }), [rep(1, 'v1'), rep(2, 'v2', 'starting')], { nowMs: 700_000 }))).toEqual(['wait']);
+  });
+
   it('while aborting, restores the previous release and then fails the operation with the reason', () => {
     const aborting = desired({ template: template('v1'), operation: { eventId: 'evt-up', kind: 'upgrade', sinceMs: 0, aborting: 'replica x crashed' } });
     expect(brief(run(aborting, [rep(1, 'v1'), rep(2, 'v1'), rep(3, 'v1'), rep(4, 'v2', 'starting')]))).toEqual(['remove 4:v2 retire']);

@@ -114,7 +114,9 @@ export function plan(input: PlanInput): Action[] {
   const brokenNew = broken.find((r) => r.template === t.hash);
   const createFailure = input.backoff && input.backoff.template === t.hash && input.backoff.failures > 0 ? input.backoff.reason : undefined;
   const overdue =
-    op && !op.aborting && nowMs - op.sinceMs > input.progressDeadlineMs ? `not done after ${Math.round(input.progressDeadlineMs / 1000)} s` : undefined;
+    op && !op.aborting && !d.paused && nowMs - op.sinceMs > input.progressDeadlineMs
+      ? `not done after ${Math.round(input.progressDeadlineMs / 1000)} s`
+      : undefined;
   // event-log gave up on the operation (timed out): stop, unless it is in place anyway.
   const inPlace = old.length === 0 && cur.length === n && cur.every((r) => r.health === 'ready');
   const givenUp = d.operationFinished && !inPlace ? 'the operation already has a final status (event-log gave up on it)' : undefined;
