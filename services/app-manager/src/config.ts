@@ -41,7 +41,11 @@ export const appManagerConfigShape = {
     .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'must be a short DNS label')
     .default('wharf')
     .describe('first part of container, network and volume names; data centers sharing an engine use different ones'),
-  WHARF_DOCKER_PUBLISH_HOST: z.string().default('127.0.0.1').describe('host IP that published ports bind to'),
+  WHARF_DOCKER_PUBLISH_HOST: z
+    .string()
+    .regex(/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/, 'must be a loopback address')
+    .default('127.0.0.1')
+    .describe('loopback IP that published host ports bind to (never all interfaces: the gateway is the way in)'),
   WHARF_PULL_REGISTRIES: list('127.0.0.1:32500', 'comma-separated registry hosts images may be pulled from (any other image must be local)'),
   WHARF_REGISTRY_CREDENTIALS_FILE: z
     .string()

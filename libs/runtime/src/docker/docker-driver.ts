@@ -90,6 +90,8 @@ export class DockerDriver implements RuntimeDriver {
     this.node = options.node ?? hostname();
     this.publishHost = options.publishHost ?? '127.0.0.1';
     if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(this.namePrefix)) throw new Error(`docker name prefix ${JSON.stringify(this.namePrefix)} must be a short DNS label`);
+    // Replicas are reached through the gateway; a published port is for the machine itself only.
+    if (!/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/.test(this.publishHost)) throw new Error(`publish host ${this.publishHost} must be a loopback address`);
   }
 
   /** Runs an engine call; a lost engine becomes UnavailableError (retry later), anything else is rethrown. */

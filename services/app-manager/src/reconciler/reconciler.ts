@@ -420,10 +420,13 @@ export class Reconciler {
         );
         return;
       }
-      case 'wait':
-        if (m.lastWait !== a.why) say(a.why);
-        m.lastWait = a.why;
+      case 'wait': {
+        // Said once per reason (a count-down in it does not make it new).
+        const key = a.why.replace(/; next try in \d+ s$/, '');
+        if (m.lastWait !== key) say(a.why);
+        m.lastWait = key;
         return;
+      }
     }
   }
 
