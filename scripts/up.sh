@@ -22,6 +22,9 @@ REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
 APPMGR_GRPC_PORT="${WHARF_APPMGR_GRPC_PORT:-32405}"
 APPMGR_HTTP_PORT="${WHARF_APPMGR_HTTP_PORT:-32406}"
 ETCD="http://127.0.0.1:$ETCD_PORT"
+# etcd refuses every write (NOSPACE) once its database file reaches this; mq's elected
+# maintainer compacts and defragments well before (README: "etcd's size").
+ETCD_QUOTA_BYTES="${WHARF_ETCD_QUOTA_BYTES:-2147483648}"
 
 running() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
 
@@ -42,7 +45,8 @@ echo "wharf: starting"
 start etcd etcd --name wharf --data-dir "$STATE/data/etcd" \
   --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-  --initial-cluster "wharf=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn --logger zap
+  --initial-cluster "wharf=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn --logger zap \
+  --quota-backend-bytes "$ETCD_QUOTA_BYTES"
 wait_http "$ETCD/health" etcd
 
 # The Docker Engine: the machine's if one runs, else Debian's dockerd started here (no
@@ -82,7 +86,7 @@ for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://12
 
 if [ -f services/mq/dist/main.js ]; then
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_GRPC_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$MQ_HTTP_PORT" \
-    start mq node services/mq/dist/main.js
+    WHARF_ETCD_QUOTA_BYTES="$ETCD_QUOTA_BYTES" start mq node services/mq/dist/main.js
   wait_http "http://127.0.0.1:$MQ_HTTP_PORT/readyz" mq
 fi
 
@@ -114,7 +118,19 @@ fi
 
 echo
 echo "Wharf data center is up:"
-echo "  etcd        $ETCD"
+# etcd's own view of its size (etcdctl comes with ensure-deps): file size, in use, quota, alarms.
+etcd_status() {
+  ETCDCTL_API=3 etcdctl --endpoints "$ETCD" --command-timeout 2s endpoint status -w json 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      try {
+        const st = JSON.parse(s)[0].Status;
+        const mib = (n) => (n >= 1 << 30 ? (n / (1 << 30)).toFixed(1) + " GiB" : n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MiB" : (n / 1024).toFixed(0) + " KiB");
+        const alarms = (st.errors || []).filter((e) => /alarm/.test(e)).map((e) => e.replace(/.*alarm:/, "").trim());
+        process.stdout.write(`database ${mib(st.dbSize)} (${mib(st.dbSizeInUse)} in use) of a ${mib(Number(process.argv[1]))} quota` + (alarms.length ? `, ALARM ${alarms.join(" ")}` : ""));
+      } catch { process.stdout.write("database size unknown (etcdctl endpoint status failed)"); }
+    });' "$ETCD_QUOTA_BYTES"
+}
+echo "  etcd        $ETCD   $(etcd_status)"
 [ -f services/mq/dist/main.js ] && {
   echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
   echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"

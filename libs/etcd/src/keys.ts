@@ -52,6 +52,11 @@
  *                                           lb-manager and dependants; a replica leaves it before it
  *                                           is stopped; deleted with the component
  *
+ * etcd maintenance (libs/etcd maintainer.ts, run by every mq instance):
+ *   <root>/maintenance/election/etcd/<lease id>   one key per candidate, on its lease (etcd3's
+ *                                           Election); the oldest is the one maintainer that
+ *                                           compacts, defragments and disarms NOSPACE
+ *
  * Nodes (services/node-manager):
  *   <root>/nodes/<node_id>                  heartbeat, on the node's lease
  *
@@ -106,6 +111,11 @@ export class KeyLayout {
   readonly endpoints = {
     prefix: () => `${this.root}/endpoints/`,
     component: (componentId: string) => `${this.root}/endpoints/${componentId}`,
+  };
+
+  readonly maintenance = {
+    /** Namespace of the maintainer's election (etcd3 adds election/<name>/<lease id>). */
+    prefix: () => `${this.root}/maintenance/`,
   };
 
   readonly nodes = {

@@ -1,3 +1,4 @@
+import { UnavailableError } from '@wharf/errors';
 import { FEED_START, type EventStore, type FeedPosition, type RecordedEvent, type Subscription } from './types';
 
 /**
@@ -40,6 +41,10 @@ export class Projection<S> {
   get position(): FeedPosition {
     return this.subscription?.position ?? this.at;
   }
+  /** Started, not failed, and following the live feed (see Subscription.live; a subscription that cannot tell counts as live). */
+  get live(): boolean {
+    return !!this.subscription && !this.failure && this.subscription.live !== false;
+  }
 
   /** Starts following, from zero or from a saved (state, position); resolves once caught up. */
   async start(from?: { state: S; position: FeedPosition }): Promise<void> {
@@ -75,7 +80,12 @@ export class Projection<S> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`projection ${this.definition.name} did not reach position ${position} within ${timeoutMs} ms (at ${this.position})`));
+        // The feed is behind (etcd slow or away), not a bug: the caller may retry.
+        reject(
+          new UnavailableError(`projection ${this.definition.name} did not reach position ${position} within ${timeoutMs} ms (at ${this.position})`, {
+            retryAfterMs: 1000,
+          }),
+        );
       }, timeoutMs);
       const waiter = { position: target, resolve: () => (clearTimeout(timer), resolve()), reject: (err: Error) => (clearTimeout(timer), reject(err)) };
       this.waiters.push(waiter);

@@ -54,6 +54,12 @@ export interface Subscription {
   readonly position: FeedPosition;
   /** Resolves when caught up with the feed as of subscription time (live from then on). */
   readonly caughtUp: Promise<void>;
+  /**
+   * True while the subscription is caught up and its watch is connected: what it has seen is
+   * the feed as of now, give or take events in flight. False while catching up or
+   * disconnected (etcd down). Subscriptions that cannot tell leave it undefined.
+   */
+  readonly live?: boolean;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,8 @@ import { ManagedProcess, spawnProcess } from './process';
 export interface EtcdInstance {
   readonly endpoint: string;
   readonly dataDir: string;
+  /** --quota-backend-bytes it runs with: past it etcd raises NOSPACE and refuses writes. */
+  readonly quotaBytes: number;
   /** SIGTERM and wait; data dir kept so start() brings the same member back. */
   stop(): Promise<void>;
   /** SIGKILL: a crash. Data dir kept. */
@@ -24,8 +26,12 @@ export function etcdBinary(): string {
   return found;
 }
 
+/** etcd's own default quota, passed explicitly so tests and the services' health figures agree on it. */
+export const TEST_ETCD_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
+
 /** A real single-member etcd on free 127.0.0.1 ports with its own temp data dir. */
 export async function startEtcd(options: { quotaBytes?: number } = {}): Promise<EtcdInstance> {
+  const quotaBytes = options.quotaBytes ?? TEST_ETCD_QUOTA_BYTES;
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-etcd-'));
   const endpoint = `http://127.0.0.1:${clientPort}`;
@@ -49,7 +55,8 @@ export async function startEtcd(options: { quotaBytes?: number } = {}): Promise<
     'warn',
     '--logger',
     'zap',
-    ...(options.quotaBytes ? ['--quota-backend-bytes', String(options.quotaBytes)] : []),
+    '--quota-backend-bytes',
+    String(quotaBytes),
   ];
   let proc: ManagedProcess | undefined;
   const start = async () => {
@@ -70,6 +77,7 @@ export async function startEtcd(options: { quotaBytes?: number } = {}): Promise<
   return {
     endpoint,
     dataDir,
+    quotaBytes,
     start,
     stop: () => halt('SIGTERM'),
     kill: () => halt('SIGKILL'),

@@ -1,4 +1,5 @@
-export { startEtcd, etcdBinary, type EtcdInstance } from './etcd';
+export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance } from './etcd';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
 export {

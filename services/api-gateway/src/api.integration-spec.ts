@@ -3,9 +3,11 @@ import { eventsV1, mqV1 } from '@wharf/contracts';
 import { createEtcdClient } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
+import { decodeTask } from '@wharf/tasks';
 import { startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import { Etcd3 } from 'etcd3';
 import fc from 'fast-check';
+import { connect } from 'node:net';
 import { client, startApi, type RunningApi } from '../test/api-harness';
 
 describe('api-gateway over real HTTP, real etcd and real mq', () => {
@@ -19,7 +21,8 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
   beforeAll(async () => {
     etcd = await startEtcd();
     mq = await startMq(etcd.endpoint);
-    api = await startApi(etcd.endpoint, mq.grpc);
+    // Short HTTP limits, so a slow client's 408 comes quickly (ordinary requests take milliseconds).
+    api = await startApi(etcd.endpoint, mq.grpc, { WHARF_HTTP_HEADERS_TIMEOUT_MS: '1000', WHARF_HTTP_REQUEST_TIMEOUT_MS: '1500' });
     admin = client(api.url, api.adminToken);
     // Two tenants; acme has one member of each role; globex has its own owner.
     for (const t of ['acme', 'globex']) expect((await admin('POST', '/api/v1/tenants', { name: t })).status).toBe(201);
@@ -51,6 +54,89 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect(Object.keys(doc.body.paths)).toContain('/api/v1/tenants/{tenant}/components/{component}');
     expect((await client(api.url)('GET', '/docs')).status).toBe(200);
     expect((await client(api.url)('GET', '/health')).body).toEqual({ status: 'ok' });
+    const ready = await client(api.url)('GET', '/readyz');
+    expect({ status: ready.status, etcd: ready.body.checks.etcd.ok, catalog: ready.body.checks.catalog.ok }).toEqual({
+      status: 200,
+      etcd: true,
+      catalog: true,
+    });
+  });
+
+  it("documents each operation kind's arguments (a oneOf per kind) and each route's query parameters", async () => {
+    const doc = (await client(api.url)('GET', '/docs/openapi.json')).body;
+    const body = doc.paths['/api/v1/tenants/{tenant}/components/{component}/operations'].post.requestBody.content['application/json'].schema;
+    expect(body.discriminator).toEqual({ propertyName: 'kind' });
+    const kinds = Object.fromEntries(
+      body.oneOf.map((k: { properties: Record<string, { enum?: string[] }> }) => [k.properties.kind.enum![0], Object.keys(k.properties)]),
+    );
+    expect(kinds).toMatchObject({
+      build: ['kind', 'deploy_after', 'queue'],
+      scale: ['kind', 'replicas', 'queue'],
+      rollback: ['kind', 'version_id', 'queue'],
+      pause: ['kind'],
+    });
+    expect(Object.keys(kinds).sort()).toEqual(['build', 'delete', 'deploy', 'pause', 'restart', 'resume', 'rollback', 'scale', 'start', 'stop', 'upgrade']);
+    const apps = doc.paths['/api/v1/tenants/{tenant}/apps'].get.parameters.filter((p: { in: string }) => p.in === 'query');
+    expect(apps.map((p: { name: string }) => p.name)).toEqual(['limit', 'cursor', 'name']);
+  });
+
+  it('refuses a query parameter a route does not take, on every GET route of the REST API in the OpenAPI document, naming it', async () => {
+    const doc = (await client(api.url)('GET', '/docs/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    // The query is checked before the path's objects are looked up: these need not exist.
+    const ids: Record<string, string> = {
+      tenant: 'acme',
+      app: 'acme.shop',
+      component: 'acme.shop.web',
+      version: 'v1',
+      event: 'evt-00000000-0000-4000-8000-000000000000',
+    };
+    const gets = Object.entries(doc.paths)
+      .filter(([path, ops]) => path.startsWith('/api/v1/') && 'get' in ops) // not the probes (/livez, /readyz: service-kit's)
+      .map(([path]) => path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]));
+    expect(gets.length).toBeGreaterThanOrEqual(15);
+    for (const path of gets) {
+      const res = await admin('GET', `${path}?bogus=1`);
+      expect({ path, status: res.status, error: res.body.error }).toEqual({
+        path,
+        status: 400,
+        error: { code: 'invalid', field: 'bogus', message: expect.stringMatching(/^bogus: unknown query parameter; this route takes /) },
+      });
+    }
+    // Another route's parameter is unknown here, and a known one with a bad value is named too.
+    expect((await admin('GET', '/api/v1/tenants/acme/quota?limit=abc')).body.error).toMatchObject({ code: 'invalid', field: 'limit' });
+    expect((await admin('GET', '/api/v1/tenants/acme/apps?role=viewer')).body.error).toMatchObject({ code: 'invalid', field: 'role' });
+    expect((await admin('GET', '/api/v1/tenants/acme/apps?limit=abc')).body.error).toMatchObject({ code: 'invalid', field: 'limit' });
+    expect((await admin('GET', '/api/v1/tenants/acme/apps?limit=2&name=shop')).status).toBe(200);
+    // Writes follow the same rule; ?queue=true is for what can wait.
+    const ops = '/api/v1/tenants/acme/components/acme.shop.web/operations';
+    expect((await admin('POST', `${ops}?queue=true`, { kind: 'pause' })).body.error).toMatchObject({ code: 'invalid', field: 'queue' });
+    expect((await admin('POST', `${ops}?later=1`, { kind: 'restart' })).body.error).toMatchObject({ code: 'invalid', field: 'later' });
+    expect((await admin('POST', '/api/v1/tenants?dry_run=1', { name: 'never' })).body.error).toMatchObject({ code: 'invalid', field: 'dry_run' });
+    expect((await admin('GET', '/api/v1/tenants/never')).status).toBe(404);
+  });
+
+  it('bounds slow and oversized requests: 408 for a body shorter than its Content-Length, 431 for a 70 KB header, no reset', async () => {
+    const { port } = new URL(api.url);
+    const raw = (bytes: string) =>
+      new Promise<{ text: string; reset: boolean }>((resolve) => {
+        const s = connect(Number(port), '127.0.0.1');
+        let text = '';
+        let reset = false;
+        s.on('data', (d) => (text += d.toString()));
+        s.on('error', (err: NodeJS.ErrnoException) => (reset ||= err.code === 'ECONNRESET'));
+        s.on('close', () => resolve({ text, reset }));
+        s.on('connect', () => s.write(bytes));
+      });
+    const short = await raw(
+      `POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"name":`,
+    );
+    expect(short.text).toMatch(/^HTTP\/1.1 408 /);
+    expect(short.text).toContain('"code":"request_timeout"');
+    const big = await raw(`GET /api/v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(70_000)}\r\n\r\n`);
+    expect(big.text).toMatch(/^HTTP\/1.1 431 /);
+    expect(big.reset).toBe(false);
+    // Nothing of the cut-off request was accepted.
+    expect((await admin('GET', '/api/v1/tenants')).body.items.map((t: { id: string }) => t.id)).toEqual(['acme', 'globex']);
   });
 
   it('exposes request and catalog metrics by route template', async () => {
@@ -140,7 +226,10 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     const { deliveries } = await mqClient.dequeue({ topic: 'deploy', waitMs: 2000 });
     mqClient.close();
     expect(deliveries.map((d) => [d.task!.taskId, d.task!.eventId])).toEqual([[eventId, eventId]]);
-    expect(JSON.parse(Buffer.from(deliveries[0].task!.payload).toString())).toMatchObject({ event_id: eventId, kind: 'deploy', tenant_id: 'acme' });
+    expect(decodeTask(deliveries[0].task!.payload, 'deploy').kind).toMatchObject({
+      case: 'deploy',
+      value: { eventId, tenantId: 'acme', componentId: 'acme.shop.worker' },
+    });
     const list = await dev('GET', '/api/v1/tenants/acme/operations?status=pending');
     expect(list.body.items.map((o: { event_id: string }) => o.event_id)).toEqual(expect.arrayContaining([eventId, queued.body.event_id]));
   });

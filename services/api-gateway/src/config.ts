@@ -1,4 +1,5 @@
 import { fields, z } from '@wharf/config';
+import { httpLimitsShape } from '@wharf/service-kit';
 
 export const apiConfigShape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
@@ -18,4 +19,7 @@ export const apiConfigShape = {
     .optional()
     .describe('the admin token to create on first start (wharf_<16 alphanumerics>_<43 base64url>); printed once when not given'),
   WHARF_LOG_LEVEL: fields.logLevel(),
+  ...httpLimitsShape,
 };
+
+export type ApiConfig = z.infer<z.ZodObject<typeof apiConfigShape>>;

@@ -1,27 +1,24 @@
 import 'reflect-metadata';
-import { create } from '@bufbuild/protobuf';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, loadConfigOrExit } from '@wharf/config';
-import { mqV1 } from '@wharf/contracts';
-import { createEtcdClient, KeyLayout } from '@wharf/etcd';
-import { EtcdEventStore, Projection } from '@wharf/event-store';
-import { createClient } from '@wharf/grpc';
+import type { Projection } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { randomBytes } from 'node:crypto';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import { SecretBox } from './adapters/aes-secret-box.adapter';
+import { AppModule } from './app.module';
 import { apiConfigShape } from './config';
-import { catalogProjection } from './domain/catalog';
-import { Gateway } from './domain/gateway';
-import { TaskDispatcher, type TaskQueue } from './domain/task-dispatcher';
-import { SecretBox } from './domain/secrets';
-import { ApiModule } from './http/api.module';
-import { CatalogSnapshotter } from './persistence/catalog-snapshotter';
-import { EventLogSteps } from './persistence/event-log-steps.adapter';
-import { ProjectionSnapshots } from './persistence/projection-snapshots.adapter';
+import type { Catalog } from './domain/catalog';
+import type { DependencyState } from './domain/dependency-state';
+import { IdentityService } from './domain/identity.service';
+import { TaskDispatcher } from './domain/task-dispatcher';
 import { ErrorFilter } from './http/error.filter';
 import { httpMetrics, stateMetrics } from './http/metrics';
+import { serveOpenApi } from './http/openapi';
+import { CATALOG, ETCD_STATE, METRICS } from './tokens';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(apiConfigShape);
@@ -38,55 +35,24 @@ async function main(): Promise<void> {
     process.exit(78);
   }
 
-  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS });
-  const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
-  const store = new EtcdEventStore({ client: etcd, keys });
-  const projection = new Projection(store, catalogProjection);
-  const started = Date.now();
-  // Cold start: the latest saved catalog, then the feed from its position (not a full replay).
-  const snapshotter = new CatalogSnapshotter(new ProjectionSnapshots(etcd, keys, catalogProjection.name), logger);
-  const saved = await snapshotter.restore(store);
-  const loadedMs = Date.now() - started;
-  await projection.start(saved);
-  snapshotter.start(projection);
-  const mq = createClient(mqV1.MqService, config.WHARF_MQ_ADDR);
-  const queue: TaskQueue = {
-    async enqueue(topic, eventId, payload) {
-      await mq.enqueue(create(mqV1.EnqueueRequestSchema, { topic, taskId: eventId, eventId, payload }), { timeoutMs: 5000 });
-    },
-  };
-  const tasks = new TaskDispatcher(queue, logger);
-  const steps = config.WHARF_EVENTLOG_ADDR ? new EventLogSteps(config.WHARF_EVENTLOG_ADDR) : undefined;
-  const gateway = new Gateway(store, projection, tasks, new SecretBox(key), steps);
-  logger.info(
-    {
-      ms: Date.now() - started,
-      snapshotMs: saved ? loadedMs : undefined,
-      fromSnapshot: saved?.position,
-      position: projection.position,
-      events: projection.state.events,
-    },
-    'catalog caught up',
+  // Creating the app catches the catalog up with the feed (app.module.ts).
+  const readiness = new Readiness();
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ config, logger, secretKey: key, readiness }),
+    new BoundedExpressAdapter(httpLimitsFrom(config)),
+    { logger: new PinoNestLogger(logger), bodyParser: false },
   );
-
-  const adminToken = await gateway.bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
+  const adminToken = await app.get(IdentityService).bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
   if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
 
-  // A queued operation goes to mq when the one before it finishes (live only, after catch-up).
-  projection.state.onActivated = (op) => void tasks.dispatch(op);
-  tasks.start((eventId) => projection.state.operations.get(eventId)?.status === 'pending');
-
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'wharf_api_' });
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(gateway, metrics), {
-    logger: new PinoNestLogger(logger),
-    bodyParser: false,
-    forceCloseConnections: true,
-  });
+  const metrics = app.get<Registry>(METRICS);
   // Our ETags are stream versions; express's own would hash every response body.
   app.set('etag', false);
   app.disable('x-powered-by');
   app.use(httpMetrics(metrics));
+  const projection = app.get<Projection<Catalog>>(CATALOG);
+  const tasks = app.get(TaskDispatcher);
+  const etcd = app.get<DependencyState>(ETCD_STATE);
   stateMetrics(metrics, () => {
     const c = projection.state;
     let pending = 0;
@@ -96,35 +62,20 @@ async function main(): Promise<void> {
       components: c.components.size - [...c.components.values()].filter((x) => x.deleted).length,
       operationsPending: pending,
       unsentTasks: tasks.backlog,
+      etcdUp: etcd.up,
+      etcdRefused: etcd.refused,
+      catalogLive: projection.live,
     };
   });
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
-  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Wharf API').setVersion('v1').addBearerAuth().build());
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
-  // Longer than clients' and proxies' idle timeouts, so a reused keep-alive socket is never closed under a request.
-  const server = app.getHttpServer() as import('node:http').Server;
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  serveOpenApi(app);
+  const server = app.getHttpServer() as Server;
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
-  const port = (app.getHttpServer().address() as { port: number }).port;
+  const port = (server.address() as { port: number }).port;
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);
-  const shutdown = async () => {
-    setTimeout(() => process.exit(0), 10_000).unref(); // never hang on the way out
-    tasks.stop();
-    try {
-      await app.close();
-      await snapshotter.stop(projection); // a graceful restart then replays nothing
-      await projection.stop();
-    } finally {
-      mq.close();
-      steps?.close();
-      etcd.close();
-      process.exit(0);
-    }
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  // SIGTERM/SIGINT: not ready, then app.close() runs AppModule's shutdown hooks in order.
+  stopOnSignals(app, { logger, readiness });
 }
 
 main().catch((err) => {

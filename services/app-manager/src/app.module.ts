@@ -1,9 +1,8 @@
 import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule } from '@nestjs/common';
 import { ProbesModule, type Readiness } from '@wharf/service-kit';
 import type { Registry } from 'prom-client';
-import { METRICS, MetricsController } from './http/metrics.controller';
-
-export const SHUTDOWN = Symbol('shutdown');
+import { MetricsController } from './http/metrics.controller';
+import { METRICS, SHUTDOWN } from './tokens';
 
 /** Stops the background work (task consumers, reconciler, gRPC) when Nest closes. */
 class Lifecycle implements BeforeApplicationShutdown {

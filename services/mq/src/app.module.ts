@@ -1,18 +1,22 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
+import { createEtcdClient, etcdReadinessCheck, KeyLayout } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
 import { ProbesModule, type Readiness } from '@wharf/service-kit';
-import { GRPC_ADDRESS, MqGrpcService } from './grpc/mq.grpc';
-import { etcdCheck, HttpController } from './http/http.controller';
-import { MqMetrics } from './queue/metrics';
-import { ETCD, LOGGER, MQ_SETTINGS, QueueService, type MqSettings } from './queue/queue.service';
+import { EtcdMaintenanceService, type EtcdMaintenanceSettings } from './adapters/etcd-maintenance.service';
+import { MqGrpcService } from './grpc/mq.grpc';
+import { HttpController } from './http/http.controller';
+import { MqMetrics } from './http/metrics';
+import { QueueService, type MqSettings } from './queue/queue.service';
+import { ETCD, ETCD_MAINTENANCE, GRPC_ADDRESS, LOGGER, MQ_SETTINGS } from './tokens';
 
 export interface MqModuleOptions {
   etcdEndpoints: string[];
   grpcAddress: string;
   settings: MqSettings;
+  /** etcd's health on /metrics and the election of the etcd maintainer. */
+  etcdMaintenance: Omit<EtcdMaintenanceSettings, 'endpoints' | 'keys'>;
   logger: Logger;
-  /** /readyz: etcd reachable. */
+  /** /readyz: etcd reachable and writable (no alarm). */
   readiness: Readiness;
 }
 
@@ -31,10 +35,16 @@ export class MqModule {
         { provide: MQ_SETTINGS, useValue: options.settings },
         { provide: LOGGER, useValue: options.logger },
         { provide: GRPC_ADDRESS, useValue: options.grpcAddress },
+        { provide: ETCD_MAINTENANCE, useValue: { ...options.etcdMaintenance, endpoints: options.etcdEndpoints, keys: options.settings.keys } },
         MqMetrics,
         QueueService,
         MqGrpcService,
-        { provide: 'mq-readiness-checks', useFactory: (etcd: Etcd3) => options.readiness.add(etcdCheck(etcd)), inject: [ETCD] },
+        {
+          provide: 'mq-readiness-checks',
+          useFactory: (etcd: EtcdMaintenanceService) => options.readiness.add(etcdReadinessCheck(etcd.health)),
+          inject: [EtcdMaintenanceService],
+        },
+        EtcdMaintenanceService,
       ],
     };
   }

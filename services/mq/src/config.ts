@@ -17,6 +17,18 @@ export const mqConfigShape = {
   WHARF_MQ_BACKOFF_BASE_MS: fields.positiveInt(1_000, 'first retry delay after a Nack, ms'),
   WHARF_MQ_BACKOFF_MAX_MS: fields.positiveInt(300_000, 'longest retry delay, ms'),
   WHARF_MQ_SWEEP_INTERVAL_MS: fields.positiveInt(1_000, 'how often expired leases are looked for, ms'),
+  WHARF_ETCD_QUOTA_BYTES: fields.positiveInt(
+    2 * 1024 * 1024 * 1024,
+    "etcd's --quota-backend-bytes, for its health figures and maintenance (etcd does not report it)",
+  ),
+  WHARF_ETCD_MAINTENANCE: fields
+    .flag(true)
+    .describe('true or false: stand in the election of the one instance that compacts and defragments etcd and disarms NOSPACE'),
+  WHARF_ETCD_MAINTENANCE_INTERVAL_MS: fields.positiveInt(10_000, 'how often the elected instance looks at etcd, ms'),
+  WHARF_ETCD_HISTORY_RETENTION_MS: fields.positiveInt(
+    600_000,
+    "etcd history kept, ms: a watch away for less resumes from etcd's history (a tenth of it under quota pressure)",
+  ),
   WHARF_LOG_LEVEL: fields.logLevel(),
   ...httpLimitsShape,
 };

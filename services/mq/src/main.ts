@@ -25,6 +25,12 @@ async function main(): Promise<void> {
         backoffMaxMs: config.WHARF_MQ_BACKOFF_MAX_MS,
         sweepIntervalMs: config.WHARF_MQ_SWEEP_INTERVAL_MS,
       },
+      etcdMaintenance: {
+        quotaBytes: config.WHARF_ETCD_QUOTA_BYTES,
+        enabled: config.WHARF_ETCD_MAINTENANCE,
+        intervalMs: config.WHARF_ETCD_MAINTENANCE_INTERVAL_MS,
+        retentionMs: config.WHARF_ETCD_HISTORY_RETENTION_MS,
+      },
     }),
     new BoundedExpressAdapter(httpLimitsFrom(config)),
     { logger: new PinoNestLogger(logger) },

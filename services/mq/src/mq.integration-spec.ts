@@ -224,7 +224,10 @@ describe('mq service (real processes, real etcd)', () => {
       expect((await fetch(`http://${mq.http}/livez`)).status).toBe(200);
       const ready = await fetch(`http://${mq.http}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'ready', checks: { etcd: { ok: true } } });
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        checks: { etcd: { ok: true, detail: expect.stringMatching(/^database [\d.]+ MiB of a 2048.0 MiB quota$/) } },
+      });
       await ownEtcd.kill();
       const down = await waitFor('mq not ready', async () => {
         const res = await fetch(`http://${mq.http}/readyz`);

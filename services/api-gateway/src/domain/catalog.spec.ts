@@ -2,6 +2,7 @@ import { create, type Message } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import type { RecordedEvent } from '@wharf/event-store';
 import { issueToken } from '@wharf/identity';
+import { makeTask } from '@wharf/tasks';
 import { Catalog, type CatalogSnapshot } from './catalog';
 
 let position = 100;
@@ -95,6 +96,45 @@ describe('Catalog', () => {
     expect(restored.identity.tenants.get('acme')!.members.get('admin')).toBe('owner');
     expect(restored.identity.rolesByUser.get('admin')!.get('acme')).toBe('owner');
     expect(restored.componentsByApp.get('acme.shop')!.has('acme.shop.b')).toBe(false);
+  });
+
+  it('folds an operation stored with args_json (before typed tasks) to its typed task', () => {
+    const c = fold(history());
+    expect(c.operations.get('evt-2')!.task?.kind).toMatchObject({ case: 'scale', value: { eventId: 'evt-2', componentId: 'acme.shop.a', replicas: 2 } });
+    expect(c.operations.get('evt-1')!.task?.kind).toMatchObject({ case: 'deploy', value: { versionId: '' } });
+  });
+
+  it('keeps the typed task through a snapshot, and reads a snapshot from before typed tasks (args as JSON text)', () => {
+    const c = fold(history());
+    const saved = JSON.parse(JSON.stringify(c.snapshot())) as CatalogSnapshot;
+    expect(Catalog.restore(saved).operations.get('evt-2')!.task).toEqual(c.operations.get('evt-2')!.task);
+    const old = { ...saved, operations: saved.operations.map(({ task: _task, ...o }) => ({ ...o, args: o.eventId === 'evt-2' ? '{"replicas":2}' : '' })) };
+    expect(Catalog.restore(old).operations.get('evt-2')!.task?.kind).toMatchObject({ case: 'scale', value: { replicas: 2 } });
+  });
+
+  it('never makes a pause or resume the active operation, nor hands over to one', () => {
+    const c = fold(history());
+    const control = (eventId: string, kind: 'pause' | 'resume') =>
+      ev(
+        'component/acme.shop.a',
+        create(eventsV1.OperationRequestedSchema, {
+          eventId,
+          kind: kind === 'pause' ? eventsV1.OperationKind.PAUSE : eventsV1.OperationKind.RESUME,
+          target: 'component/acme.shop.a',
+          tenantId: 'acme',
+          task: makeTask(kind, { eventId, tenantId: 'acme', componentId: 'acme.shop.a', rolloutEventId: 'evt-1' }),
+        }),
+        eventId,
+      );
+    fold([control('evt-p', 'pause')], c);
+    expect(c.components.get('acme.shop.a')!.activeOperation).toBe('evt-1');
+    const finish = (eventId: string) =>
+      ev('component/acme.shop.a', create(eventsV1.OperationFinishedSchema, { eventId, status: eventsV1.OperationStatus.SUCCESS }));
+    fold([finish('evt-1')], c);
+    expect(c.components.get('acme.shop.a')!.activeOperation).toBe('evt-2'); // the queued scale, not the pause
+    fold([finish('evt-2')], c);
+    expect(c.components.get('acme.shop.a')!.activeOperation).toBeUndefined();
+    expect(c.operations.get('evt-p')!.kind).toBe('pause');
   });
 
   it('refuses a snapshot of an unknown format', () => {

@@ -1,7 +1,9 @@
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { eventsV1 } from '@wharf/contracts';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { eventsV1, tasksV1 } from '@wharf/contracts';
 import type { ProjectionDefinition, RecordedEvent } from '@wharf/event-store';
 import { IdentityModel, type IdentitySnapshot } from '@wharf/identity';
+import { taskFromLegacyArgs } from './legacy-task';
+import { CONTROL_KINDS, kindName, kindValue, type OperationKindName } from './operation-kinds';
 
 export type OperationStatusName = 'pending' | 'running' | 'success' | 'failure' | 'timeout';
 
@@ -52,7 +54,8 @@ export interface OperationView {
   status: OperationStatusName;
   message: string;
   failedStep: string;
-  args: string;
+  /** The typed task as requested (undefined only for a stored event no task can be made of). */
+  task?: tasksV1.Task;
   actor: string;
   createdAtMs: number;
   finishedAtMs?: number;
@@ -66,7 +69,11 @@ const statusName: Record<number, OperationStatusName> = {
   [eventsV1.OperationStatus.TIMEOUT]: 'timeout',
 };
 
-export const kindName = (k: eventsV1.OperationKind) => eventsV1.OperationKind[k].toLowerCase();
+/** Pause and resume act on the running operation; they never become a component's active one. */
+const isControl = (op: OperationView) => CONTROL_KINDS.has(op.kind as OperationKindName);
+
+const encodeTask = (task: tasksV1.Task | undefined) => task && Buffer.from(toBinary(tasksV1.TaskSchema, task)).toString('base64');
+const decodeTask = (text: string) => fromBinary(tasksV1.TaskSchema, Buffer.from(text, 'base64'));
 
 /** The catalog as JSON-able data: what a snapshot persists (component specs as base64 protobuf). */
 export interface CatalogSnapshot {
@@ -77,7 +84,8 @@ export interface CatalogSnapshot {
   identity: IdentitySnapshot;
   apps: AppView[];
   components: (Omit<ComponentView, 'spec'> & { spec: string })[];
-  operations: OperationView[];
+  /** task: base64 protobuf; snapshots from before typed tasks carry args (JSON text) instead. */
+  operations: (Omit<OperationView, 'task'> & { task?: string; args?: string })[];
 }
 
 /** The api-gateway's read model: identity, apps, components and operations, folded from the feed. */
@@ -187,7 +195,8 @@ export class Catalog {
       }
       case 'wharf.events.v1.OperationRequested': {
         const o = m as eventsV1.OperationRequested;
-        this.operations.set(o.eventId, {
+        const c = this.components.get(o.target.replace(/^component\//, ''));
+        const op: OperationView = {
           eventId: o.eventId,
           kind: kindName(o.kind),
           target: o.target,
@@ -195,12 +204,12 @@ export class Catalog {
           status: 'pending',
           message: '',
           failedStep: '',
-          args: o.argsJson,
+          task: o.task ?? taskFromLegacyArgs(o, c?.spec),
           actor: e.actor,
           createdAtMs: e.timeMs,
-        });
-        const c = this.components.get(o.target.replace(/^component\//, ''));
-        if (c && !c.activeOperation) c.activeOperation = o.eventId;
+        };
+        this.operations.set(o.eventId, op);
+        if (c && !c.activeOperation && !isControl(op)) c.activeOperation = o.eventId;
         break;
       }
       case 'wharf.events.v1.OperationStarted': {
@@ -264,7 +273,7 @@ export class Catalog {
         cache: undefined,
         spec: Buffer.from(toBinary(eventsV1.ComponentSpecSchema, c.spec)).toString('base64'),
       })),
-      operations: [...this.operations.values()],
+      operations: [...this.operations.values()].map((o) => ({ ...o, task: encodeTask(o.task) })),
     };
   }
 
@@ -283,14 +292,21 @@ export class Catalog {
       if (!byApp) c.componentsByApp.set(view.appId, (byApp = new Map()));
       byApp.set(view.id, view);
     }
-    for (const o of s.operations) c.operations.set(o.eventId, o);
+    for (const { args, task, ...o } of s.operations) {
+      const legacy = () =>
+        taskFromLegacyArgs(
+          create(eventsV1.OperationRequestedSchema, { eventId: o.eventId, kind: kindValue(o.kind), target: o.target, tenantId: o.tenantId, argsJson: args }),
+          c.components.get(o.target.replace(/^component\//, ''))?.spec,
+        );
+      c.operations.set(o.eventId, { ...o, task: task ? decodeTask(task) : legacy() });
+    }
     return c;
   }
 
   /** A queued operation becomes the active one when the one before it finishes. */
   private nextActive(componentId: string): string | undefined {
     for (const op of this.operations.values())
-      if (op.target === `component/${componentId}` && (op.status === 'pending' || op.status === 'running')) return op.eventId;
+      if (op.target === `component/${componentId}` && (op.status === 'pending' || op.status === 'running') && !isControl(op)) return op.eventId;
     return undefined;
   }
 }

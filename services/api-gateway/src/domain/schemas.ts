@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OPERATION_KINDS } from './operation-kinds';
 
 /** Request bodies, validated at the boundary. Every message names what is expected. */
 
@@ -138,30 +139,86 @@ export const quotaSchema = z
     max_memory_mib: z.number().int().min(0).max(100_000_000),
   })
   .strict();
-export const operationKinds = ['build', 'deploy', 'start', 'stop', 'restart', 'scale', 'upgrade', 'rollback', 'delete'] as const;
-export const operationSchema = z
-  .object({
-    kind: z.enum(operationKinds),
-    replicas: z.number().int().min(0).max(100).optional(),
-    version_id: z
-      .string()
-      .max(128)
-      .regex(/^[A-Za-z0-9._-]+$/)
-      .optional(),
-    queue: z.boolean().default(false),
-  })
-  .strict()
-  .refine((o) => o.kind !== 'scale' || o.replicas !== undefined, { message: 'replicas is required for scale', path: ['replicas'] });
+const versionIdField = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z0-9._-]+$/, 'must be a version id: A-Z a-z 0-9 . _ -');
+const queue = z.boolean().default(false).describe('when another operation has no final status yet: run after it (202, queued) instead of answering 409');
+const plain = (kind: 'start' | 'stop' | 'restart' | 'delete', what: string) =>
+  z
+    .object({ kind: z.literal(kind), queue })
+    .strict()
+    .describe(what);
 
-export const pageSchema = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().max(300).optional(),
-    name: z.string().max(63).optional(),
-    status: z.enum(['pending', 'running', 'success', 'failure', 'timeout']).optional(),
-    kind: z.enum(operationKinds).optional(),
-    role: roleSchema.optional(),
-  })
+/** One body per kind, each with exactly its arguments (the OpenAPI document shows them as a oneOf). */
+export const operationSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z
+      .object({
+        kind: z.literal('build'),
+        deploy_after: z.boolean().default(false).describe('when the build succeeds, roll the new version out under the same event_id'),
+        queue,
+      })
+      .strict()
+      .describe("build: a new version from the component's source"),
+    z
+      .object({
+        kind: z.literal('deploy'),
+        version_id: versionIdField.optional().describe('default: the current version, else the newest successful one'),
+        queue,
+      })
+      .strict()
+      .describe('deploy: run a built version'),
+    plain('start', 'start: run the stopped replicas'),
+    plain('stop', 'stop: stop every replica'),
+    plain('restart', 'restart: a rolling restart'),
+    z
+      .object({
+        kind: z.literal('scale'),
+        replicas: z
+          .number({ error: (issue) => (issue.input === undefined ? 'is required for scale' : undefined) })
+          .int()
+          .min(0, 'must be 0-100')
+          .max(100, 'must be 0-100'),
+        queue,
+      })
+      .strict()
+      .describe('scale: set the number of replicas'),
+    z
+      .object({ kind: z.literal('upgrade'), version_id: versionIdField.optional().describe('default: the newest successful version'), queue })
+      .strict()
+      .describe('upgrade: a rolling update, gated by the health probe'),
+    z
+      .object({ kind: z.literal('rollback'), version_id: versionIdField.optional().describe('default: the previous version'), queue })
+      .strict()
+      .describe('rollback: a rolling update back to an earlier version'),
+    plain('delete', 'delete: remove the replicas, then the component'),
+    z
+      .object({ kind: z.literal('pause') })
+      .strict()
+      .describe('pause: hold the running rollout where it is'),
+    z
+      .object({ kind: z.literal('resume') })
+      .strict()
+      .describe('resume: continue the paused rollout'),
+  ],
+  { error: () => `must be one of ${OPERATION_KINDS.join(', ')}` },
+);
+export type OperationRequest = z.infer<typeof operationSchema>;
+
+// Query parameters: each route takes exactly its own (anything else is refused, naming it).
+const limit = z.coerce.number().int().min(1).max(500).default(50);
+const cursor = z.string().max(300).optional();
+const nameFilter = z.string().max(63).optional().describe('only names containing this');
+
+/** Routes that take no query parameter. */
+export const noQuerySchema = z.object({}).strict();
+/** Lists of users, tokens, tenants, apps and components. */
+export const pageSchema = z.object({ limit, cursor, name: nameFilter }).strict();
+export const memberPageSchema = z.object({ limit, cursor, name: nameFilter, role: roleSchema.optional() }).strict();
+export const operationPageSchema = z
+  .object({ limit, cursor, status: z.enum(['pending', 'running', 'success', 'failure', 'timeout']).optional(), kind: z.enum(OPERATION_KINDS).optional() })
   .strict();
 
 /** ?queue=true: run after the component's running operation instead of answering 409. */
@@ -169,7 +226,7 @@ export const queueQuerySchema = z.object({ queue: z.enum(['true', 'false']).opti
 
 export const versionPageSchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
+    limit,
     cursor: z.string().max(128).optional(),
     status: z
       .string()

@@ -1,16 +1,10 @@
 import type { Logger } from '@wharf/logging';
+import { encodeTask, taskHeader, topicOf } from '@wharf/tasks';
 import type { OperationView } from './catalog';
 
-/** Enqueues an operation's task; idempotent by event_id (mq's task id). */
+/** Enqueues an operation's task (a wharf.tasks.v1.Task, see @wharf/tasks); idempotent by event_id (mq's task id). */
 export interface TaskQueue {
   enqueue(topic: string, eventId: string, payload: Uint8Array): Promise<void>;
-}
-
-/** The task body every consumer (builder, app-manager) reads: topic = kind, task_id = event_id. */
-export function taskPayload(op: Pick<OperationView, 'eventId' | 'kind' | 'target' | 'tenantId' | 'args'>): Uint8Array {
-  return Buffer.from(
-    JSON.stringify({ event_id: op.eventId, kind: op.kind, target: op.target, tenant_id: op.tenantId, args: op.args ? JSON.parse(op.args) : {} }),
-  );
 }
 
 /**
@@ -28,10 +22,21 @@ export class TaskDispatcher {
     private readonly logger: Logger,
   ) {}
 
-  /** Resolves true when mq has the task, false when it will be retried later. */
+  /** Resolves true when mq has the task, false when not: retried later, unless it has no valid task. */
   async dispatch(op: OperationView): Promise<boolean> {
+    let topic: string;
+    let payload: Uint8Array;
     try {
-      await this.queue.enqueue(op.kind, op.eventId, taskPayload(op));
+      if (!op.task) throw new Error(`operation ${op.eventId} (${op.kind}) has no task: its stored request cannot make one`);
+      topic = topicOf(taskHeader(op.task).kind);
+      payload = encodeTask(op.task);
+    } catch (err) {
+      // Retrying cannot help a task that cannot be encoded: event-log times the operation out.
+      this.logger.error({ err, event_id: op.eventId }, 'operation has no valid task; not enqueued');
+      return false;
+    }
+    try {
+      await this.queue.enqueue(topic, op.eventId, payload);
       this.unsent.delete(op.eventId);
       return true;
     } catch (err) {

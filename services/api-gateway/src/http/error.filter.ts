@@ -1,11 +1,15 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import { isEtcdUnavailable } from '@wharf/etcd';
+import { UnavailableError, WharfError } from '@wharf/errors';
 import type { Logger } from '@wharf/logging';
+import { httpErrorOf } from '@wharf/service-kit';
 import type { Response } from 'express';
-import { ApiError } from '../domain/errors';
 
 /**
- * One error shape for every failure: {"error": {"code", "message", "field"?}}. Bad input
- * of any kind (malformed JSON, too large, unknown route) gets its 4xx; only a bug is a 500.
+ * One error shape for every failure: {"error": {"code", "message", "field"?}}. Domain
+ * errors (@wharf/errors) map by the one mapping (@wharf/service-kit's httpErrorOf, with
+ * Retry-After); bad input of any kind (malformed JSON, too large, unknown route) gets its
+ * 4xx; only a bug is a 500, and says no more than that.
  */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -15,7 +19,14 @@ export class ErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const send = (status: number, code: string, message: string, field?: string) =>
       res.status(status).json({ error: { code, message, ...(field ? { field } : {}) } });
-    if (err instanceof ApiError) return void send(err.status, err.code, err.message, err.field);
+    // etcd that failed below the guarded event store (e.g. a read at start-up) is still an outage, not a bug.
+    if (!(err instanceof WharfError) && isEtcdUnavailable(err))
+      err = new UnavailableError(`etcd is unavailable: ${(err as Error).message}`, { retryAfterMs: 2000 });
+    if (err instanceof WharfError && err.code !== 'internal') {
+      const { status, headers, body } = httpErrorOf(err);
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      return void res.status(status).json(body);
+    }
     if (err instanceof HttpException) {
       const status = err.getStatus();
       const code = status === 404 ? 'not_found' : status === 413 ? 'too_large' : status === 405 ? 'method_not_allowed' : 'invalid';

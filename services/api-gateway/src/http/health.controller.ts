@@ -1,8 +1,7 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-
-export const METRICS = Symbol('metrics');
+import { METRICS } from '../tokens';
 
 @ApiExcludeController()
 @Controller()

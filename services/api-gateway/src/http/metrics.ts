@@ -27,8 +27,19 @@ export function httpMetrics(registry: Registry) {
   };
 }
 
-/** Read-model and dispatch gauges, sampled when /metrics is scraped. */
-export function stateMetrics(registry: Registry, sample: () => { events: number; components: number; operationsPending: number; unsentTasks: number }) {
+export interface StateSample {
+  events: number;
+  components: number;
+  operationsPending: number;
+  unsentTasks: number;
+  etcdUp: boolean;
+  /** Writes refused at once because etcd was known to be down (a count since the start). */
+  etcdRefused: number;
+  catalogLive: boolean;
+}
+
+/** Read-model, dispatch and dependency gauges, sampled when /metrics is scraped. */
+export function stateMetrics(registry: Registry, sample: () => StateSample) {
   const gauge = (name: string, help: string, pick: (s: ReturnType<typeof sample>) => number) =>
     new Gauge({
       name,
@@ -42,4 +53,17 @@ export function stateMetrics(registry: Registry, sample: () => { events: number;
   gauge('wharf_api_catalog_components', 'live components in the catalog', (s) => s.components);
   gauge('wharf_api_operations_pending', 'operations accepted and not started', (s) => s.operationsPending);
   gauge('wharf_api_unsent_tasks', 'accepted operations whose task mq has not taken yet', (s) => s.unsentTasks);
+  gauge('wharf_api_etcd_up', '1 while etcd answers (probe and calls), 0 during an outage', (s) => (s.etcdUp ? 1 : 0));
+  gauge('wharf_api_catalog_live', '1 while the catalog follows the live feed, 0 while it catches up or is disconnected', (s) => (s.catalogLive ? 1 : 0));
+  let counted = 0;
+  new Counter({
+    name: 'wharf_api_etcd_refused_total',
+    help: 'writes refused at once (503) because etcd was known to be down, without waiting for it',
+    registers: [registry],
+    collect() {
+      const n = sample().etcdRefused;
+      if (n > counted) this.inc(n - counted);
+      counted = n;
+    },
+  });
 }

@@ -1,7 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-
-export const METRICS = Symbol('metrics');
+import { METRICS } from '../tokens';
 
 @Controller()
 export class MetricsController {

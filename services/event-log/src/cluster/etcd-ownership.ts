@@ -1,6 +1,6 @@
-import type { Etcd3, KeyLayout } from '@wharf/etcd';
+import { watchLive, type Etcd3, type KeyLayout, type LiveWatch } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
-import type { Lease, Watcher } from 'etcd3';
+import type { Lease } from 'etcd3';
 import type { Ownership, PartitionOwner } from './ownership';
 
 interface Member {
@@ -48,7 +48,7 @@ export class EtcdOwnership implements Ownership {
   private readonly members = new Map<string, Member>();
   private readonly owners = new Map<number, Member>();
   private readonly owned = new Set<number>();
-  private watchers: Watcher[] = [];
+  private watchers: LiveWatch[] = [];
   private timer?: NodeJS.Timeout;
   private handlers?: { acquire(p: number): Promise<void>; release(p: number): Promise<void> };
   private running?: Promise<void>;
@@ -84,10 +84,11 @@ export class EtcdOwnership implements Ownership {
       [this.keys.eventlog.membersPrefix(), (k: string, v: string | undefined) => this.applyMember(k, v)],
       [this.keys.eventlog.partitionPrefix(), (k: string, v: string | undefined) => this.applyPartition(k, v)],
     ] as const) {
-      const w = await this.client.watch().prefix(prefix).create();
+      const w = await watchLive(this.client, prefix);
       w.on('put', (kv) => (apply(kv.key.toString(), kv.value.toString()), this.rebalance()));
       w.on('delete', (kv) => (apply(kv.key.toString(), undefined), this.rebalance()));
-      w.on('error', (err) => this.logger.warn({ err }, 'ownership watch error'));
+      w.on('retry', (err) => this.logger.warn({ err }, 'ownership watch cancelled by etcd; watching again'));
+      w.on('resync', () => void this.resync().catch((err) => this.logger.warn({ err }, 'ownership resync failed')));
       this.watchers.push(w);
     }
     await this.resync();

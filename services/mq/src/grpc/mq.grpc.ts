@@ -2,7 +2,8 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { mqV1 } from '@wharf/contracts';
 import { GrpcServer, InvalidArgumentError, type ServiceImpl } from '@wharf/grpc';
 import type { Logger } from '@wharf/logging';
-import { LOGGER, QueueService } from '../queue/queue.service';
+import { QueueService } from '../queue/queue.service';
+import { GRPC_ADDRESS, LOGGER } from '../tokens';
 import {
   checkPayload,
   checkRange,
@@ -16,9 +17,7 @@ import {
   MIN_LEASE_MS,
   orDefault,
   RuleViolation,
-} from '../queue/rules';
-
-export const GRPC_ADDRESS = Symbol('grpc-address');
+} from '../domain/rules';
 
 /** Rule violations become INVALID_ARGUMENT with the rule's message; everything else passes through the bridge's mapping. */
 function validated<T>(fn: () => T): T {

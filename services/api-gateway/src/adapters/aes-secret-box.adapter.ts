@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { SecretSealer } from '../domain/secret-sealer';
 
 /** AES-256-GCM for secret env values at rest: iv (12) | tag (16) | ciphertext. */
-export class SecretBox {
+export class SecretBox implements SecretSealer {
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error(`secret key must be 32 bytes, got ${key.length}`);
   }

@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { mqV1 } from '@wharf/contracts';
 import { TopicDispatcher, type DispatchStore, type Waiter } from './dispatcher';
-import type { ClaimFor, ReadyTask } from './task-store';
+import type { ClaimFor, ReadyTask } from './claims';
 
 /** An in-memory store: ready tasks by id; a claim succeeds once per task. */
 class FakeStore implements DispatchStore {

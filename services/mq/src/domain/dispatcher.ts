@@ -1,5 +1,5 @@
 import type { mqV1 } from '@wharf/contracts';
-import { MAX_CLAIM_BATCH, type ClaimFor, type ReadyTask } from './task-store';
+import { MAX_CLAIM_BATCH, type ClaimFor, type ReadyTask } from './claims';
 
 const MAX_HINTS = 1000;
 

@@ -4,7 +4,8 @@ import { KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { FailedPreconditionError, NotFoundError } from '@wharf/grpc';
 import { randomUUID } from 'node:crypto';
 import type { ICompare, IKeyValue, IRequestOp } from 'etcd3';
-import { backoffMs } from './rules';
+import { MAX_CLAIM_BATCH, leaseExpiry, type ClaimFor, type ReadyTask } from '../domain/claims';
+import { backoffMs } from '../domain/rules';
 import { MAX_TXN_BYTES, TxnBatcher } from './txn-batcher';
 
 export interface TaskStoreOptions {
@@ -13,23 +14,6 @@ export interface TaskStoreOptions {
   backoffMaxMs: number;
   now?: () => number;
 }
-
-export interface ReadyTask {
-  taskId: string;
-  readyKey: string;
-  readyModRevision: string;
-  /** Known from a watch event: the claim then needs no read. */
-  known?: { record: TaskRecord; modRevision: string };
-}
-
-/** Who a claimed task goes to. */
-export interface ClaimFor {
-  leaseMs: number;
-  consumer: string;
-}
-
-/** etcd allows 128 operations per transaction; a claim costs 3 per task. */
-export const MAX_CLAIM_BATCH = 32;
 
 type Delivery = mqV1.Delivery;
 type TaskRecord = mqV1.TaskRecord;
@@ -51,12 +35,6 @@ function prefixEnd(prefix: string): Buffer {
  * in flight (task + lease key), or dead (dead key); acked tasks are deleted.
  */
 export { decode as decodeTaskRecord };
-
-/** The expiry a lease id was issued with (ms since epoch); 0 when unknown, i.e. check the record. */
-export function leaseExpiry(leaseId: string): number {
-  const m = /^([0-9a-z]{1,12})\./.exec(leaseId);
-  return m ? Number.parseInt(m[1], 36) : 0;
-}
 
 export class TaskStore {
   private readonly now: () => number;

@@ -1,4 +1,4 @@
-import { leaseExpiry } from './task-store';
+import { leaseExpiry } from './claims';
 
 describe('lease ids', () => {
   it('carry the expiry they were issued with, so the sweeper skips live leases without a read', () => {

@@ -1,0 +1,229 @@
+import { create } from '@bufbuild/protobuf';
+import { eventsV1 } from '@wharf/contracts';
+import { WharfError } from '@wharf/errors';
+import { Projection } from '@wharf/event-store';
+import type { Principal } from '@wharf/identity';
+import { createLogger } from '@wharf/logging';
+import { httpErrorOf } from '@wharf/service-kit';
+import { decodeTask } from '@wharf/tasks';
+import { ManualClock, SequentialIds } from '@wharf/testing';
+import { MemoryEventStore } from '../../test/memory-event-store';
+import { SecretBox } from '../adapters/aes-secret-box.adapter';
+import { AppsService } from './apps.service';
+import { catalogProjection, type Catalog } from './catalog';
+import { ComponentsService } from './components.service';
+import { GatewayContext } from './gateway-context';
+import { IdentityService } from './identity.service';
+import { OperationsService } from './operations.service';
+import { componentSpecSchema, createComponentSchema, operationSchema } from './schemas';
+import { TaskDispatcher, type TaskQueue } from './task-dispatcher';
+import { TenantsService } from './tenants.service';
+import { VersionsService } from './versions.service';
+import { componentView } from './views/component.view';
+
+/** The use cases against the event store contract in memory, a manual clock, predictable ids and a recording queue. */
+async function setup() {
+  const store = new MemoryEventStore();
+  const projection = new Projection(store, catalogProjection);
+  await projection.start();
+  const sent: { topic: string; eventId: string; payload: ReturnType<typeof decodeTask> }[] = [];
+  const queue: TaskQueue = {
+    enqueue: async (topic, eventId, payload) => void sent.push({ topic, eventId, payload: decodeTask(payload, topic) }),
+  };
+  const tasks = new TaskDispatcher(queue, createLogger('test', 'silent'));
+  projection.state.onActivated = (op) => void tasks.dispatch(op);
+  const box = new SecretBox(Buffer.alloc(32, 7));
+  const clock = new ManualClock();
+  const ctx = new GatewayContext(store, projection, clock, new SequentialIds());
+  const operations = new OperationsService(ctx, tasks, null);
+  const gw = {
+    identity: new IdentityService(ctx),
+    tenants: new TenantsService(ctx),
+    apps: new AppsService(ctx),
+    components: new ComponentsService(ctx, box, operations),
+    versions: new VersionsService(ctx),
+    operations,
+  };
+  const token = (await gw.identity.bootstrapAdmin())!;
+  const admin = gw.identity.authenticate(`Bearer ${token}`);
+  await gw.tenants.createTenant(admin, { name: 'acme' });
+  await gw.apps.createApp(admin, 'acme', { name: 'shop', description: '' });
+  await gw.components.createComponent(
+    admin,
+    'acme',
+    'acme.shop',
+    createComponentSchema.parse({ name: 'api', source: { image: 'nginx' }, env: [{ name: 'PW', value: 's3cret', secret: true }] }),
+  );
+  return { store, projection, gw, admin, sent, box, clock, catalog: () => projection.state as Catalog };
+}
+
+const status = async (p: Promise<unknown> | (() => unknown)) => {
+  try {
+    await (typeof p === 'function' ? p() : p);
+    return 'ok';
+  } catch (err) {
+    if (err instanceof WharfError) return httpErrorOf(err).status;
+    throw err;
+  }
+};
+
+describe('the use cases', () => {
+  it('stores secret env values sealed, bound to their component and name, and never shows them', async () => {
+    const { box, catalog } = await setup();
+    const c = catalog().components.get('acme.shop.api')!;
+    const env = c.spec.env[0];
+    expect(env).toMatchObject({ name: 'PW', secret: true, value: '' });
+    expect(box.open(env.encryptedValue, 'acme.shop.api/PW')).toBe('s3cret');
+    expect(() => box.open(env.encryptedValue, 'acme.shop.other/PW')).toThrow();
+    expect(JSON.stringify(componentView(c))).not.toContain('s3cret');
+    expect(componentView(c).env).toEqual([{ name: 'PW', secret: true, value: null }]);
+  });
+
+  it('answers 409 for a stale If-Match and appends nothing', async () => {
+    const { gw, admin, store } = await setup();
+    const before = store.events.length;
+    const spec = componentSpecSchema.parse({ source: { image: 'nginx:2' } });
+    expect(await status(gw.components.updateComponent(admin, 'acme', 'acme.shop.api', spec, 7))).toBe(409);
+    expect(store.events.length).toBe(before);
+    expect(await status(gw.components.updateComponent(admin, 'acme', 'acme.shop.api', spec, 1))).toBe('ok');
+  });
+
+  it('enforces tenant quotas on apps, components, cpu and memory', async () => {
+    const { gw, admin } = await setup();
+    await gw.tenants.setQuota(admin, 'acme', { max_apps: 1, max_components: 2, max_cpu_millis: 1500, max_memory_mib: 0 });
+    expect(await status(gw.apps.createApp(admin, 'acme', { name: 'two', description: '' }))).toBe(403);
+    const make = (name: string, cpu: number) =>
+      gw.components.createComponent(admin, 'acme', 'acme.shop', createComponentSchema.parse({ name, source: { image: 'nginx' }, cpu_millis: cpu }));
+    expect(await status(make('big', 1001))).toBe(403); // 500 (api) + 1001 > 1500
+    expect(await status(make('small', 1000))).toBe('ok');
+    expect(await status(make('third', 10))).toBe(403); // max_components
+  });
+
+  it('rolls back to the previous deployed version, refuses unknown versions and a rollback with nothing to go back to', async () => {
+    const { gw, admin, store, sent } = await setup();
+    const op = (kind: string, extra = {}) => gw.operations.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind, ...extra }));
+    expect(await status(op('rollback'))).toBe(409);
+    expect(await status(op('deploy', { version_id: 'v9' }))).toBe(400);
+    const builder = async (versionId: string) => {
+      const version = await store.version('component/acme.shop.api');
+      await store.append(
+        'component/acme.shop.api',
+        [
+          {
+            message: create(eventsV1.VersionRecordedSchema, { componentId: 'acme.shop.api', versionId, image: `reg/acme/api:${versionId}`, status: 'success' }),
+          },
+        ],
+        version,
+      );
+      await store.append('component/acme.shop.api', [{ message: create(eventsV1.VersionDeployedSchema, { componentId: 'acme.shop.api', versionId }) }], 'any');
+    };
+    await builder('v1');
+    await builder('v2');
+    expect(gw.versions.getVersion(admin, 'acme', 'acme.shop.api', 'v1')).toMatchObject({ id: 'v1', image: 'reg/acme/api:v1' });
+    expect(gw.versions.listVersions(admin, 'acme', 'acme.shop.api', { limit: 1 })).toMatchObject({ items: [{ id: 'v2' }], next_cursor: 'v2' });
+    expect(gw.versions.listVersions(admin, 'acme', 'acme.shop.api', { limit: 1, cursor: 'v2' })).toMatchObject({ items: [{ id: 'v1' }], next_cursor: null });
+    const { event_id } = await op('rollback');
+    expect(sent.at(-1)).toMatchObject({
+      topic: 'rollback',
+      eventId: event_id,
+      payload: { kind: { case: 'rollback', value: { eventId: event_id, componentId: 'acme.shop.api', tenantId: 'acme', versionId: 'v1' } } },
+    });
+  });
+
+  it('queues an operation behind a running one and enqueues it only when that one finishes', async () => {
+    const { gw, admin, store, sent, catalog } = await setup();
+    const op = (kind: string, extra = {}) => gw.operations.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind, ...extra }));
+    const view = () => componentView(catalog().components.get('acme.shop.api')!);
+    expect(view().active_operation).toBeNull();
+    const first = await op('build');
+    expect(view().active_operation).toBe(first.event_id);
+    expect(await status(op('deploy'))).toBe(409);
+    const second = await op('deploy', { queue: true });
+    expect(second.queued).toBe(true);
+    expect(sent.map((s) => s.eventId)).toEqual([first.event_id]);
+    // On the operation's own stream: the component's version does not move, its view must still change.
+    await store.append(
+      `operation/${first.event_id}`,
+      [{ message: create(eventsV1.OperationFinishedSchema, { eventId: first.event_id, status: eventsV1.OperationStatus.SUCCESS }) }],
+      'any',
+    );
+    expect(sent.map((s) => s.eventId)).toEqual([first.event_id, second.event_id]);
+    expect(view().active_operation).toBe(second.event_id); // the cached view followed the hand-over
+    expect(await gw.operations.getOperation(admin, 'acme', first.event_id)).toMatchObject({
+      status: 'success',
+      steps: [],
+      steps_error: expect.stringContaining('WHARF_EVENTLOG_ADDR'),
+    });
+  });
+
+  it('pauses and resumes the running rollout at once (not queued behind it), and refuses with no rollout running', async () => {
+    const { gw, admin, sent } = await setup();
+    const op = (kind: string, extra = {}) => gw.operations.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind, ...extra }));
+    expect(await status(op('pause'))).toBe(409);
+    const restart = await op('restart');
+    const pause = await op('pause');
+    expect(pause.queued).toBe(false);
+    expect(sent.at(-1)).toMatchObject({
+      topic: 'pause',
+      eventId: pause.event_id,
+      payload: { kind: { case: 'pause', value: { rolloutEventId: restart.event_id } } },
+    });
+    const resume = await op('resume');
+    expect(sent.at(-1)).toMatchObject({ topic: 'resume', eventId: resume.event_id });
+    expect((await gw.operations.getOperation(admin, 'acme', resume.event_id)).args).toEqual({ rollout_event_id: restart.event_id });
+  });
+
+  it("builds the component's source and can deploy after the build", async () => {
+    const { gw, admin, sent } = await setup();
+    const build = await gw.operations.requestOperation(admin, 'acme', 'acme.shop.api', operationSchema.parse({ kind: 'build', deploy_after: true }));
+    expect(sent.at(-1)).toMatchObject({
+      topic: 'build',
+      eventId: build.event_id,
+      payload: { kind: { case: 'build', value: { deployAfter: true, source: { kind: { case: 'image', value: { image: 'nginx' } } } } } },
+    });
+    expect((await gw.operations.getOperation(admin, 'acme', build.event_id)).args).toEqual({ source: { image: 'nginx' }, deploy_after: true });
+  });
+
+  it('expires a token by the injected clock', async () => {
+    const { gw, admin, clock } = await setup();
+    const { token, expires_at_ms } = await gw.identity.createToken(admin, 'admin', { name: 'short', expires_in_days: 1 });
+    expect(expires_at_ms).toBe(clock.now() + 86_400_000);
+    expect(await status(() => gw.identity.authenticate(`Bearer ${token}`))).toBe('ok');
+    clock.advance(86_400_000);
+    expect(await status(() => gw.identity.authenticate(`Bearer ${token}`))).toBe(401);
+  });
+
+  it('deletes a component through a delete operation: gone when it succeeds, kept when it fails', async () => {
+    const { gw, admin, store, sent, catalog } = await setup();
+    const finish = (eventId: string, status: eventsV1.OperationStatus) =>
+      store.append(`operation/${eventId}`, [{ message: create(eventsV1.OperationFinishedSchema, { eventId, status }) }], 'any');
+    expect(await status(gw.components.deleteComponent(admin, 'acme', 'acme.shop.api', 9))).toBe(409); // stale If-Match
+    const failed = await gw.components.deleteComponent(admin, 'acme', 'acme.shop.api', 1);
+    expect(sent.at(-1)).toMatchObject({ topic: 'delete', eventId: failed.event_id });
+    await finish(failed.event_id, eventsV1.OperationStatus.FAILURE);
+    expect(await status(() => gw.components.getComponent(admin, 'acme', 'acme.shop.api'))).toBe('ok');
+    const ok = await gw.components.deleteComponent(admin, 'acme', 'acme.shop.api', undefined);
+    expect(await status(() => gw.components.getComponent(admin, 'acme', 'acme.shop.api'))).toBe('ok'); // until it succeeds
+    await finish(ok.event_id, eventsV1.OperationStatus.SUCCESS);
+    expect(await status(() => gw.components.getComponent(admin, 'acme', 'acme.shop.api'))).toBe(404);
+    expect(gw.components.listComponents(admin, 'acme', 'acme.shop', { limit: 50 }).items).toEqual([]);
+    expect(catalog().componentsByApp.get('acme.shop')!.size).toBe(0);
+  });
+
+  it('hides other tenants (404) and refuses roles their missing rights (403)', async () => {
+    const { gw, admin } = await setup();
+    await gw.tenants.createTenant(admin, { name: 'globex' });
+    await gw.identity.createUser(admin, { name: 'vic', admin: false });
+    await gw.tenants.setMember(admin, 'acme', 'vic', 'viewer');
+    const vicToken = (await gw.identity.createToken(admin, 'vic', { name: 't' })).token;
+    const vic: Principal = gw.identity.authenticate(`Bearer ${vicToken}`);
+    expect(await status(() => gw.components.getComponent(vic, 'acme', 'acme.shop.api'))).toBe('ok');
+    expect(
+      await status(() => gw.components.updateComponent(vic, 'acme', 'acme.shop.api', componentSpecSchema.parse({ source: { image: 'nginx' } }), undefined)),
+    ).toBe(403);
+    expect(await status(() => gw.tenants.getTenant(vic, 'globex'))).toBe(404);
+    expect(await status(() => gw.components.getComponent(vic, 'globex', 'acme.shop.api'))).toBe(404);
+    expect(gw.tenants.listTenants(vic, { limit: 50 }).items.map((t) => t.id)).toEqual(['acme']);
+    expect(await status(() => gw.identity.authenticate('Bearer nope'))).toBe(401);
+  });
+});
