@@ -38,8 +38,12 @@ export interface RuntimeDriver {
   removeReplica(id: string, options?: { graceMs?: number }): Promise<void>;
   /** Removes this data center's volumes matching the selector (a deleted component's); returns their names. */
   removeVolumes(selector: ReplicaSelector): Promise<string[]>;
-  /** Removes the tenant's network if no replica is attached to it any more; true when removed or absent. */
-  removeTenantNetwork(tenantId: string): Promise<boolean>;
+  /**
+   * The tenant has no component left on this runtime: remove what the driver made for it (Docker:
+   * its network; Kubernetes: its namespace and policies), unless a replica still uses it. True when
+   * nothing of it is left.
+   */
+  releaseTenant(tenantId: string): Promise<boolean>;
   /** Runs a command inside a replica (command probes). */
   exec(id: string, command: string[], options: { timeoutMs: number }): Promise<ExecResult>;
   /** stdout/stderr of a replica: the last `tail` lines, then (follow) new ones until the signal aborts or the replica goes. */

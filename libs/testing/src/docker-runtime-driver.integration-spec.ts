@@ -88,6 +88,6 @@ describe('DockerDriver: one network per tenant', () => {
     expect(await fetchFrom(aWeb.id, bApi.address)).not.toContain('tenant page');
     const bName = (await driver.inspectReplica(bApi.id))!.name;
     expect(await fetchFrom(aWeb.id, bName)).not.toContain('tenant page');
-    expect(await driver.removeTenantNetwork(a)).toBe(false); // still in use
+    expect(await driver.releaseTenant(a)).toBe(false); // still in use
   });
 });

@@ -219,9 +219,9 @@ export class MemoryRuntimeDriver implements RuntimeDriver {
     return removed;
   }
 
-  async removeTenantNetwork(_tenantId: string): Promise<boolean> {
+  async releaseTenant(tenantId: string): Promise<boolean> {
     this.up('network');
-    return true;
+    return ![...this.runtime.containers.values()].some((c) => c.state.labels.dataCenter === this.dataCenter && c.state.labels.tenantId === tenantId);
   }
 
   /** Understands `env`, `cat FILE` and `sh -c "echo TEXT > FILE"` on volumes; exit 0 with no output otherwise. */

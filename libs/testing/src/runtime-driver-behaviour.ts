@@ -165,6 +165,16 @@ export function runtimeDriverBehaviour(name: string, setup: () => Promise<Driver
       }
     });
 
+    it('releases what it made for a tenant only once none of its replicas is left', async () => {
+      const s = spec();
+      const r = await f.driver.createReplica(s);
+      expect(await f.driver.releaseTenant(s.labels.tenantId)).toBe(false);
+      await f.driver.removeReplica(r.id, { graceMs: 0 });
+      expect(await f.driver.releaseTenant(s.labels.tenantId)).toBe(true);
+      // And a tenant can come back afterwards.
+      expect((await f.driver.createReplica(s)).phase).toBe('running');
+    });
+
     it('removes a replica (stopped first), and a missing one without error', async () => {
       const r = await f.driver.createReplica(spec());
       await f.driver.removeReplica(r.id, { graceMs: 1000 });

@@ -359,7 +359,7 @@ export class DockerDriver implements RuntimeDriver {
     return removed;
   }
 
-  async removeTenantNetwork(tenantId: string): Promise<boolean> {
+  async releaseTenant(tenantId: string): Promise<boolean> {
     const name = this.network(tenantId);
     this.networks.delete(name);
     const networks = await this.call('network list', () =>

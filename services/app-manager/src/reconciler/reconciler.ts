@@ -400,7 +400,7 @@ export class Reconciler {
               if (volumes.length) say(`removed volumes ${volumes.join(', ')}`);
               await this.d.publisher.remove(componentId);
               const others = [...this.d.fleet().components.values()].some((c) => c.tenantId === record.tenantId && c.id !== componentId && !c.retired);
-              if (!others) await this.d.driver.removeTenantNetwork(record.tenantId);
+              if (!others) await this.d.driver.releaseTenant(record.tenantId);
             }
             // The event store first (the truth), then event-log: a crash between the two leaves the
             // operation in the fold's `unreported`, and whichever instance owns it then tells event-log.
