@@ -1,4 +1,4 @@
-import { buildTestImage, dockerClient, httpTestImage } from '@wharf/testing';
+import { buildTestImage, dockerClient, httpTestImage, waitFor } from '@wharf/testing';
 import { createServer, type Server } from 'node:net';
 import {
   answers,
@@ -49,8 +49,10 @@ describe('app-manager: bad releases fail clearly and the previous version keeps 
 
   async function stillServing(id: string): Promise<void> {
     expect(await answers(s, id)).toEqual(['version one', 'version one']);
-    const containers = await containersOf(s, id);
-    expect(containers.map((c) => c.Labels['wharf/version'])).toEqual(['v1', 'v1']);
+    // The failed ones leave the endpoints at once; their containers go right after.
+    await waitFor('only the v1 containers', async () =>
+      (await containersOf(s, id)).map((c) => c.Labels['wharf/version']).join() === 'v1,v1' ? true : undefined,
+    );
     const status = await statusOf(s, id);
     expect(status).toMatchObject({ versionId: 'v1', readyReplicas: 2 });
   }

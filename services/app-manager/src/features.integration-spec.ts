@@ -101,7 +101,7 @@ describe('app-manager features on the Docker Engine', () => {
     expect(held.filter((v) => v === 'v1').length).toBeGreaterThanOrEqual(2);
     expect((await finalStatus(s, await enqueue(s, 'resume', id, { rolloutEventId: rollout }))).status).toBe('success');
     expect((await finalStatus(s, rollout)).status).toBe('success');
-    expect(await versions()).toEqual(['v2', 'v2', 'v2']);
+    await waitFor('only v2 left', async () => ((await versions()).join() === 'v2,v2,v2' ? true : undefined));
     // A pause of a rollout that is over fails, saying so.
     const late = await finalStatus(s, await enqueue(s, 'pause', id, { rolloutEventId: rollout }));
     expect(late).toMatchObject({ status: 'failure', message: expect.stringContaining('is not in progress') });
@@ -115,8 +115,11 @@ describe('app-manager features on the Docker Engine', () => {
     await updateSpec(s, id, { name: 'env', ...http, replicas: 2, env: [{ name: 'MODE', value: 'two' }] });
     const before = (await containersOf(s, id)).map((c) => c.Id);
     expect((await finalStatus(s, await enqueue(s, 'restart', id))).status).toBe('success');
-    const after = await containersOf(s, id);
-    expect(after.map((c) => c.Id).filter((x) => before.includes(x))).toEqual([]);
+    const after = await waitFor('every replica replaced', async () => {
+      const now = await containersOf(s, id);
+      return now.every((c) => !before.includes(c.Id)) ? now : undefined;
+    });
+    expect(after).toHaveLength(2);
     for (const c of after) expect(await envOf(c.Id)).toContain('MODE=two');
     expect(await answers(s, id)).toEqual(['version one', 'version one']);
   });

@@ -45,7 +45,8 @@ describe('app-manager lifecycle on the Docker Engine', () => {
     expect(up.status).toBe('success');
     expect(up.lines.join('\n')).toMatch(/retiring .*\(v1\)/);
     expect(await answers(s, id)).toEqual(['version two', 'version two']);
-    expect((await containersOf(s, id)).every((c) => c.Labels['wharf/version'] === 'v2')).toBe(true);
+    // The operation is done once the old replicas are out of the endpoints; their containers go right after.
+    await waitFor('only v2 containers', async () => ((await containersOf(s, id)).every((c) => c.Labels['wharf/version'] === 'v2') ? true : undefined));
     const back = await finalStatus(s, await enqueue(s, 'rollback', id, { versionId: 'v1' }));
     expect(back.status).toBe('success');
     expect(await answers(s, id)).toEqual(['version one', 'version one']);

@@ -53,7 +53,10 @@ describe('app-manager killed with SIGKILL in the middle of a rolling upgrade', (
     await s.startAppManager();
     const final = await finalStatus(s, eventId, 90_000);
     expect(final.status).toBe('success');
-    const after = await replicas(s, id);
+    const after = await waitFor('the old replicas gone', async () => {
+      const now = await replicas(s, id);
+      return now.every((r) => r.endsWith(':v2')) ? now : undefined;
+    });
     expect(after).toHaveLength(3);
     expect(new Set(after.map((r) => r.split(':')[0])).size).toBe(3);
     expect(after.every((r) => r.endsWith(':v2'))).toBe(true);
@@ -86,7 +89,10 @@ describe('the Docker Engine going away mid-task (a proxy in front of the shared 
     await proxy.restore();
     const final = await finalStatus(s, eventId, 90_000);
     expect(final.status).toBe('success');
-    const after = await replicas(s, id);
+    const after = await waitFor('the old replicas gone', async () => {
+      const now = await replicas(s, id);
+      return now.every((r) => r.endsWith(':v2')) ? now : undefined;
+    });
     expect(after).toHaveLength(2);
     expect(after.every((r) => r.endsWith(':v2'))).toBe(true);
     expect(await answers(s, id)).toEqual(['version two', 'version two']);

@@ -90,7 +90,18 @@ describe('plan: stateless', () => {
       ['remove 3:v1 retire drain', 'create 5'],
     ],
     ['when all new are ready the last old one goes', desired(upgrade), [rep(1, 'v1'), rep(2, 'v2'), rep(3, 'v2'), rep(4, 'v2')], ['remove 1:v1 retire drain']],
-    ['retiring replicas block completion', desired(upgrade), [rep(1, 'v1', 'ready', { retiring: true }), rep(2, 'v2'), rep(3, 'v2'), rep(4, 'v2')], []],
+    [
+      'a rollout is in place while its last old replica is being stopped (out of the endpoints)',
+      desired(upgrade),
+      [rep(1, 'v1', 'ready', { retiring: true }), rep(2, 'v2'), rep(3, 'v2'), rep(4, 'v2')],
+      ['complete ok deploy v2'],
+    ],
+    [
+      'a stop waits for its replicas to be gone',
+      desired({ replicas: 0, operation: { eventId: 'st', kind: 'stop', sinceMs: 0 } }),
+      [rep(1, 'v2', 'ready', { retiring: true })],
+      ['wait'],
+    ],
     [
       'an unready old replica is retired at once, and its place refilled with a new one',
       desired(upgrade),

@@ -208,7 +208,16 @@ export function plan(input: PlanInput): Action[] {
   if (backingOff && cur.length + creates < n)
     actions.push({ kind: 'wait', why: `backing off after: ${input.backoff!.reason}; next try in ${Math.ceil((input.backoff!.retryAtMs - nowMs) / 1000)} s` });
 
-  const converged = old.length === 0 && cur.length === n && readyCur === n && creates === 0 && input.replicas.every((r) => !r.retiring && !broken.includes(r));
+  // A rollout or scale is in place once the old replicas are out of the endpoints and being
+  // stopped (as a Deployment's rollout is done while old pods terminate); a stop waits for them.
+  const waitsForRemoval = op?.kind === 'stop';
+  const converged =
+    old.length === 0 &&
+    cur.length === n &&
+    readyCur === n &&
+    creates === 0 &&
+    broken.length === 0 &&
+    (!waitsForRemoval || input.replicas.every((r) => !r.retiring));
   if (op && converged && !(failure && !op.aborting)) {
     actions.push({
       kind: 'complete',
