@@ -84,7 +84,7 @@ describe('app-manager: bad releases fail clearly and the previous version keeps 
 
   it('a memory limit the process exceeds', async () => {
     const id = await running('oom', { memoryMib: 32 });
-    await failsWith(id, tag('oom'), /OOM killed/);
+    await failsWith(id, tag('oom'), /OOM killed \(it used more memory than its limit of 32 MiB\)/);
   });
 
   it('a probe that never passes: its output', async () => {

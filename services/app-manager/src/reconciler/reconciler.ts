@@ -243,7 +243,7 @@ export class Reconciler {
       const template = templates.get(r.labels.template) ?? desired?.template;
       if (r.phase === 'running' && this.d.driver.capabilities.probes === 'manager')
         this.d.probes.track({ id: r.id, componentId, address: r.address, startedAtMs: r.startedAtMs ?? now, probe: template?.probe ?? defaultProbe });
-      observed.push(await this.observe(r, m, template?.probe));
+      observed.push(await this.observe(r, m, template));
     }
     this.d.probes.retain(componentId, new Set(listed.filter((r) => r.phase === 'running').map((r) => r.id)));
     for (const [slot, p] of m.pending) if (!listed.some((r) => r.labels.slot === slot && r.labels.template === p.template)) observed.push(p);
@@ -282,14 +282,15 @@ export class Reconciler {
     await this.publish(componentId, record, desired, m);
   }
 
-  private async observe(r: ReplicaState, m: Memory, probe: ProbeSpec | undefined): Promise<ObservedReplica> {
+  private async observe(r: ReplicaState, m: Memory, template: ReplicaTemplate | undefined): Promise<ObservedReplica> {
+    const probe = template?.probe;
     let health: Health = 'starting';
     let reason: string | undefined;
     let readySinceMs: number | undefined;
     if (r.phase === 'exited' || r.phase === 'dead') {
       reason = m.crashReasons.get(r.id);
       if (reason === undefined) {
-        reason = await this.crashReason(r);
+        reason = await this.crashReason(r, template?.memoryMib);
         m.crashReasons.set(r.id, reason);
       }
     } else if (r.phase === 'running') {
@@ -299,7 +300,8 @@ export class Reconciler {
         health = healthOf(s);
         readySinceMs = s?.readySinceMs;
         if (s && probe) reason = probeReason(s, probe);
-        if (health === 'failed' && s) reason = `probe never passed: ${s.lastOutput || 'no output'}`;
+        if (health === 'failed' && s)
+          reason = `${s.everReady ? 'probe kept failing after it had passed' : 'probe never passed'}: ${s.lastOutput || 'no output'}`;
       }
     }
     return {
@@ -319,10 +321,10 @@ export class Reconciler {
   }
 
   /** Exit code or OOM, with the replica's last lines: why it is not running. */
-  private async crashReason(r: ReplicaState): Promise<string> {
+  private async crashReason(r: ReplicaState, memoryMib: number | undefined): Promise<string> {
     const lines = await lastLines(this.d.driver, r.id, this.d.settings.crashLines);
     const what = r.oomKilled
-      ? 'OOM killed (it used more memory than its limit)'
+      ? `OOM killed (it used more memory than its limit${memoryMib ? ` of ${memoryMib} MiB` : ''})`
       : `exited with code ${r.exitCode ?? 'unknown'}${r.error ? ` (${r.error})` : ''}`;
     return lines ? `${what}; last lines: ${lines.replace(/\n/g, ' | ')}` : what;
   }
