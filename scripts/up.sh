@@ -19,6 +19,8 @@ API_PORT="${WHARF_API_PORT:-32400}"
 EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
+APPMGR_GRPC_PORT="${WHARF_APPMGR_GRPC_PORT:-32405}"
+APPMGR_HTTP_PORT="${WHARF_APPMGR_HTTP_PORT:-32406}"
 ETCD="https://127.0.0.1:$ETCD_PORT"
 PKI="$STATE/pki"
 
@@ -118,6 +120,17 @@ if [ -f services/api-gateway/dist/main.js ]; then
   wait_http "http://127.0.0.1:$API_PORT/readyz" api-gateway
 fi
 
+if [ -f services/app-manager/dist/main.js ]; then
+  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  # Runs the data center's components on the Docker Engine; pulls only from the data center's registry.
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+    WHARF_APPMGR_GRPC_ADDR="127.0.0.1:$APPMGR_GRPC_PORT" WHARF_HTTP_PORT="$APPMGR_HTTP_PORT" \
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_PULL_REGISTRIES="127.0.0.1:$REGISTRY_PORT" \
+    WHARF_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" \
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start app-manager node services/app-manager/dist/main.js
+  wait_http "http://127.0.0.1:$APPMGR_HTTP_PORT/readyz" app-manager
+fi
+
 echo
 echo "Wharf data center is up:"
 # etcd's own view of its size (etcdctl comes with ensure-deps): file size, in use, quota, alarms.
@@ -146,6 +159,9 @@ echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt
   token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
   # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
+}
+[ -f services/app-manager/dist/main.js ] && {
+  echo "  app-manager gRPC 127.0.0.1:$APPMGR_GRPC_PORT   probes + metrics http://127.0.0.1:$APPMGR_HTTP_PORT   data center ${WHARF_DATA_CENTER:-dc1}"
 }
 echo "  registry    127.0.0.1:$REGISTRY_PORT   credentials: $STATE/registry/credentials"
 echo "  docker      /var/run/docker.sock$( [ -f "$STATE/run/dockerd.pid" ] && echo " (dockerd started by wharf)")"

@@ -3,7 +3,18 @@ export { createTestPki, type TestPki } from './pki';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
-export { clientSecurity, serviceEnv, startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';
+export {
+  clientSecurity,
+  serviceEnv,
+  startApiGateway,
+  startAppManager,
+  startEventLog,
+  startMq,
+  type RunningApiGateway,
+  type RunningAppManager,
+  type RunningEventLog,
+  type RunningMq,
+} from './services';
 export { ManualClock, SequentialIds } from './fakes';
 export {
   buildTestImage,
@@ -17,3 +28,6 @@ export {
 } from './docker';
 export { startRegistry, type RegistryInstance } from './registry';
 export { setupDockerEngine, teardownDockerEngine } from './docker-global-setup';
+export { FakeRuntime, MemoryRuntimeDriver, type FakeImage } from './memory-runtime-driver';
+export { runtimeDriverBehaviour, type DriverFixture } from './runtime-driver-behaviour';
+export { startSocketProxy, type SocketProxy } from './socket-proxy';

@@ -114,3 +114,41 @@ export async function startEventLog(etcd: EtcdInstance, dataDir: string, env: Re
   const [, grpc, http, instance] = await proc.waitForOutput(/event-log listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
   return { process: proc, grpc, url: `http://${http}`, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
 }
+
+export interface RunningAppManager {
+  process: ManagedProcess;
+  /** gRPC HOST:PORT (AppManagerService) */
+  grpc: string;
+  /** http://HOST:PORT (probes, metrics) */
+  url: string;
+  instance: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts the built app-manager as a real process on free ports. Pass WHARF_DATA_CENTER (and
+ * WHARF_DOCKER_NAME_PREFIX) unique to the test run: it then sees and touches only its own containers.
+ */
+export async function startAppManager(
+  etcd: EtcdInstance,
+  mqAddress: string,
+  eventLogAddress: string,
+  env: Record<string, string> = {},
+  timeoutMs = 30000,
+): Promise<RunningAppManager> {
+  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'app-manager', 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      ...serviceEnv(etcd, 'app-manager'),
+      WHARF_MQ_ADDR: mqAddress,
+      WHARF_EVENTLOG_ADDR: eventLogAddress,
+      WHARF_APPMGR_GRPC_ADDR: '127.0.0.1:0',
+      WHARF_HTTP_PORT: '0',
+      WHARF_SECRET_KEY: 'ab'.repeat(32),
+      WHARF_LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  const [, grpc, http, instance] = await proc.waitForOutput(/app-manager listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
+  return { process: proc, grpc, url: `http://${http}`, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
+}
