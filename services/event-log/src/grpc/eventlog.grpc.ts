@@ -2,17 +2,16 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { eventlogV1 } from '@wharf/contracts';
 import { GrpcServer, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError, type CallContext, type ServiceImpl } from '@wharf/grpc';
 import type { Logger } from '@wharf/logging';
-import { toProto } from '../domain/entry-codec';
-import { validateFrame } from '../domain/frames';
-import { EVENT_ID, TARGET } from '../domain/operation-rules';
+import type { Clock } from '@wharf/system';
+import { validateFrame, type TaggedFrame } from '../domain/frames';
+import { EVENT_ID, TARGET } from '../domain/identifiers';
 import { RateLimiter } from '../domain/rate-limiter';
-import { EventLogEngine, FORWARDED, infoToProto, type TaggedFrame } from '../engine/event-log.engine';
-import type { EntryRecord } from '../storage/records';
+import type { EntryRecord } from '../domain/records';
+import { EventLogEngine } from '../engine/event-log.engine';
 import { EventLogMetrics } from '../metrics';
-
-export const GRPC_ADDRESS = Symbol('grpc-address');
-export const LOGGER = Symbol('logger');
-export const INGEST_LIMITS = Symbol('ingest-limits');
+import { CLOCK, GRPC_ADDRESS, INGEST_LIMITS, LOGGER } from '../tokens';
+import { FORWARDED } from './forwarded';
+import { entryToProto, infoToProto } from './proto-mappers';
 
 export interface IngestLimits {
   maxLineBytes: number;
@@ -39,8 +38,9 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
     @Inject(GRPC_ADDRESS) private readonly address: string,
     @Inject(INGEST_LIMITS) private readonly limits: IngestLimits,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) clock: Clock,
   ) {
-    this.limiter = new RateLimiter(limits.ratePerSec, limits.burst);
+    this.limiter = new RateLimiter(limits.ratePerSec, limits.burst, clock);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -131,7 +131,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
         const { info, entries, more } = await engine.read(req.eventId, Number(req.afterSeq), req.limit, ctx.metadata[FORWARDED] === '1');
         if (!info) throw new NotFoundError(`operation ${req.eventId} is unknown`);
         const last = entries.length ? entries[entries.length - 1].s : Number(req.afterSeq);
-        return { operation: infoToProto(info), entries: entries.map(toProto), nextAfterSeq: BigInt(last), more };
+        return { operation: infoToProto(info), entries: entries.map(entryToProto), nextAfterSeq: BigInt(last), more };
       },
 
       follow: (req, ctx) => this.follow(req, ctx),
@@ -175,7 +175,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
         if (queue.length) {
           const batch = queue.splice(0).flat();
           queued = 0;
-          yield { $typeName: 'wharf.eventlog.v1.FollowResponse', entries: batch.map(toProto) };
+          yield { $typeName: 'wharf.eventlog.v1.FollowResponse', entries: batch.map(entryToProto) };
           continue;
         }
         if (ended) throw new UnavailableError(ended);

@@ -1,8 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from '@wharf/logging';
+import type { Clock } from '@wharf/system';
 import { EventLogEngine } from '../engine/event-log.engine';
-import { EventLogGrpcService, GRPC_ADDRESS, INGEST_LIMITS, LOGGER, type IngestLimits } from '../grpc/eventlog.grpc';
+import { EventLogGrpcService, type IngestLimits } from '../grpc/eventlog.grpc';
 import { EventLogMetrics } from '../metrics';
+import { CLOCK, GRPC_ADDRESS, INGEST_LIMITS, LOGGER } from '../tokens';
 
 /** The ingest thread's app: the gRPC service (ingest, history, follow, forwarding) over the engine. */
 export interface IngestModuleOptions {
@@ -11,6 +13,7 @@ export interface IngestModuleOptions {
   grpcAddress: string;
   limits: IngestLimits;
   logger: Logger;
+  clock: Clock;
 }
 
 @Module({})
@@ -24,6 +27,7 @@ export class IngestModule {
         { provide: GRPC_ADDRESS, useValue: o.grpcAddress },
         { provide: INGEST_LIMITS, useValue: o.limits },
         { provide: LOGGER, useValue: o.logger },
+        { provide: CLOCK, useValue: o.clock },
         EventLogGrpcService,
       ],
     };
