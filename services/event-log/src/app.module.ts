@@ -2,9 +2,9 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import type { Logger } from '@wharf/logging';
 import type { Authenticator } from './adapters/feed/authenticator';
 import type { RuntimeLogCollector } from './adapters/runtime-logs/runtime-log-collector';
-import type { ReadinessProbe } from './domain/readiness';
 import { HttpController, type IngestMetricsSource } from './http/http.controller';
 import { EventLogMetrics } from './metrics';
+import { engineReadiness } from './threads/engine-readiness';
 import type { OperationLog } from './threads/operation-log';
 import { AUTHENTICATOR, COMPONENT_TENANTS, INGEST_METRICS, LOGGER, ON_SHUTDOWN, OPERATION_LOG, READINESS, RUNTIME_LOGS, WS_SETTINGS } from './tokens';
 import { EventLogGateway, type ComponentTenants, type WsSettings } from './ws/eventlog.gateway';
@@ -28,11 +28,6 @@ class Shutdown implements OnApplicationShutdown {
   onApplicationShutdown(): Promise<void> {
     return this.run();
   }
-}
-
-/** Readiness of the engine on the ingest thread; a thread that cannot answer is not ready. */
-export function engineReadiness(operations: OperationLog): ReadinessProbe {
-  return () => operations.readiness().catch((err: unknown) => ({ ready: false, reason: `ingest thread: ${err instanceof Error ? err.message : String(err)}` }));
 }
 
 @Module({})

@@ -14,6 +14,7 @@ import { claimPartitionCount, isPartitionCountMismatch } from './adapters/storag
 import { EventLogModule } from './app.module';
 import { eventLogConfigShape } from './config';
 import { EventLogMetrics } from './metrics';
+import { engineReadiness } from './threads/engine-readiness';
 import { startIngestThread } from './threads/ingest-thread';
 
 async function main(): Promise<void> {
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
 
   const metrics = new EventLogMetrics();
   ingest.operations.onHandoff = (seconds) => metrics.handoff.observe(seconds);
+  metrics.bindReadiness(engineReadiness(ingest.operations));
   const runtimeLogs = new MemoryRuntimeLogCollector(clock);
   const app = await NestFactory.create(
     EventLogModule.forRoot({
