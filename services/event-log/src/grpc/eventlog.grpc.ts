@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { eventlogV1 } from '@wharf/contracts';
-import { GrpcServer, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError, type CallContext, type ServiceImpl } from '@wharf/grpc';
+import { GrpcServer, invalidArgument, NotFoundError, ResourceExhaustedError, UnavailableError, type CallContext, type ServiceImpl } from '@wharf/grpc';
 import type { Logger } from '@wharf/logging';
 import type { Clock } from '@wharf/system';
 import { validateFrame, type TaggedFrame } from '../domain/frames';
@@ -73,7 +73,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
 
   private admit(frames: eventlogV1.Frame[], ctx: CallContext): void {
     if (ctx.metadata[FORWARDED] === '1') return;
-    if (frames.length > MAX_FRAMES_PER_REQUEST) throw new InvalidArgumentError(`frames: at most ${MAX_FRAMES_PER_REQUEST} per request, got ${frames.length}`);
+    if (frames.length > MAX_FRAMES_PER_REQUEST) throw invalidArgument('frames', `at most ${MAX_FRAMES_PER_REQUEST} per request, got ${frames.length}`);
     const sender = frames[0]?.producer || ctx.peer.replace(/:\d+$/, '');
     if (this.limiter.take(sender, frames.length)) return;
     this.metrics.rateLimited.inc();
@@ -127,7 +127,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
       },
 
       read: async (req, ctx) => {
-        if (!EVENT_ID.test(req.eventId)) throw new InvalidArgumentError(`event_id: must match ${EVENT_ID.source}`);
+        if (!EVENT_ID.test(req.eventId)) throw invalidArgument('event_id', `must match ${EVENT_ID.source}`);
         const { info, entries, more } = await engine.read(req.eventId, Number(req.afterSeq), req.limit, ctx.metadata[FORWARDED] === '1');
         if (!info) throw new NotFoundError(`operation ${req.eventId} is unknown`);
         const last = entries.length ? entries[entries.length - 1].s : Number(req.afterSeq);
@@ -137,8 +137,8 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
       follow: (req, ctx) => this.follow(req, ctx),
 
       listOperations: async (req) => {
-        if (!TARGET.test(req.target)) throw new InvalidArgumentError(`target: must look like kind/id (${TARGET.source})`);
-        if (req.cursor && !/^\d{1,9}$/.test(req.cursor)) throw new InvalidArgumentError('cursor: must be a next_cursor from a previous page');
+        if (!TARGET.test(req.target)) throw invalidArgument('target', `must look like kind/id (${TARGET.source})`);
+        if (req.cursor && !/^\d{1,9}$/.test(req.cursor)) throw invalidArgument('cursor', 'must be a next_cursor from a previous page');
         const { operations, nextCursor } = engine.listOperations(req.target, req.cursor, req.limit);
         return { operations: operations.map(infoToProto), nextCursor };
       },
@@ -146,7 +146,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
   }
 
   private async *follow(req: eventlogV1.FollowRequest, ctx: CallContext): AsyncIterable<eventlogV1.FollowResponse> {
-    if (!EVENT_ID.test(req.eventId)) throw new InvalidArgumentError(`event_id: must match ${EVENT_ID.source}`);
+    if (!EVENT_ID.test(req.eventId)) throw invalidArgument('event_id', `must match ${EVENT_ID.source}`);
     const queue: EntryRecord[][] = [];
     let queued = 0;
     let ended: string | undefined;
