@@ -47,6 +47,8 @@
  *   <root>/appmgr/status/<component_id>     wharf.appmanager.v1.ComponentStatus (proto3 JSON): state,
  *                                           reason, versions, replicas with their reasons; rewritten
  *                                           only when it changes (never cpu/memory samples)
+ *   <root>/locks/<name>                     etcd3 locks (create-only keys on a lease) of work two
+ *                                           processes must not do at once, e.g. docker-network/<tenant>
  *   <root>/endpoints/<component_id>         wharf.appmanager.v1.ComponentEndpoints (proto3 JSON): the
  *                                           ready replicas' addresses and the component's ports, for
  *                                           lb-manager and dependants; a replica leaves it before it
@@ -106,6 +108,10 @@ export class KeyLayout {
     slot: (n: number) => `${this.root}/appmgr/slot/${KeyLayout.pad(n, 4)}`,
     statusPrefix: () => `${this.root}/appmgr/status/`,
     status: (componentId: string) => `${this.root}/appmgr/status/${componentId}`,
+  };
+
+  readonly locks = {
+    key: (name: string) => `${this.root}/locks/${name}`,
   };
 
   readonly endpoints = {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfigOrExit } from '@wharf/config';
 import { appmanagerV1 } from '@wharf/contracts';
-import { createEtcdClient, KeyLayout } from '@wharf/etcd';
+import { createEtcdClient, etcdMutex, KeyLayout } from '@wharf/etcd';
 import { EventLogClient } from '@wharf/event-log-client';
 import { EtcdEventStore, Projection, type RecordedEvent } from '@wharf/event-store';
 import { GrpcServer } from '@wharf/grpc';
@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
   const store = new EtcdEventStore({ client: etcd, keys });
   const clock = systemClock;
+  const mutex = etcdMutex(etcd);
   const driver = new DockerDriver({
+    exclusive: (key, work) => mutex(keys.locks.key(key), work),
     socketPath: config.WHARF_DOCKER_SOCKET,
     dataCenter: config.WHARF_DATA_CENTER,
     namePrefix: config.WHARF_DOCKER_NAME_PREFIX,

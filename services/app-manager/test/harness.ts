@@ -189,11 +189,19 @@ export async function finalStatus(s: Stack, eventId: string, timeoutMs = 60_000)
   return waitFor(
     `final status of ${eventId}`,
     async () => {
-      const res = await s.log.read(create(eventlogV1.ReadRequestSchema, { eventId, limit: 5000 }));
-      const status = FINAL[res.operation?.status ?? 0];
-      if (!status) return undefined;
-      const lines = res.entries.flatMap((e) => (e.body.case === 'line' ? [e.body.value.text] : []));
-      return { status, message: res.operation!.message, failedStep: res.operation!.failedStep, lines };
+      // A final status can be known before the last entries are durable: `more` says so, and
+      // the whole history is read before the status counts.
+      const lines: string[] = [];
+      let afterSeq = 0n;
+      for (;;) {
+        const res = await s.log.read(create(eventlogV1.ReadRequestSchema, { eventId, afterSeq, limit: 5000 }));
+        const status = FINAL[res.operation?.status ?? 0];
+        if (!status) return undefined;
+        for (const e of res.entries) if (e.body.case === 'line') lines.push(e.body.value.text);
+        if (!res.more) return { status, message: res.operation!.message, failedStep: res.operation!.failedStep, lines };
+        if (res.entries.length === 0) return undefined;
+        afterSeq = res.entries[res.entries.length - 1].seq;
+      }
     },
     timeoutMs,
     100,

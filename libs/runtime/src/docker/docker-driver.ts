@@ -35,6 +35,13 @@ export interface DockerDriverOptions {
   publishHost?: string;
   /** Name of this machine in statuses (default: the host name). */
   node?: string;
+  /**
+   * A lock shared by every process driving this engine for this data center (app-manager passes
+   * an etcd one). Docker 20.10 does not keep network names unique: two processes creating a
+   * tenant's network at once make two, and a container on that name then fails to start
+   * ("network ... is ambiguous"). Without it, only this process's own calls are serialized.
+   */
+  exclusive?: <T>(key: string, work: () => Promise<T>) => Promise<T>;
 }
 
 type DockerError = Error & { statusCode?: number; code?: string; json?: { message?: string }; reason?: string };
@@ -215,11 +222,15 @@ export class DockerDriver implements RuntimeDriver {
     return new ReplicaCreateError('start_failed', `the engine could not start the replica: ${message}`, { cause: err });
   }
 
+  private exclusively<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.options.exclusive ? this.options.exclusive(key, work) : work();
+  }
+
   /** The tenant's network id, created once (several creates of one tenant share the promise). */
   private ensureNetwork(tenantId: string, name: string): Promise<string> {
     let pending = this.networks.get(name);
     if (!pending) {
-      pending = this.findOrCreateNetwork(tenantId, name).catch((err) => {
+      pending = this.exclusively(`docker-network/${tenantId}`, () => this.findOrCreateNetwork(tenantId, name)).catch((err) => {
         this.networks.delete(name);
         throw err;
       });
@@ -362,29 +373,32 @@ export class DockerDriver implements RuntimeDriver {
   async releaseTenant(tenantId: string): Promise<boolean> {
     const name = this.network(tenantId);
     this.networks.delete(name);
-    const networks = await this.call('network list', () =>
-      this.docker.listNetworks({ filters: { label: [`${LABEL.dataCenter}=${this.dataCenter}`, `${LABEL.tenantId}=${tenantId}`] } }),
-    );
-    let removed = true;
-    for (const n of networks) {
-      try {
-        const info = await this.call('network inspect', () => this.docker.getNetwork(n.Id).inspect());
-        if (Object.keys(info.Containers ?? {}).length > 0) {
-          removed = false;
-          continue;
+    // Under the creators' lock: a network removed while another process picks it would be gone.
+    return this.exclusively(`docker-network/${tenantId}`, async () => {
+      const networks = await this.call('network list', () =>
+        this.docker.listNetworks({ filters: { label: [`${LABEL.dataCenter}=${this.dataCenter}`, `${LABEL.tenantId}=${tenantId}`] } }),
+      );
+      let removed = true;
+      for (const n of networks) {
+        try {
+          const info = await this.call('network inspect', () => this.docker.getNetwork(n.Id).inspect());
+          if (Object.keys(info.Containers ?? {}).length > 0) {
+            removed = false;
+            continue;
+          }
+          await this.call('network remove', () => this.docker.getNetwork(n.Id).remove());
+        } catch (err) {
+          const code = (err as DockerError).statusCode;
+          if (code === 404) continue;
+          if (code === 403 || code === 409) {
+            removed = false; // still in use
+            continue;
+          }
+          throw err;
         }
-        await this.call('network remove', () => this.docker.getNetwork(n.Id).remove());
-      } catch (err) {
-        const code = (err as DockerError).statusCode;
-        if (code === 404) continue;
-        if (code === 403 || code === 409) {
-          removed = false; // still in use
-          continue;
-        }
-        throw err;
       }
-    }
-    return removed;
+      return removed;
+    });
   }
 
   async exec(id: string, command: string[], options: { timeoutMs: number }): Promise<ExecResult> {
