@@ -106,7 +106,7 @@ fi
 if [ -f services/event-log/dist/main.js ]; then
   tls event-log
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_EVENTLOG_GRPC_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_HTTP_PORT="$EVENTLOG_HTTP_PORT" \
-    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
   wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/readyz" event-log
 fi
 
