@@ -19,7 +19,9 @@ API_PORT="${WHARF_API_PORT:-32400}"
 EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
-BUILDER_HTTP_PORT="${WHARF_BUILDER_HTTP_PORT:-32405}"
+APPMGR_GRPC_PORT="${WHARF_APPMGR_GRPC_PORT:-32405}"
+APPMGR_HTTP_PORT="${WHARF_APPMGR_HTTP_PORT:-32406}"
+BUILDER_HTTP_PORT="${WHARF_BUILDER_HTTP_PORT:-32407}"
 ETCD="https://127.0.0.1:$ETCD_PORT"
 PKI="$STATE/pki"
 
@@ -105,12 +107,12 @@ fi
 if [ -f services/event-log/dist/main.js ]; then
   tls event-log
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_EVENTLOG_GRPC_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_HTTP_PORT="$EVENTLOG_HTTP_PORT" \
-    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
-  wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/health" event-log
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
+  wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/readyz" event-log
 fi
 
-# The key that encrypts secrets at rest (api-gateway seals, the builder opens build credentials):
-# made once, kept beside the data it protects.
+# The key that encrypts secrets at rest (api-gateway seals; the builder opens build credentials,
+# app-manager secret env for containers only): made once, kept beside the data it protects.
 if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
 
 if [ -f services/builder/dist/main.js ]; then
@@ -131,6 +133,18 @@ if [ -f services/api-gateway/dist/main.js ]; then
   wait_http "http://127.0.0.1:$API_PORT/readyz" api-gateway
 fi
 
+if [ -f services/app-manager/dist/main.js ]; then
+  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  # Runs the data center's components on the Docker Engine; pulls only from the data center's registry.
+  tls app-manager
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+    WHARF_APPMGR_GRPC_ADDR="127.0.0.1:$APPMGR_GRPC_PORT" WHARF_HTTP_PORT="$APPMGR_HTTP_PORT" \
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_PULL_REGISTRIES="127.0.0.1:$REGISTRY_PORT" \
+    WHARF_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" \
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start app-manager env "${TLS[@]}" node services/app-manager/dist/main.js
+  wait_http "http://127.0.0.1:$APPMGR_HTTP_PORT/readyz" app-manager
+fi
+
 echo
 echo "Wharf data center is up:"
 # etcd's own view of its size (etcdctl comes with ensure-deps): file size, in use, quota, alarms.
@@ -149,7 +163,7 @@ echo "  etcd        $ETCD   $(etcd_status); client certificates only (CA and cer
 echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt --cert=$PKI/admin.crt --key=$PKI/admin.key endpoint health"
 [ -f services/mq/dist/main.js ] && {
   echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
-  echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"
+  echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   ready: http://127.0.0.1:$MQ_HTTP_PORT/readyz"
 }
 [ -f services/event-log/dist/main.js ] && {
   echo "  event-log   gRPC 127.0.0.1:$EVENTLOG_GRPC_PORT   socket.io + HTTP http://127.0.0.1:$EVENTLOG_HTTP_PORT"
@@ -159,6 +173,9 @@ echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt
   token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
   # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
+}
+[ -f services/app-manager/dist/main.js ] && {
+  echo "  app-manager gRPC 127.0.0.1:$APPMGR_GRPC_PORT   probes + metrics http://127.0.0.1:$APPMGR_HTTP_PORT   data center ${WHARF_DATA_CENTER:-dc1}"
 }
 [ -f services/builder/dist/main.js ] && {
   echo "  builder     http://127.0.0.1:$BUILDER_HTTP_PORT/metrics   ready: http://127.0.0.1:$BUILDER_HTTP_PORT/readyz"

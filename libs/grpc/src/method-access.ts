@@ -17,6 +17,8 @@ import type { Identity } from '@wharf/pki';
  *   instances forward a partition's frames to its owner.
  * - event-log Read, ListOperations, Follow: api-gateway (operations' steps, history),
  *   event-log (forwarding to the owner) and the operator, read-only.
+ * - app-manager GetComponentStatus (live cpu and memory of replicas): api-gateway and the
+ *   operator, read-only.
  */
 export const METHOD_ACCESS: Readonly<Record<string, readonly Identity[]>> = {
   '/wharf.mq.v1.MqService/Enqueue': ['api-gateway', 'builder'],
@@ -33,6 +35,8 @@ export const METHOD_ACCESS: Readonly<Record<string, readonly Identity[]>> = {
   '/wharf.eventlog.v1.EventLogService/Read': ['api-gateway', 'event-log', 'admin'],
   '/wharf.eventlog.v1.EventLogService/ListOperations': ['api-gateway', 'event-log', 'admin'],
   '/wharf.eventlog.v1.EventLogService/Follow': ['api-gateway', 'event-log', 'admin'],
+
+  '/wharf.appmanager.v1.AppManagerService/GetComponentStatus': ['api-gateway', 'admin'],
 };
 
 /**
@@ -43,4 +47,5 @@ export const METHOD_ACCESS: Readonly<Record<string, readonly Identity[]>> = {
 export const SERVED_BY: Readonly<Record<string, Identity>> = {
   'wharf.mq.v1.MqService': 'mq',
   'wharf.eventlog.v1.EventLogService': 'event-log',
+  'wharf.appmanager.v1.AppManagerService': 'app-manager',
 };

@@ -7,10 +7,12 @@ export {
   clientSecurity,
   serviceEnv,
   startApiGateway,
+  startAppManager,
   startBuilder,
   startEventLog,
   startMq,
   type RunningApiGateway,
+  type RunningAppManager,
   type RunningBuilder,
   type RunningEventLog,
   type RunningMq,
@@ -30,3 +32,6 @@ export {
 } from './docker';
 export { startRegistry, type RegistryInstance } from './registry';
 export { setupDockerEngine, teardownDockerEngine } from './docker-global-setup';
+export { FakeRuntime, MemoryRuntimeDriver, type FakeImage } from './memory-runtime-driver';
+export { runtimeDriverBehaviour, type DriverFixture } from './runtime-driver-behaviour';
+export { startSocketProxy, type SocketProxy } from './socket-proxy';

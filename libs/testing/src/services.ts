@@ -3,6 +3,7 @@ import { createClient, type ServiceClient } from '@wharf/grpc';
 import type { TransportSecurity } from '@wharf/pki';
 import { join } from 'node:path';
 import type { EtcdInstance } from './etcd';
+import { waitFor } from './ports';
 import { spawnProcess, type ManagedProcess } from './process';
 
 /** The repository root, where the built services live (services/<name>/dist/main.js). */
@@ -97,7 +98,13 @@ export interface RunningEventLog {
 }
 
 /** Starts the built event-log as a real process on free ports; dataDir is shared by instances of one cluster. */
-export async function startEventLog(etcd: EtcdInstance, dataDir: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningEventLog> {
+export async function startEventLog(
+  etcd: EtcdInstance,
+  dataDir: string,
+  env: Record<string, string> = {},
+  timeoutMs = 30000,
+  options: { waitReady?: boolean } = {},
+): Promise<RunningEventLog> {
   // WHARF_TEST_EVENTLOG_NODE_ARGS (diagnosis only): extra node flags, e.g. --cpu-prof.
   const nodeArgs = process.env.WHARF_TEST_EVENTLOG_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const proc = spawnProcess(process.execPath, [...nodeArgs, join(ROOT, 'services', 'event-log', 'dist', 'main.js')], {
@@ -112,6 +119,59 @@ export async function startEventLog(etcd: EtcdInstance, dataDir: string, env: Re
     },
   });
   const [, grpc, http, instance] = await proc.waitForOutput(/event-log listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
+  const url = `http://${http}`;
+  // Listening is not ready: appends fail until its partitions are owned (as `npm run up` waits too).
+  if (options.waitReady ?? true) {
+    try {
+      await waitFor(
+        `event-log ${instance} ready`,
+        async () => ((await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined),
+        timeoutMs,
+        50,
+      );
+    } catch (err) {
+      await proc.stop('SIGKILL');
+      throw err;
+    }
+  }
+  return { process: proc, grpc, url, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
+}
+
+export interface RunningAppManager {
+  process: ManagedProcess;
+  /** gRPC HOST:PORT (AppManagerService) */
+  grpc: string;
+  /** http://HOST:PORT (probes, metrics) */
+  url: string;
+  instance: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts the built app-manager as a real process on free ports. Pass WHARF_DATA_CENTER (and
+ * WHARF_DOCKER_NAME_PREFIX) unique to the test run: it then sees and touches only its own containers.
+ */
+export async function startAppManager(
+  etcd: EtcdInstance,
+  mqAddress: string,
+  eventLogAddress: string,
+  env: Record<string, string> = {},
+  timeoutMs = 30000,
+): Promise<RunningAppManager> {
+  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'app-manager', 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      ...serviceEnv(etcd, 'app-manager'),
+      WHARF_MQ_ADDR: mqAddress,
+      WHARF_EVENTLOG_ADDR: eventLogAddress,
+      WHARF_APPMGR_GRPC_ADDR: '127.0.0.1:0',
+      WHARF_HTTP_PORT: '0',
+      WHARF_SECRET_KEY: 'ab'.repeat(32),
+      WHARF_LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  const [, grpc, http, instance] = await proc.waitForOutput(/app-manager listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
   return { process: proc, grpc, url: `http://${http}`, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
 }
 

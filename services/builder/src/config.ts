@@ -13,7 +13,7 @@ export const builderConfigShape = {
   WHARF_MQ_ADDR: fields.hostPort('127.0.0.1:32401'),
   WHARF_EVENTLOG_ADDR: fields.hostPort('127.0.0.1:32403'),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address /livez, /readyz and /metrics bind to'),
-  WHARF_HTTP_PORT: fields.port(32405),
+  WHARF_HTTP_PORT: fields.port(32407),
   WHARF_SECRET_KEY: z
     .string()
     .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes as 64 hex characters or base64')

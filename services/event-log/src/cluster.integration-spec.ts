@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { seedOperation, seedUser } from '../test/seed';
-import { partitionOf } from './domain/operation-rules';
+import { partitionOf } from './domain/partition-of';
 
 const PARTITIONS = 4;
 

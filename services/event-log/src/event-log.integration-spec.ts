@@ -187,6 +187,54 @@ describe('event-log service', () => {
     expect((await fetch(`${el.url}/api/v1/operations?target=component/c1`, { headers: { authorization: `Bearer ${tokenB}` } })).status).toBe(404);
   });
 
+  it('socket.io: checks every payload field by field and answers every event, unknown ones with the list of known events', async () => {
+    const s = await connect(el.url, tokenA);
+    sockets.push(s);
+    type Reply = { ok: boolean; error?: { code: string; message: string; field?: string; reason?: string } };
+    const ask = (event: string, ...args: unknown[]): Promise<Reply> => s.timeout(5000).emitWithAck(event, ...args);
+    // after_seq: a non-negative integer, or absent (0); nothing that only looks like one.
+    for (const bad of ['5', null, true, 1.5, -1, [], {}]) {
+      const r = await ask('subscribe', { event_id: 'evt-ok', after_seq: bad });
+      expect({ bad, r }).toMatchObject({ bad, r: { ok: false, error: { code: 'invalid_argument', field: 'after_seq' } } });
+      expect(r.error!.message).toMatch(/^after_seq: must be a non-negative integer/);
+    }
+    expect(await ask('subscribe', { event_id: 'evt-ok', after_seq: 1_000_000 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_argument', field: 'after_seq', reason: 'out_of_range' },
+    });
+    const ok = await ask('subscribe', { event_id: 'evt-ok' });
+    expect(ok).toMatchObject({ ok: true, operation: { event_id: 'evt-ok' } });
+    expect(await ask('subscribe', { event_id: 'evt-ok' })).toMatchObject({ ok: false, error: { code: 'already_exists', reason: 'already_subscribed' } });
+    expect(await ask('unsubscribe', { event_id: 'evt-ok' })).toEqual({ ok: true });
+    // Every field of every event, by name.
+    expect(await ask('subscribe', { event_id: 42 })).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'event_id' } });
+    expect(await ask('subscribe', { event_id: 'evt-ok', after: 3 })).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'after' } });
+    expect(await ask('subscribe', 'evt-ok')).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'payload' } });
+    expect(await ask('subscribe')).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'payload' } });
+    expect(await ask('unsubscribe', { event_id: ['evt-ok'] })).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'event_id' } });
+    expect(await ask('unsubscribe', { event_id: 'evt-ok' })).toMatchObject({ ok: false, error: { code: 'not_found', reason: 'not_subscribed' } });
+    expect(await ask('logs.subscribe', { component_id: 'c1', tail: '10' })).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'tail' } });
+    expect(await ask('logs.subscribe', { component_id: 'c1', tail: 10_001 })).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'tail' } });
+    expect(await ask('logs.unsubscribe', { component_id: null })).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'component_id' } });
+    // An unknown event: with an ack, the ack says so; without one, an 'error' event does.
+    const known = 'known events: subscribe, unsubscribe, logs.subscribe, logs.unsubscribe';
+    const unknown = await ask('subscirbe', { event_id: 'evt-ok' });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'invalid_argument', field: 'event' } });
+    expect(unknown.error!.message).toBe(`event: unknown event "subscirbe"; ${known}`);
+    const errors: unknown[] = [];
+    s.on('error', (e: unknown) => errors.push(e));
+    s.emit('logs.tail', { component_id: 'c1' });
+    s.emit('subscribe', { event_id: 'evt-ok', after_seq: '5' });
+    await waitFor('error events', async () => (errors.length === 2 ? true : undefined));
+    expect(errors).toEqual([
+      { ok: false, event: 'logs.tail', error: { code: 'invalid_argument', field: 'event', message: `event: unknown event "logs.tail"; ${known}` } },
+      { ok: false, event: 'subscribe', error: expect.objectContaining({ code: 'invalid_argument', field: 'after_seq' }) },
+    ]);
+    // Still connected and serving.
+    expect(await ask('subscribe', { event_id: 'evt-ok', after_seq: 0 })).toMatchObject({ ok: true });
+    s.close();
+  });
+
   it('answers bad input with reasons and keeps serving', async () => {
     const res = await grpc.append({
       frames: [

@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from '@wharf/logging';
 import type { TransportSecurity } from '@wharf/pki';
+import type { Clock } from '@wharf/system';
 import { EventLogEngine } from '../engine/event-log.engine';
-import { EventLogGrpcService, GRPC_ADDRESS, INGEST_LIMITS, LOGGER, SECURITY, type IngestLimits } from '../grpc/eventlog.grpc';
+import { EventLogGrpcService, type IngestLimits } from '../grpc/eventlog.grpc';
 import { EventLogMetrics } from '../metrics';
+import { CLOCK, GRPC_ADDRESS, INGEST_LIMITS, LOGGER, SECURITY } from '../tokens';
 
 /** The ingest thread's app: the gRPC service (ingest, history, follow, forwarding) over the engine. */
 export interface IngestModuleOptions {
@@ -13,6 +15,7 @@ export interface IngestModuleOptions {
   security: TransportSecurity;
   limits: IngestLimits;
   logger: Logger;
+  clock: Clock;
 }
 
 @Module({})
@@ -27,6 +30,7 @@ export class IngestModule {
         { provide: SECURITY, useValue: o.security },
         { provide: INGEST_LIMITS, useValue: o.limits },
         { provide: LOGGER, useValue: o.logger },
+        { provide: CLOCK, useValue: o.clock },
         EventLogGrpcService,
       ],
     };
