@@ -2,7 +2,7 @@ import { eventsV1 } from '@wharf/contracts';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@wharf/testing';
+import { freePort, waitFor } from '@wharf/testing';
 import { sealSourceCredentials, SecretBox } from '@wharf/secrets';
 import { BuildWorld, FIXTURES, SHARED_WORK_DIR } from '../test/build-world';
 
@@ -128,4 +128,25 @@ describe('builder: bad input and unbuildable sources', () => {
     expect(missing).toMatchObject({ failedStep: 'detect', message: 'sub-directory "nope" does not exist in the repository' });
     expect(escape).toMatchObject({ failedStep: 'detect', message: 'sub-directory "escape" points outside the repository' });
   }, 120_000);
+
+  // Last: it stops this world's mq. The probe is an Ack as the builder (mq answers not found), so
+  // ready means mq answered the builder's certificate; once mq is gone /readyz says 503 naming mq.
+  it('is ready while mq answers the builder and not ready, naming mq, once mq is gone', async () => {
+    const readyz = async () => {
+      const res = await fetch(`${world.builders[0].url}/readyz`);
+      return { code: res.status, body: (await res.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> } };
+    };
+    expect(await readyz()).toMatchObject({ code: 200, body: { status: 'ready', checks: { mq: { ok: true } } } });
+    await world.mq.stop();
+    const after = await waitFor(
+      'the builder not ready',
+      async () => {
+        const r = await readyz();
+        return r.code === 503 ? r : undefined;
+      },
+      30_000,
+    );
+    expect(after.body).toMatchObject({ status: 'not_ready', checks: { mq: { ok: false }, etcd: { ok: true }, docker: { ok: true } } });
+    expect(after.body.checks.mq.detail).toMatch(/^mq /);
+  }, 60_000);
 });

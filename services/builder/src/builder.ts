@@ -4,7 +4,7 @@ import { EventLogClient } from '@wharf/event-log-client';
 import { EtcdEventStore } from '@wharf/event-store';
 import type { Logger } from '@wharf/logging';
 import { createMqClient, type MqClient } from '@wharf/mq-client';
-import { DeadlineExceededError, UnavailableError } from '@wharf/errors';
+import { NotFoundError } from '@wharf/errors';
 import type { TransportSecurity } from '@wharf/pki';
 import { SecretBox } from '@wharf/secrets';
 import type { ReadinessCheck } from '@wharf/service-kit';
@@ -46,14 +46,15 @@ function registryAuth(config: BuilderConfig): { username: string; password: stri
 }
 
 /**
- * Whether mq answers the builder. Stats is the operator's; an Ack of a task that does not exist
- * is refused by mq itself (not found) without touching any task: an answer is all this asks.
+ * Whether mq answers the builder as the builder. Stats is the operator's in the method table; an
+ * Ack of a task that was never enqueued is mq's own refusal (not found) and touches no task.
+ * Any other answer (unreachable, refused by the method table, ...) is not ready.
  */
 async function mqAnswers(mq: MqClient): Promise<void> {
   try {
     await mq.ack({ topic: 'build', taskId: 'wharf-builder-readiness-probe', leaseId: 'none' }, { timeoutMs: 2000 });
   } catch (err) {
-    if (err instanceof UnavailableError || err instanceof DeadlineExceededError) throw err;
+    if (!(err instanceof NotFoundError)) throw err;
   }
 }
 
