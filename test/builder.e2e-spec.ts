@@ -89,17 +89,27 @@ describe('e2e: build a component from git through the API', () => {
     expect(accepted.status).toBe(202);
     const eventId = accepted.body.event_id as string;
 
-    // The timeline as a user's client reads it from event-log.
+    // The timeline as a user's client reads it from event-log, page by page. event-log answers
+    // the final status as soon as it decides it, before the entries leading to it are readable:
+    // the history is whole once its final entry (the last of them) is read.
+    type Entry = { type: string; step?: string; status?: string; text?: string };
     const timeline = await waitFor(
       'the build to finish',
       async () => {
-        const res = await fetch(`${eventLog.url}/api/v1/operations/${eventId}/entries?limit=5000`, { headers: { authorization: `Bearer ${token}` } });
-        if (res.status !== 200) return undefined;
-        const body = (await res.json()) as {
-          operation: { status: string; message: string };
-          entries: { type: string; step?: string; status?: string; text?: string }[];
-        };
-        return ['success', 'failure', 'timeout'].includes(body.operation.status) ? body : undefined;
+        const entries: Entry[] = [];
+        for (let after = 0, page = 0; page < 100; page++) {
+          const res = await fetch(`${eventLog.url}/api/v1/operations/${eventId}/entries?limit=5000&after_seq=${after}`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          if (res.status !== 200) return undefined;
+          const body = (await res.json()) as { operation: { status: string; message: string }; entries: Entry[]; next_after_seq: number; more: boolean };
+          entries.push(...body.entries);
+          if (!['success', 'failure', 'timeout'].includes(body.operation.status)) return undefined;
+          if (!body.more) return entries.some((e) => e.type === 'final') ? { operation: body.operation, entries } : undefined;
+          if (body.entries.length === 0) return undefined;
+          after = body.next_after_seq;
+        }
+        return undefined;
       },
       300_000,
       500,

@@ -89,10 +89,17 @@ describe('builder: crash, redelivery and hand-over to app-manager', () => {
     const eventId = await world.requestBuild(tenant, componentId, slow(), options());
     expect((await world.finished(eventId)).info?.status).toBe(eventsV1.OperationStatus.SUCCESS);
     const [first] = await world.versions(componentId);
-    // The same task again (mq takes a task id again once the first was acked).
+    // The same task again. mq takes a task id again once the first delivery is acked, which the
+    // builder does just after event-log has the timeline: until then an enqueue is not created.
     const events = await world.store.read(`component/${componentId}`);
     const requested = events.find((e) => e.type === 'wharf.events.v1.OperationRequested')!.message as eventsV1.OperationRequested;
-    await world.apiGatewayMq().enqueue({ topic: 'build', taskId: eventId, eventId, payload: encodeTask(requested.task!) });
+    await waitFor(
+      'the same task enqueued again',
+      async () =>
+        (await world.apiGatewayMq().enqueue({ topic: 'build', taskId: eventId, eventId, payload: encodeTask(requested.task!) })).created ? true : undefined,
+      30_000,
+      200,
+    );
     await waitFor(
       'the redelivered task handled',
       async () => ((await world.timeline(eventId)).lines.some((l) => l.includes('already recorded version')) ? true : undefined),

@@ -43,6 +43,12 @@ export interface Timeline {
   lines: string[];
   /** step -> started/ok/failed (message) */
   steps: Map<string, { started: boolean; status?: 'success' | 'failure'; message?: string }>;
+  /**
+   * The whole history up to the final status was read: event-log answers an operation's final
+   * status as soon as it decides it, before the entries leading to it (and its final entry) are
+   * durable and readable, and `more` is false then; its final entry comes last of them.
+   */
+  complete: boolean;
 }
 
 /**
@@ -176,7 +182,7 @@ export class BuildWorld {
       const res = await this.eventLogClient.read({ eventId, afterSeq: after, limit: 5000 });
       info = res.operation;
       entries.push(...res.entries);
-      if (!res.more) break;
+      if (!res.more || res.entries.length === 0) break;
       after = res.nextAfterSeq;
     }
     const lines: string[] = [];
@@ -193,7 +199,7 @@ export class BuildWorld {
       else if (b.case === 'stepFinished')
         steps.set(b.value.step, { started: true, status: b.value.status === eventlogV1.StepStatus.SUCCESS ? 'success' : 'failure', message: b.value.message });
     }
-    return { info, entries, lines, steps };
+    return { info, entries, lines, steps, complete: decided };
   }
 
   /** Writes a timeline's lines to $WHARF_TEST_DUMP (diagnosis of a failing test). */
@@ -208,7 +214,12 @@ export class BuildWorld {
       async () => {
         const t = await this.timeline(eventId).catch(() => undefined);
         const s = t?.info?.status;
-        return s !== undefined && s !== eventsV1.OperationStatus.UNSPECIFIED && s !== eventsV1.OperationStatus.PENDING && s !== eventsV1.OperationStatus.RUNNING
+        // The final status counts once the whole history up to it is read.
+        return t?.complete &&
+          s !== undefined &&
+          s !== eventsV1.OperationStatus.UNSPECIFIED &&
+          s !== eventsV1.OperationStatus.PENDING &&
+          s !== eventsV1.OperationStatus.RUNNING
           ? t
           : undefined;
       },
