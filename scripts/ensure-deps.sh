@@ -16,6 +16,9 @@ command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 [ -x /usr/bin/docker-registry ] || need_pkgs+=(docker-registry)
 dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# Debian's Chromium, driven by playwright-core in the console's browser tests and bench
+# (a test tool's own browser download cannot work on these machines).
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "wharf: installing system packages: ${need_pkgs[*]}"

@@ -98,7 +98,7 @@ if [ -f services/api-gateway/dist/main.js ]; then
   # The key that encrypts secrets at rest: made once, kept beside the data it protects.
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
-    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_EVENTLOG_HTTP_URL="http://127.0.0.1:$EVENTLOG_HTTP_PORT" \
     WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway node services/api-gateway/dist/main.js
   wait_http "http://127.0.0.1:$API_PORT/health" api-gateway
 fi

@@ -18,6 +18,25 @@ export const apiConfigShape = {
     .string()
     .optional()
     .describe('the admin token to create on first start (wharf_<16 alphanumerics>_<43 base64url>); printed once when not given'),
+  WHARF_EVENTLOG_HTTP_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe("event-log's HTTP base URL (socket.io and operation history), proxied under this API's address (optional)"),
+  WHARF_DC_NAME: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label')
+    .default('wharf')
+    .describe('the name this data center advertises in GET /api/v1/info'),
+  WHARF_GATEWAY_DOMAIN: z
+    .string()
+    .max(253)
+    .regex(/^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS name')
+    .default('localhost')
+    .describe('the domain component routes get host names under (<component>.<app>.<tenant>.<domain>), advertised in GET /api/v1/info'),
+  WHARF_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe("this API's address as clients reach it (default: the request's Host), advertised as the websocket URL"),
   WHARF_LOG_LEVEL: fields.logLevel(),
   ...httpLimitsShape,
 };
