@@ -2,7 +2,16 @@ export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance } from 
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
-export { startApiGateway, startEventLog, startMq, type RunningApiGateway, type RunningEventLog, type RunningMq } from './services';
+export {
+  startApiGateway,
+  startConsole,
+  startEventLog,
+  startMq,
+  type RunningApiGateway,
+  type RunningConsole,
+  type RunningEventLog,
+  type RunningMq,
+} from './services';
 export { ManualClock, SequentialIds } from './fakes';
 export {
   buildTestImage,
