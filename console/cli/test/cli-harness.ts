@@ -1,0 +1,76 @@
+import { EventLogClient } from '@wharf/event-log-client';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const BIN = join(__dirname, '..', 'bin', 'wharf.js');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `wharf` with its own config dir; optional stdin; killed after timeoutMs. */
+export function wharf(
+  configHome: string,
+  args: string[],
+  options: { stdin?: string; timeoutMs?: number; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, XDG_CONFIG_HOME: configHome, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(options.stdin ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export type Script = (op: { eventId: string; kind: string; target: string }, report: ReturnType<EventLogClient['operation']>) => Promise<void> | void;
+
+/**
+ * Plays the workers (builder, app-manager) until they exist: watches a tenant's operations on
+ * the data center and reports steps and lines for each new one to event-log under its event
+ * id, as a worker would. Bounded: stops when told, or after `maxMs`.
+ */
+export function fakeWorkers(apiUrl: string, adminToken: string, tenant: string, eventLogGrpc: string, script: Script, maxMs = 120_000) {
+  const client = new EventLogClient({ address: eventLogGrpc });
+  const seen = new Set<string>();
+  let stopped = false;
+  const started = Date.now();
+  const loop = (async () => {
+    while (!stopped && Date.now() - started < maxMs) {
+      const res = await fetch(`${apiUrl}/api/v1/tenants/${tenant}/operations?status=pending&limit=50`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      }).catch(() => undefined);
+      const body = res && res.ok ? ((await res.json()) as { items: { event_id: string; kind: string; target: string }[] }) : { items: [] };
+      for (const op of body.items) {
+        if (seen.has(op.event_id)) continue;
+        seen.add(op.event_id);
+        const report = client.operation(op.event_id, { target: op.target, tenantId: tenant });
+        await script({ eventId: op.event_id, kind: op.kind, target: op.target }, report);
+        await client.flush();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    seen,
+    async stop() {
+      stopped = true;
+      await loop;
+      await client.close();
+    },
+  };
+}
