@@ -25,3 +25,6 @@ export {
 } from './docker';
 export { startRegistry, type RegistryInstance } from './registry';
 export { setupDockerEngine, teardownDockerEngine } from './docker-global-setup';
+export { fakeWorkers, type Script } from './fake-workers';
+export { launchChromium } from './chromium';
+export { startDataCenter, type RunningDataCenter } from './data-center';

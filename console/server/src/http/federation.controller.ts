@@ -20,6 +20,8 @@ const componentsQuery = z.object({ dc: id.optional(), tenant: id.optional(), app
 /** Lines per history page when the whole log is downloaded, and a bound on pages (10 M lines). */
 const LOG_PAGE = 5000;
 const LOG_MAX_PAGES = 2000;
+const SEARCH_MAX_MATCHES = 200;
+const SEARCH_MAX_MS = 10_000;
 
 /**
  * The federation API: teams, apps, components and nodes across every data center (each item
@@ -98,6 +100,33 @@ export class FederationController {
       after = body.entries[body.entries.length - 1].seq;
     }
     res.end();
+  }
+
+  /** Lines of an operation's whole log that contain `q` (case-insensitive), first 200, read page by page from history (bounded in pages and time). */
+  @Get('dcs/:dc/operations/:event/search')
+  async searchLog(@Actor() actor: string, @Param('dc') dc: string, @Param('event') event: string, @Query() query: unknown) {
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(event)) throw invalidArgument('event', 'must be an event id');
+    const { q } = parse(z.object({ q: z.string().min(1, 'is required').max(200) }).strict(), query, 'query');
+    const needle = q.toLowerCase();
+    const matches: { seq: number; text: string }[] = [];
+    const deadline = Date.now() + SEARCH_MAX_MS;
+    let after = 0;
+    let complete = false;
+    for (let page = 0; page < LOG_MAX_PAGES && matches.length < SEARCH_MAX_MATCHES && Date.now() < deadline; page++) {
+      const answer = await this.federation.passthrough(actor, dc, 'GET', `/api/v1/operations/${event}/entries?after_seq=${after}&limit=${LOG_PAGE}`);
+      if (answer.status !== 200) throw new DataCenterError(answer.status, answer.body);
+      const body = answer.body as { entries: { seq: number; type: string; step?: string; text?: string; message?: string }[]; more: boolean };
+      for (const e of body.entries) {
+        const text = e.type === 'line' ? `[${e.step ?? ''}] ${e.text ?? ''}` : `${e.type} ${e.step ?? ''} ${e.message ?? ''}`;
+        if (text.toLowerCase().includes(needle) && matches.length < SEARCH_MAX_MATCHES) matches.push({ seq: e.seq, text });
+      }
+      if (!body.more || body.entries.length === 0) {
+        complete = true;
+        break;
+      }
+      after = body.entries[body.entries.length - 1].seq;
+    }
+    return { matches, complete, searched_to_seq: after };
   }
 
   /** Any call of the data center's own REST API, with the caller's token there: /api/v1/dcs/<dc>/api/v1/... */
