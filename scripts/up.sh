@@ -19,6 +19,7 @@ API_PORT="${WHARF_API_PORT:-32400}"
 EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
+CONSOLE_PORT="${WHARF_CONSOLE_PORT:-32600}"
 ETCD="http://127.0.0.1:$ETCD_PORT"
 # etcd refuses every write (NOSPACE) once its database file reaches this; mq's elected
 # maintainer compacts and defragments well before (README: "etcd's size").
@@ -103,6 +104,14 @@ if [ -f services/api-gateway/dist/main.js ]; then
   wait_http "http://127.0.0.1:$API_PORT/health" api-gateway
 fi
 
+if [ -f console/server/dist/main.js ]; then
+  # The console: its own state on its own etcd prefix; data-center tokens sealed with its own key (made once).
+  if [ ! -f "$STATE/console.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/console.key"); fi
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_HTTP_PORT="$CONSOLE_PORT" WHARF_CONSOLE_SECRET_KEY="$(cat "$STATE/console.key")" \
+    start console node console/server/dist/main.js
+  wait_http "http://127.0.0.1:$CONSOLE_PORT/livez" console
+fi
+
 echo
 echo "Wharf data center is up:"
 # etcd's own view of its size (etcdctl comes with ensure-deps): file size, in use, quota, alarms.
@@ -130,6 +139,15 @@ echo "  etcd        $ETCD   $(etcd_status)"
   token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
   # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
+}
+[ -f console/server/dist/main.js ] && {
+  echo "  console     http://127.0.0.1:$CONSOLE_PORT   API docs: http://127.0.0.1:$CONSOLE_PORT/docs"
+  first="$(grep -ho 'console first user (shown once, store it now): .*' "$STATE/logs/console.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
+  # Printed once, at the console's first start.
+  if [ -n "$first" ]; then
+    echo "  first user  ${first% *} / password ${first#* }   (first start only: store it now)"
+    echo "              then: npx wharf login http://127.0.0.1:$CONSOLE_PORT --user ${first% *}; npx wharf dc add local http://127.0.0.1:$API_PORT --token <admin token>"
+  fi
 }
 echo "  registry    127.0.0.1:$REGISTRY_PORT   credentials: $STATE/registry/credentials"
 echo "  docker      /var/run/docker.sock$( [ -f "$STATE/run/dockerd.pid" ] && echo " (dockerd started by wharf)")"

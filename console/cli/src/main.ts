@@ -31,6 +31,8 @@ export function program(): Command {
     .description('Wharf: build, deploy and operate components in a data center, or in several through a console')
     .version('0.1.0')
     .showHelpAfterError('(wharf --help lists the commands)')
+    // `components --dc x create ...` and `components create ... --dc x` each mean their own command's --dc.
+    .enablePositionalOptions()
     .exitOverride();
   const common = (cmd: Command, json = true) => {
     cmd.option('--tenant <team>', 'team (tenant) for APP and APP/COMPONENT arguments (default: the one of your login)');
@@ -57,7 +59,9 @@ export function program(): Command {
     run((a: string, o: Parameters<typeof c.appCreate>[1]) => c.appCreate(a, o)),
   );
 
-  const comps = common(p.command('components').alias('component').description('components of an app (through a console: across data centers)'))
+  const comps = common(
+    p.command('components').alias('component').enablePositionalOptions().description('components of an app (through a console: across data centers)'),
+  )
     .argument('[app]', 'APP or TEAM/APP')
     .action(run((a: string | undefined, o: c.Common) => c.components(a, o)));
   common(
