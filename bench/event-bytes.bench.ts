@@ -69,7 +69,7 @@ async function phase(store: EtcdEventStore, client: Etcd3, name: string, streams
 
 async function main(): Promise<void> {
   const etcd = await startEtcd();
-  const client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   try {
     const store = new EtcdEventStore({ client, keys: new KeyLayout('/wharf') });
     const ids = Array.from({ length: STREAMS }, () => randomUUID());

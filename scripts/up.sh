@@ -20,7 +20,17 @@ EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
 CONSOLE_PORT="${WHARF_CONSOLE_PORT:-32600}"
-ETCD="http://127.0.0.1:$ETCD_PORT"
+APPMGR_GRPC_PORT="${WHARF_APPMGR_GRPC_PORT:-32405}"
+APPMGR_HTTP_PORT="${WHARF_APPMGR_HTTP_PORT:-32406}"
+ETCD="https://127.0.0.1:$ETCD_PORT"
+PKI="$STATE/pki"
+
+# The data center's CA (made once, kept in .wharf/pki/ca.key) and a certificate per identity,
+# issued again only when missing or expiring. WHARF_PKI_HOSTS adds names/IPs of other machines.
+node libs/pki/dist/cli.js ensure "$PKI" ${WHARF_PKI_HOSTS:+--hosts "$WHARF_PKI_HOSTS"}
+# tls NAME: the WHARF_TLS_* settings of the service with that identity, as `env` arguments
+tls() { TLS=("WHARF_TLS_CA_FILE=$PKI/ca.crt" "WHARF_TLS_CERT_FILE=$PKI/$1.crt" "WHARF_TLS_KEY_FILE=$PKI/$1.key"); }
+ADMIN_TLS=(--cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key")
 # etcd refuses every write (NOSPACE) once its database file reaches this; mq's elected
 # maintainer compacts and defragments well before (README: "etcd's size").
 ETCD_QUOTA_BYTES="${WHARF_ETCD_QUOTA_BYTES:-2147483648}"
@@ -35,18 +45,22 @@ start() {
   echo $! >"$STATE/run/$name.pid"
 }
 
-wait_http() { # URL WHAT
-  for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "wharf: $2 did not become ready; see $STATE/logs" >&2; exit 1
+wait_http() { # URL WHAT [CURL ARGS...]
+  local url="$1" what="$2"; shift 2
+  for _ in $(seq 1 100); do curl -fsS "$@" "$url" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "wharf: $what did not become ready; see $STATE/logs" >&2; exit 1
 }
 
 echo "wharf: starting"
+# Clients only over https with a certificate of the CA (--client-cert-auth). The peer port is
+# loopback-only and this is a single member; a cluster would add --peer-* TLS flags the same way.
 start etcd etcd --name wharf --data-dir "$STATE/data/etcd" \
   --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
+  --client-cert-auth --trusted-ca-file "$PKI/ca.crt" --cert-file "$PKI/etcd.crt" --key-file "$PKI/etcd.key" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-cluster "wharf=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn --logger zap \
   --quota-backend-bytes "$ETCD_QUOTA_BYTES"
-wait_http "$ETCD/health" etcd
+wait_http "$ETCD/health" etcd "${ADMIN_TLS[@]}"
 
 # The Docker Engine: the machine's if one runs, else Debian's dockerd started here (no
 # systemd on these machines); `npm run down` stops it only if this script started it.
@@ -84,39 +98,55 @@ start registry /usr/bin/docker-registry serve "$STATE/registry/config.yml"
 for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_PORT/v2/")" = 401 ] && break; sleep 0.1; done
 
 if [ -f services/mq/dist/main.js ]; then
+  tls mq
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_GRPC_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$MQ_HTTP_PORT" \
-    WHARF_ETCD_QUOTA_BYTES="$ETCD_QUOTA_BYTES" start mq node services/mq/dist/main.js
+    WHARF_ETCD_QUOTA_BYTES="$ETCD_QUOTA_BYTES" start mq env "${TLS[@]}" node services/mq/dist/main.js
   wait_http "http://127.0.0.1:$MQ_HTTP_PORT/readyz" mq
 fi
 
 if [ -f services/event-log/dist/main.js ]; then
+  tls event-log
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_EVENTLOG_GRPC_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_HTTP_PORT="$EVENTLOG_HTTP_PORT" \
-    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log node services/event-log/dist/main.js
+    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
   wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/health" event-log
 fi
 
 if [ -f services/api-gateway/dist/main.js ]; then
   # The key that encrypts secrets at rest: made once, kept beside the data it protects.
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  tls api-gateway
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
     WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_EVENTLOG_HTTP_URL="http://127.0.0.1:$EVENTLOG_HTTP_PORT" \
-    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway node services/api-gateway/dist/main.js
-  wait_http "http://127.0.0.1:$API_PORT/health" api-gateway
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway env "${TLS[@]}" node services/api-gateway/dist/main.js
+  wait_http "http://127.0.0.1:$API_PORT/readyz" api-gateway
+fi
+
+if [ -f services/app-manager/dist/main.js ]; then
+  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  tls app-manager
+  # Runs the data center's components on the Docker Engine; pulls only from the data center's registry.
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+    WHARF_APPMGR_GRPC_ADDR="127.0.0.1:$APPMGR_GRPC_PORT" WHARF_HTTP_PORT="$APPMGR_HTTP_PORT" \
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_PULL_REGISTRIES="127.0.0.1:$REGISTRY_PORT" \
+    WHARF_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" \
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start app-manager env "${TLS[@]}" node services/app-manager/dist/main.js
+  wait_http "http://127.0.0.1:$APPMGR_HTTP_PORT/readyz" app-manager
 fi
 
 if [ -f console/server/dist/main.js ]; then
   # The console: its own state on its own etcd prefix; data-center tokens sealed with its own key (made once).
   if [ ! -f "$STATE/console.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/console.key"); fi
+  tls console
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_HTTP_PORT="$CONSOLE_PORT" WHARF_CONSOLE_SECRET_KEY="$(cat "$STATE/console.key")" \
-    start console node console/server/dist/main.js
-  wait_http "http://127.0.0.1:$CONSOLE_PORT/livez" console
+    start console env "${TLS[@]}" node console/server/dist/main.js
+  wait_http "http://127.0.0.1:$CONSOLE_PORT/readyz" console
 fi
 
 echo
 echo "Wharf data center is up:"
 # etcd's own view of its size (etcdctl comes with ensure-deps): file size, in use, quota, alarms.
 etcd_status() {
-  ETCDCTL_API=3 etcdctl --endpoints "$ETCD" --command-timeout 2s endpoint status -w json 2>/dev/null | node -e '
+  ETCDCTL_API=3 etcdctl --endpoints "$ETCD" --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" --command-timeout 2s endpoint status -w json 2>/dev/null | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
       try {
         const st = JSON.parse(s)[0].Status;
@@ -126,7 +156,8 @@ etcd_status() {
       } catch { process.stdout.write("database size unknown (etcdctl endpoint status failed)"); }
     });' "$ETCD_QUOTA_BYTES"
 }
-echo "  etcd        $ETCD   $(etcd_status)"
+echo "  etcd        $ETCD   $(etcd_status); client certificates only (CA and certificates in $PKI)"
+echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt --cert=$PKI/admin.crt --key=$PKI/admin.key endpoint health"
 [ -f services/mq/dist/main.js ] && {
   echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
   echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"
@@ -139,6 +170,9 @@ echo "  etcd        $ETCD   $(etcd_status)"
   token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
   # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
+}
+[ -f services/app-manager/dist/main.js ] && {
+  echo "  app-manager gRPC 127.0.0.1:$APPMGR_GRPC_PORT   probes + metrics http://127.0.0.1:$APPMGR_HTTP_PORT   data center ${WHARF_DATA_CENTER:-dc1}"
 }
 [ -f console/server/dist/main.js ] && {
   echo "  console     http://127.0.0.1:$CONSOLE_PORT   API docs: http://127.0.0.1:$CONSOLE_PORT/docs"

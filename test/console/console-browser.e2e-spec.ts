@@ -1,4 +1,5 @@
 import {
+  clientSecurity,
   fakeWorkers,
   launchChromium,
   startConsole,
@@ -59,13 +60,13 @@ describe('web console in a real browser over two data centers', () => {
   beforeAll(async () => {
     mkdirSync(ARTEFACTS, { recursive: true });
     etcd = await startEtcd();
-    [east, west] = await Promise.all([startDataCenter(etcd.endpoint, 'east'), startDataCenter(etcd.endpoint, 'west')]);
+    [east, west] = await Promise.all([startDataCenter(etcd, 'east'), startDataCenter(etcd, 'west')]);
     for (const dc of [east, west]) {
       await api(dc.url, dc.adminToken, 'POST', '/api/v1/tenants', { name: 'acme' });
-      workers.push(fakeWorkers(dc.url, dc.adminToken, 'acme', dc.eventLog.grpc, script));
+      workers.push(fakeWorkers(dc.url, dc.adminToken, 'acme', dc.eventLog.grpc, clientSecurity(etcd, 'builder'), script));
     }
     await api(east.url, east.adminToken, 'POST', '/api/v1/tenants/acme/apps', { name: 'blog' });
-    consoleServer = await startConsole(etcd.endpoint, { WHARF_CONSOLE_ETCD_PREFIX: '/console-e2e' });
+    consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-e2e' });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });

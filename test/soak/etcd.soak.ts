@@ -53,7 +53,7 @@ function catalogState(events: number) {
 
 async function main(): Promise<void> {
   const etcd = await startEtcd({ quotaBytes: QUOTA });
-  const client = createEtcdClient({ endpoints: [etcd.endpoint], maxReceiveMessageBytes: -1 });
+  const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security, maxReceiveMessageBytes: -1 });
   const keys = new KeyLayout('/wharf');
   const mqEnv = {
     WHARF_ETCD_QUOTA_BYTES: String(QUOTA),
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   const fail = (what: string) => (err: unknown) => void failures.push(`${what}: ${(err as Error).message}`);
   try {
-    mqs.push(...(await Promise.all([startMq(etcd.endpoint, mqEnv), startMq(etcd.endpoint, mqEnv)])));
+    mqs.push(...(await Promise.all([startMq(etcd, mqEnv), startMq(etcd, mqEnv)])));
     const mq = mqs[0];
     const start = Date.now();
     const deadline = start + TIME_CAP_MS;

@@ -1,4 +1,13 @@
-import { freePort, startApiGateway, startEventLog, startEtcd, type EtcdInstance, type RunningApiGateway, type RunningEventLog } from '@wharf/testing';
+import {
+  clientSecurity,
+  freePort,
+  startApiGateway,
+  startEventLog,
+  startEtcd,
+  type EtcdInstance,
+  type RunningApiGateway,
+  type RunningEventLog,
+} from '@wharf/testing';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,14 +53,14 @@ describe('wharf CLI against a running data center', () => {
     etcd = await startEtcd();
     dataDir = mkdtempSync(join(tmpdir(), 'wharf-cli-'));
     home = mkdtempSync(join(tmpdir(), 'wharf-cli-home-'));
-    eventLog = await startEventLog(etcd.endpoint, dataDir);
-    api = await startApiGateway(etcd.endpoint, `127.0.0.1:${await freePort()}`, { WHARF_EVENTLOG_ADDR: eventLog.grpc, WHARF_EVENTLOG_HTTP_URL: eventLog.url });
+    eventLog = await startEventLog(etcd, dataDir);
+    api = await startApiGateway(etcd, `127.0.0.1:${await freePort()}`, { WHARF_EVENTLOG_ADDR: eventLog.grpc, WHARF_EVENTLOG_HTTP_URL: eventLog.url });
     await fetch(`${api.url}/api/v1/tenants`, {
       method: 'POST',
       headers: { authorization: `Bearer ${api.adminToken}`, 'content-type': 'application/json' },
       body: '{"name":"acme"}',
     });
-    workers = fakeWorkers(api.url, api.adminToken!, 'acme', eventLog.grpc, script);
+    workers = fakeWorkers(api.url, api.adminToken!, 'acme', eventLog.grpc, clientSecurity(etcd, 'builder'), script);
   });
   afterAll(async () => {
     await workers?.stop();

@@ -4,12 +4,13 @@ import { consoleV1 } from '@wharf/contracts';
 import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { EtcdEventStore, eventsRegistry, Projection, type EventStore } from '@wharf/event-store';
 import type { Logger } from '@wharf/logging';
+import type { TransportSecurity } from '@wharf/pki';
+import { SecretBox } from '@wharf/secrets';
 import { ProbesModule, type Readiness } from '@wharf/service-kit';
 import { randomIds, systemClock, type Clock, type Ids } from '@wharf/system';
 import { BcryptHasher } from './adapters/bcrypt-hasher.adapter';
 import { EtcdSessionStore } from './adapters/etcd-session-store.adapter';
 import { HttpDataCenterApi } from './adapters/http-data-center-api.adapter';
-import { TokenBox } from './adapters/token-box.adapter';
 import type { ConsoleConfig } from './config';
 import { ConsoleContext } from './domain/console-context';
 import { consoleProjection, type ConsoleState } from './domain/console-state';
@@ -27,6 +28,8 @@ export interface ConsoleAppOptions {
   /** The 32-byte key data-center tokens are sealed with. */
   secretKey: Buffer;
   readiness: Readiness;
+  /** Mutual TLS to etcd (or insecure-dev). */
+  security: TransportSecurity;
   clock?: Clock;
   ids?: Ids;
   /** bcrypt cost (tests lower it). */
@@ -50,7 +53,7 @@ export class AppModule implements OnApplicationShutdown {
       { provide: LOGGER, useValue: options.logger },
       { provide: CLOCK, useValue: options.clock ?? systemClock },
       { provide: IDS, useValue: options.ids ?? randomIds },
-      { provide: ETCD, useFactory: () => createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS }) },
+      { provide: ETCD, useFactory: () => createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security: options.security }) },
       factory(
         EVENT_STORE,
         [ETCD, CLOCK],
@@ -95,7 +98,7 @@ export class AppModule implements OnApplicationShutdown {
       factory(
         DataCentersService,
         [ConsoleContext, UsersService, DC_API],
-        (ctx: ConsoleContext, users: UsersService, api: DataCenterApi) => new DataCentersService(ctx, users, api, new TokenBox(options.secretKey)),
+        (ctx: ConsoleContext, users: UsersService, api: DataCenterApi) => new DataCentersService(ctx, users, api, new SecretBox(options.secretKey)),
       ),
       factory(FederationService, [DataCentersService, DC_API], (dcs: DataCentersService, api: DataCenterApi) => new FederationService(dcs, api)),
     ];

@@ -1,8 +1,9 @@
 import { fields, z } from '@wharf/config';
+import { tlsConfigShape } from '@wharf/pki';
 import { httpLimitsShape } from '@wharf/service-kit';
 
 export const consoleConfigShape = {
-  WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
+  WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
   WHARF_CONSOLE_ETCD_PREFIX: z
     .string()
     .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
@@ -28,6 +29,7 @@ export const consoleConfigShape = {
   WHARF_CONSOLE_LOGIN_LIMIT: fields.positiveInt(10, 'sign-in attempts per client address and user per minute'),
   WHARF_LOG_LEVEL: fields.logLevel(),
   ...httpLimitsShape,
+  ...tlsConfigShape,
 };
 
 export type ConsoleConfig = z.infer<z.ZodObject<typeof consoleConfigShape>>;

@@ -18,15 +18,15 @@ describe('console server: users, sessions, CSRF, data centers and the federation
     // No mq: operations are accepted and their tasks retried in the background.
     const noMq = `127.0.0.1:${await freePort()}`;
     [east, west] = await Promise.all([
-      startApiGateway(etcd.endpoint, noMq, { WHARF_ETCD_PREFIX: '/dc-east', WHARF_DC_NAME: 'east' }),
-      startApiGateway(etcd.endpoint, noMq, { WHARF_ETCD_PREFIX: '/dc-west', WHARF_DC_NAME: 'west' }),
+      startApiGateway(etcd, noMq, { WHARF_ETCD_PREFIX: '/dc-east', WHARF_DC_NAME: 'east' }),
+      startApiGateway(etcd, noMq, { WHARF_ETCD_PREFIX: '/dc-west', WHARF_DC_NAME: 'west' }),
     ]);
     await seedDataCenter(east.url, east.adminToken!, { acme: ['shop', 'blog'], globex: ['secret'] });
     await seedDataCenter(west.url, west.adminToken!, { acme: ['shop'] });
     tokens.eastAdmin = east.adminToken!;
     tokens.westAdmin = west.adminToken!;
     tokens.eastBob = await dcUserToken(east.url, east.adminToken!, 'bob', { acme: 'viewer' });
-    consoleServer = await startConsole(etcd.endpoint, { WHARF_CONSOLE_ETCD_PREFIX: '/console-test', WHARF_CONSOLE_LOGIN_LIMIT: '8' });
+    consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-test', WHARF_CONSOLE_LOGIN_LIMIT: '8' });
     alice = new BrowserLike(consoleServer.url);
   });
   afterAll(async () => {
@@ -122,7 +122,7 @@ describe('console server: users, sessions, CSRF, data centers and the federation
     for (const t of [tokens.eastAdmin, tokens.westAdmin]) expect(everything).not.toContain(t.split('_')[2]);
     // Stored sealed: the console's etcd prefix never holds the token in clear.
     const { createEtcdClient } = await import('@wharf/etcd');
-    const client = createEtcdClient({ endpoints: [etcd.endpoint] });
+    const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     try {
       const all = await client.getAll().prefix('/console-test').buffers();
       const dump = Buffer.concat(Object.values(all)).toString('latin1');

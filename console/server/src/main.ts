@@ -3,12 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfigOrExit } from '@wharf/config';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityOrExit } from '@wharf/pki';
+import { SecretBox } from '@wharf/secrets';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import cookieParser from 'cookie-parser';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { TokenBox } from './adapters/token-box.adapter';
 import { AppModule } from './app.module';
 import { consoleConfigShape } from './config';
 import { DataCentersService } from './domain/data-centers.service';
@@ -22,9 +23,11 @@ import { TimelineRelay } from './ws/timeline-relay';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(consoleConfigShape);
   const logger = createLogger('console', config.WHARF_LOG_LEVEL);
+  // Its own etcd prefix, but the data center's etcd: mutual TLS with the 'console' certificate.
+  const security = transportSecurityOrExit(config, 'console', (m) => logger.warn(m));
   let key: Buffer;
   try {
-    if (config.WHARF_CONSOLE_SECRET_KEY) key = TokenBox.parseKey(config.WHARF_CONSOLE_SECRET_KEY);
+    if (config.WHARF_CONSOLE_SECRET_KEY) key = SecretBox.parseKey(config.WHARF_CONSOLE_SECRET_KEY);
     else if (config.WHARF_DEV_MODE) {
       key = randomBytes(32);
       logger.warn('WHARF_DEV_MODE: data-center tokens are sealed with a key that dies with this process');
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
       logger,
       secretKey: key,
       readiness,
+      security,
       bcryptCost: process.env.WHARF_TEST_BCRYPT_COST ? Number(process.env.WHARF_TEST_BCRYPT_COST) : undefined,
     }),
     new BoundedExpressAdapter(httpLimitsFrom(config)),

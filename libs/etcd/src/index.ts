@@ -11,6 +11,7 @@ export {
   type EtcdHealthOptions,
 } from './health';
 export { KeyLayout } from './keys';
+export { etcdMutex, type EtcdMutexOptions, type KeyedMutex } from './mutex';
 export { isEtcdUnavailable } from './unavailable';
 export { LiveWatch, watchLive } from './live-watch';
 export {

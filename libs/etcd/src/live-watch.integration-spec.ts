@@ -10,8 +10,8 @@ describe('watchLive against a real etcd', () => {
   beforeAll(async () => {
     etcd = await startEtcd();
     proxy = await startTcpProxy(etcd.endpoint);
-    direct = createEtcdClient({ endpoints: [etcd.endpoint] });
-    cutOff = createEtcdClient({ endpoints: [proxy.endpoint] });
+    direct = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
+    cutOff = createEtcdClient({ endpoints: [proxy.endpoint], security: etcd.security });
   });
   afterAll(async () => {
     cutOff.close();

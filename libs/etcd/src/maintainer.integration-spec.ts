@@ -39,7 +39,7 @@ describe('etcd maintenance against a real etcd', () => {
 
   it('gets a data center out of NOSPACE: compacts, defragments and disarms, though no lease can be granted to elect a maintainer', async () => {
     etcd = await startEtcd({ quotaBytes: 16 * MiB });
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
+    client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     const writes = await fillUntilNospace(client, '/fill/k', 1000);
     expect(writes).toBeGreaterThan(100); // the history of 5 keys filled it
     const full = await checkEtcdHealth(client, { quotaBytes: etcd.quotaBytes });
@@ -68,7 +68,7 @@ describe('etcd maintenance against a real etcd', () => {
 
   it('compacts only history older than the retention, and defragments once it is worth it', async () => {
     etcd = await startEtcd({ quotaBytes: 64 * MiB });
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
+    client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     let now = 1_000_000;
     const policy = { ...defaultMaintenancePolicy(60_000), defragMinGainOfQuota: 0.05 };
     const maintainer = new EtcdMaintainer(new Etcd3MaintenanceApi(client, [etcd.endpoint], () => client), {
@@ -104,7 +104,7 @@ describe('etcd maintenance against a real etcd', () => {
 
   it('elects one maintainer among several, and another takes over when it stops', async () => {
     etcd = await startEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
+    client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     const keys = new KeyLayout('/elect');
     const api = new Etcd3MaintenanceApi(client, [etcd.endpoint], () => client);
     const instances = ['mq-1', 'mq-2', 'mq-3'].map(

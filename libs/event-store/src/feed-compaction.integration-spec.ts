@@ -16,8 +16,8 @@ describe('the feed after the revision it was at was compacted', () => {
   beforeAll(async () => {
     etcd = await startEtcd();
     proxy = await startTcpProxy(etcd.endpoint);
-    direct = createEtcdClient({ endpoints: [etcd.endpoint] });
-    cutOff = createEtcdClient({ endpoints: [proxy.endpoint] });
+    direct = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
+    cutOff = createEtcdClient({ endpoints: [proxy.endpoint], security: etcd.security });
   });
   afterAll(async () => {
     cutOff.close();

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EtcdInstance } from './etcd';
 import { freePort } from './ports';
 import { startApiGateway, startEventLog, type RunningApiGateway, type RunningEventLog } from './services';
 
@@ -19,14 +20,14 @@ export interface RunningDataCenter {
 
 /**
  * One data center as far as it exists without workers: event-log and api-gateway on their own
- * etcd prefix of a shared etcd (so several run on one machine), event-log proxied under the
+ * etcd prefix of a shared etcd (so several run on one machine; certificates from its PKI), event-log proxied under the
  * API's address. No mq: operations are accepted and their tasks retried in the background.
  */
-export async function startDataCenter(etcdEndpoint: string, name: string, env: Record<string, string> = {}): Promise<RunningDataCenter> {
+export async function startDataCenter(etcd: EtcdInstance, name: string, env: Record<string, string> = {}): Promise<RunningDataCenter> {
   const prefix = `/dc-${name}`;
   const dataDir = mkdtempSync(join(tmpdir(), `wharf-dc-${name}-`));
-  const eventLog = await startEventLog(etcdEndpoint, dataDir, { WHARF_ETCD_PREFIX: prefix, ...env });
-  const api = await startApiGateway(etcdEndpoint, `127.0.0.1:${await freePort()}`, {
+  const eventLog = await startEventLog(etcd, dataDir, { WHARF_ETCD_PREFIX: prefix, ...env });
+  const api = await startApiGateway(etcd, `127.0.0.1:${await freePort()}`, {
     WHARF_ETCD_PREFIX: prefix,
     WHARF_DC_NAME: name,
     WHARF_EVENTLOG_ADDR: eventLog.grpc,

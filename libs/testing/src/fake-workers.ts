@@ -1,14 +1,24 @@
 import { EventLogClient } from '@wharf/event-log-client';
+import type { TransportSecurity } from '@wharf/pki';
 
 export type Script = (op: { eventId: string; kind: string; target: string }, report: ReturnType<EventLogClient['operation']>) => Promise<void> | void;
 
 /**
  * Plays the workers (builder, app-manager) until they exist: watches a tenant's operations on
  * the data center and reports steps and lines for each new one to event-log under its event
- * id, as a worker would. Bounded: stops when told, or after `maxMs`.
+ * id, as a worker would (with a worker's certificate: `clientSecurity(etcd, 'builder')`).
+ * Bounded: stops when told, or after `maxMs`.
  */
-export function fakeWorkers(apiUrl: string, adminToken: string, tenant: string, eventLogGrpc: string, script: Script, maxMs = 120_000) {
-  const client = new EventLogClient({ address: eventLogGrpc });
+export function fakeWorkers(
+  apiUrl: string,
+  adminToken: string,
+  tenant: string,
+  eventLogGrpc: string,
+  security: TransportSecurity,
+  script: Script,
+  maxMs = 120_000,
+) {
+  const client = new EventLogClient({ address: eventLogGrpc, security });
   const seen = new Set<string>();
   let stopped = false;
   const started = Date.now();

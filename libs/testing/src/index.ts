@@ -1,13 +1,18 @@
-export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance } from './etcd';
+export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance, type StartEtcdOptions } from './etcd';
+export { createTestPki, type TestPki } from './pki';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort, waitFor } from './ports';
 export { spawnProcess, type ManagedProcess } from './process';
 export {
+  clientSecurity,
+  serviceEnv,
   startApiGateway,
+  startAppManager,
   startConsole,
   startEventLog,
   startMq,
   type RunningApiGateway,
+  type RunningAppManager,
   type RunningConsole,
   type RunningEventLog,
   type RunningMq,
@@ -25,6 +30,9 @@ export {
 } from './docker';
 export { startRegistry, type RegistryInstance } from './registry';
 export { setupDockerEngine, teardownDockerEngine } from './docker-global-setup';
+export { FakeRuntime, MemoryRuntimeDriver, type FakeImage } from './memory-runtime-driver';
+export { runtimeDriverBehaviour, type DriverFixture } from './runtime-driver-behaviour';
+export { startSocketProxy, type SocketProxy } from './socket-proxy';
 export { fakeWorkers, type Script } from './fake-workers';
 export { launchChromium } from './chromium';
 export { startDataCenter, type RunningDataCenter } from './data-center';

@@ -2,7 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { freePort } from './ports';
 
 export interface TcpProxy {
-  /** http://127.0.0.1:PORT: point a client here instead of at the target. */
+  /** The target's scheme on 127.0.0.1:PORT (TLS passes through untouched): point a client here instead of at the target. */
   readonly endpoint: string;
   /** Drops every connection and refuses new ones until restore(): a network partition for the clients behind it. */
   cut(): Promise<void>;
@@ -52,7 +52,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
 
   await listen();
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${url.protocol}//127.0.0.1:${port}`,
     cut: stop,
     restore: () => (server ? Promise.resolve() : listen()),
     close: stop,

@@ -1,5 +1,14 @@
 import { EventLogClient, followOperation, type TimelineEntry } from '@wharf/event-log-client';
-import { freePort, startApiGateway, startEventLog, startEtcd, type EtcdInstance, type RunningApiGateway, type RunningEventLog } from '@wharf/testing';
+import {
+  clientSecurity,
+  freePort,
+  startApiGateway,
+  startEventLog,
+  startEtcd,
+  type EtcdInstance,
+  type RunningApiGateway,
+  type RunningEventLog,
+} from '@wharf/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +24,8 @@ describe('GET /api/v1/info and event-log under the API address (real processes, 
   beforeAll(async () => {
     etcd = await startEtcd();
     dataDir = mkdtempSync(join(tmpdir(), 'wharf-api-proxy-'));
-    eventLog = await startEventLog(etcd.endpoint, dataDir);
-    api = await startApiGateway(etcd.endpoint, `127.0.0.1:${await freePort()}`, {
+    eventLog = await startEventLog(etcd, dataDir);
+    api = await startApiGateway(etcd, `127.0.0.1:${await freePort()}`, {
       WHARF_EVENTLOG_ADDR: eventLog.grpc,
       WHARF_EVENTLOG_HTTP_URL: eventLog.url,
       WHARF_DC_NAME: 'east',
@@ -53,7 +62,7 @@ describe('GET /api/v1/info and event-log under the API address (real processes, 
 
     const seen: TimelineEntry[] = [];
     const following = followOperation({ url: api.url, token: api.adminToken!, eventId, onEntries: (e) => seen.push(...e) });
-    const reporter = new EventLogClient({ address: eventLog.grpc });
+    const reporter = new EventLogClient({ address: eventLog.grpc, security: clientSecurity(etcd, 'builder') });
     try {
       const op = reporter.operation(eventId, { target: 'component/acme.shop.api', tenantId: 'acme' });
       const pull = op.step('pull');

@@ -1,9 +1,10 @@
 import { fields, z } from '@wharf/config';
 import { httpLimitsShape } from '@wharf/service-kit';
+import { tlsConfigShape } from '@wharf/pki';
 
 /** Every setting of mq, from the environment (or WHARF_CONFIG_FILE). */
 export const mqConfigShape = {
-  WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
+  WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
   WHARF_ETCD_PREFIX: z
     .string()
     .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
@@ -31,4 +32,5 @@ export const mqConfigShape = {
   ),
   WHARF_LOG_LEVEL: fields.logLevel(),
   ...httpLimitsShape,
+  ...tlsConfigShape,
 };

@@ -13,10 +13,10 @@ describe('mq after etcd compacted the revision its watch was at', () => {
   beforeAll(async () => {
     etcd = await startEtcd();
     proxy = await startTcpProxy(etcd.endpoint);
-    direct = createEtcdClient({ endpoints: [etcd.endpoint] });
+    direct = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     // Compaction is done by hand here.
     const env = { WHARF_ETCD_MAINTENANCE: 'false' };
-    [cutOff, other] = await Promise.all([startMq(proxy.endpoint, env), startMq(etcd.endpoint, env)]);
+    [cutOff, other] = await Promise.all([startMq({ ...etcd, endpoint: proxy.endpoint }, env), startMq(etcd, env)]);
   });
   afterAll(async () => {
     await Promise.all([cutOff?.stop(), other?.stop()]);

@@ -12,9 +12,9 @@ describe('mq keeps etcd within its quota', () => {
 
   beforeAll(async () => {
     etcd = await startEtcd({ quotaBytes: 16 * MiB });
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
+    client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     const env = { WHARF_ETCD_QUOTA_BYTES: String(etcd.quotaBytes), WHARF_ETCD_MAINTENANCE_INTERVAL_MS: '300' };
-    mqs = await Promise.all([startMq(etcd.endpoint, env), startMq(etcd.endpoint, env)]);
+    mqs = await Promise.all([startMq(etcd, env), startMq(etcd, env)]);
   });
   afterAll(async () => {
     await Promise.all(mqs.map((m) => m.stop()));
@@ -41,7 +41,7 @@ describe('mq keeps etcd within its quota', () => {
     // history (a tenth of the default retention), and this fills the quota in seconds. A client
     // that does not retry: the shared one retries NOSPACE (etcd3 counts it recoverable) for
     // seconds, long enough for the maintainer to clear it, and the fill would never see it.
-    const filler = createEtcdClient({ endpoints: [etcd.endpoint], maxAttempts: 0 });
+    const filler = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security, maxAttempts: 0 });
     const value = Buffer.alloc(200_000, 'x');
     let refused = false;
     for (let i = 0; i < 2000 && !refused; i++) {

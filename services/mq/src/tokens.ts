@@ -4,3 +4,4 @@ export const LOGGER = Symbol('logger');
 export const MQ_SETTINGS = Symbol('mq-settings');
 export const GRPC_ADDRESS = Symbol('grpc-address');
 export const ETCD_MAINTENANCE = Symbol('etcd-maintenance');
+export const SECURITY = Symbol('transport-security');

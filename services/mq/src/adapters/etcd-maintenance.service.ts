@@ -11,12 +11,15 @@ import {
   type KeyLayout,
 } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
+import type { TransportSecurity } from '@wharf/pki';
 import { hostname } from 'node:os';
 import { MqMetrics } from '../http/metrics';
 import { ETCD_MAINTENANCE, LOGGER } from '../tokens';
 
 export interface EtcdMaintenanceSettings {
   endpoints: string[];
+  /** Mutual TLS to etcd (or insecure-dev), as the queue's client. */
+  security: TransportSecurity;
   keys: KeyLayout;
   /** The --quota-backend-bytes etcd runs with. */
   quotaBytes: number;
@@ -44,8 +47,8 @@ export class EtcdMaintenanceService implements OnModuleInit, OnApplicationShutdo
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: MqMetrics,
   ) {
-    this.client = createEtcdClient({ endpoints: settings.endpoints });
-    this.api = new Etcd3MaintenanceApi(this.client, settings.endpoints, (endpoint) => createEtcdClient({ endpoints: [endpoint] }));
+    this.client = createEtcdClient({ endpoints: settings.endpoints, security: settings.security });
+    this.api = new Etcd3MaintenanceApi(this.client, settings.endpoints, (endpoint) => createEtcdClient({ endpoints: [endpoint], security: settings.security }));
     this.health = new EtcdHealthProbe(this.client, { quotaBytes: settings.quotaBytes });
     registerEtcdMetrics(metrics.registry, this.health);
   }
