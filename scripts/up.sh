@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-STATE="$ROOT/.wharf"
+# WHARF_STATE_DIR: somewhere else than .wharf/ (a test run of the whole data center beside a running one).
+STATE="${WHARF_STATE_DIR:-$ROOT/.wharf}"
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
 
 bash scripts/ensure-deps.sh
@@ -117,7 +118,7 @@ if [ -f services/api-gateway/dist/main.js ]; then
   tls api-gateway
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
     WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_EVENTLOG_HTTP_URL="http://127.0.0.1:$EVENTLOG_HTTP_PORT" \
-    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway env "${TLS[@]}" node services/api-gateway/dist/main.js
+    WHARF_DC_NAME="${WHARF_DATA_CENTER:-dc1}" WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway env "${TLS[@]}" node services/api-gateway/dist/main.js
   wait_http "http://127.0.0.1:$API_PORT/readyz" api-gateway
 fi
 

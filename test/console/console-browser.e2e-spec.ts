@@ -5,6 +5,7 @@ import {
   startConsole,
   startDataCenter,
   startEtcd,
+  waitFor,
   type EtcdInstance,
   type RunningConsole,
   type RunningDataCenter,
@@ -43,11 +44,16 @@ describe('web console in a real browser over two data centers', () => {
   const workers: { stop(): Promise<void> }[] = [];
   const shot = (name: string) => page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
 
+  // The first builds hold at step 10 until the test has seen them live (bounded: 20 s at most), so
+  // "live" does not depend on how fast this machine is; later operations run straight through.
+  let releaseBuilds = () => undefined as void;
+  const held = new Promise<void>((resolve) => (releaseBuilds = resolve));
   // Each played worker streams a build with lines over a second or so, then a rollout: a timeline to watch live.
   const script: Script = async (_op, report) => {
     const build = report.step('build');
     for (let i = 1; i <= 20; i++) {
       build.line(`Step ${i}/20 : RUN make`);
+      if (i === 10) await Promise.race([held, new Promise((r) => setTimeout(r, 20_000))]);
       if (i % 5 === 0) await new Promise((r) => setTimeout(r, 150));
     }
     build.ok();
@@ -71,6 +77,7 @@ describe('web console in a real browser over two data centers', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
   afterAll(async () => {
+    releaseBuilds();
     await browser?.close();
     for (const w of workers) await w.stop();
     await consoleServer?.stop();
@@ -140,8 +147,11 @@ describe('web console in a real browser over two data centers', () => {
     await page.click('[data-testid=create] button[type=submit]');
     await page.waitForSelector('[data-progress-dc=east][data-status=created]');
     await page.waitForSelector('[data-progress-dc=west][data-status=created]');
-    // Live: lines appear while the build runs, before the final status.
-    await page.waitForFunction(`/Step \\d+\\/20/.test(document.querySelector('[data-progress-dc=east] [data-testid=last-line]')?.textContent ?? '')`);
+    // Live: lines appear while the build runs, before the final status. Locators and polls from
+    // here, not waitForFunction with a string: the page's CSP (no 'unsafe-eval') refuses its polling.
+    await page.locator('[data-progress-dc=east] [data-testid=last-line]', { hasText: /Step 10\/20/ }).waitFor();
+    expect(await page.locator('[data-progress-dc=east] p.final').count()).toBe(0);
+    releaseBuilds();
     await shot('06-create-progress-live');
     for (const dc of ['east', 'west']) await page.waitForSelector(`[data-progress-dc=${dc}] [data-final=success]`, { timeout: 30_000 });
     expect(await page.textContent('[data-progress-dc=east] .steps')).toMatch(/build.*rollout|replica-1/);
@@ -156,7 +166,7 @@ describe('web console in a real browser over two data centers', () => {
     await page.waitForSelector('[data-testid=events] tr');
     await page.click('[data-testid=events] tr a');
     await page.waitForSelector('[data-final=success]');
-    await page.waitForFunction(`Number(document.querySelector('[data-lines]')?.getAttribute('data-lines')) >= 25`);
+    await waitFor('25 log lines shown', async () => (Number(await page.getAttribute('[data-lines]', 'data-lines')) >= 25 ? true : undefined), 30_000, 100);
     expect(await page.textContent('[data-testid=log-lines]')).toContain('Step 20/20 : RUN make');
     await page.fill('input[aria-label="search the log"]', 'step 7/20');
     await page.click('.log-bar button[type=submit]');

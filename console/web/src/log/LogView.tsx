@@ -27,7 +27,7 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
   const [matches, setMatches] = useState<{ seq: number; text: string }[] | null>(null);
   const [searchError, setSearchError] = useState<string | null>(null);
   const [current, setCurrent] = useState(0);
-  const rows = useVirtualizer({ count: store.total, getScrollElement: () => parent.current, estimateSize: () => ROW_PX, overscan: 30 });
+  const rows = useVirtualizer({ count: store.total, getScrollElement: () => parent.current, estimateSize: () => ROW_PX, overscan: 8 });
   const items = rows.getVirtualItems();
   const from = items[0]?.index ?? 0;
   const to = items[items.length - 1]?.index ?? 0;
@@ -47,9 +47,11 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
     }
   }, [from, to, version, dc, eventId, store, visible]);
 
+  // Following: stay at the end. Setting scrollTop once costs one layout (scrollToIndex measures and may render twice).
   useEffect(() => {
-    if (follow && store.total > 0) rows.scrollToIndex(store.total - 1, { align: 'end' });
-  }, [version, follow, store.total, rows]);
+    const el = parent.current;
+    if (follow && el && store.total > 0) el.scrollTop = el.scrollHeight;
+  }, [version, follow, store.total]);
 
   const onScroll = () => {
     const el = parent.current;
