@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-STATE="$ROOT/.wharf"
+STATE="${WHARF_STATE_DIR:-$ROOT/.wharf}"
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
 
 bash scripts/ensure-deps.sh
