@@ -108,8 +108,8 @@ fi
 if [ -f services/event-log/dist/main.js ]; then
   tls event-log
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_EVENTLOG_GRPC_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_HTTP_PORT="$EVENTLOG_HTTP_PORT" \
-    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
-  wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/health" event-log
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
+  wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/readyz" event-log
 fi
 
 if [ -f services/api-gateway/dist/main.js ]; then
@@ -124,8 +124,8 @@ fi
 
 if [ -f services/app-manager/dist/main.js ]; then
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
-  tls app-manager
   # Runs the data center's components on the Docker Engine; pulls only from the data center's registry.
+  tls app-manager
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
     WHARF_APPMGR_GRPC_ADDR="127.0.0.1:$APPMGR_GRPC_PORT" WHARF_HTTP_PORT="$APPMGR_HTTP_PORT" \
     WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_PULL_REGISTRIES="127.0.0.1:$REGISTRY_PORT" \
@@ -161,7 +161,7 @@ echo "  etcd        $ETCD   $(etcd_status); client certificates only (CA and cer
 echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt --cert=$PKI/admin.crt --key=$PKI/admin.key endpoint health"
 [ -f services/mq/dist/main.js ] && {
   echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
-  echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"
+  echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   ready: http://127.0.0.1:$MQ_HTTP_PORT/readyz"
 }
 [ -f services/event-log/dist/main.js ] && {
   echo "  event-log   gRPC 127.0.0.1:$EVENTLOG_GRPC_PORT   socket.io + HTTP http://127.0.0.1:$EVENTLOG_HTTP_PORT"

@@ -1,5 +1,6 @@
 import { fields, z } from '@wharf/config';
 import { tlsConfigShape } from '@wharf/pki';
+import { httpLimitsShape } from '@wharf/service-kit';
 import { hostname } from 'node:os';
 
 /** Every setting of event-log, from the environment (or WHARF_CONFIG_FILE). */
@@ -17,6 +18,16 @@ export const eventLogConfigShape = {
     .optional()
     .describe('HOST:PORT other instances forward to (default: the bound gRPC address)'),
   WHARF_HTTP_PORT: fields.port(32404),
+  WHARF_RUNTIME_LOGS: z
+    .enum(['docker', 'none'])
+    .default('docker')
+    .describe("where replicas' runtime logs come from: docker (the Engine at WHARF_DOCKER_SOCKET), none"),
+  WHARF_DATA_CENTER: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label')
+    .default('dc1')
+    .describe("this data center's name: only its replicas' logs are served (the label app-manager puts on them)"),
+  WHARF_DOCKER_SOCKET: z.string().default('/var/run/docker.sock').describe('the Docker Engine unix socket'),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address HTTP and socket.io bind to'),
   WHARF_EVENTLOG_DATA_DIR: z
     .string()
@@ -92,6 +103,7 @@ export const eventLogConfigShape = {
   WHARF_EVENTLOG_HOT_ENTRIES: fields.positiveInt(2000, 'entries per operation kept in memory for catch-up'),
   WHARF_EVENTLOG_PUBLISH_STATUS: fields.flag(true),
   WHARF_LOG_LEVEL: fields.logLevel(),
+  ...httpLimitsShape,
   ...tlsConfigShape,
 };
 

@@ -8,8 +8,10 @@ import { EtcdEventStore } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
 import { transportSecurityOrExit } from '@wharf/pki';
 import { systemClock } from '@wharf/system';
+import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { resolve } from 'node:path';
 import { FeedCatalog } from './adapters/feed/feed-catalog.adapter';
+import { DockerDriver, DriverLogCollector } from '@wharf/runtime';
 import { MemoryRuntimeLogCollector } from './adapters/runtime-logs/runtime-log-collector';
 import { claimPartitionCount, isPartitionCountMismatch } from './adapters/storage/partition-count';
 import { EventLogModule } from './app.module';
@@ -59,9 +61,17 @@ async function main(): Promise<void> {
   const metrics = new EventLogMetrics();
   ingest.operations.onHandoff = (seconds) => metrics.handoff.observe(seconds);
   metrics.bindReadiness(engineReadiness(ingest.operations));
-  const runtimeLogs = new MemoryRuntimeLogCollector(clock);
+  // Replicas' stdout/stderr straight from the runtime app-manager runs them on.
+  const runtimeLogs =
+    config.WHARF_RUNTIME_LOGS === 'docker'
+      ? new DriverLogCollector(new DockerDriver({ socketPath: config.WHARF_DOCKER_SOCKET, dataCenter: config.WHARF_DATA_CENTER }), {
+          onWarning: (message, err) => logger.warn({ err: err instanceof Error ? err.message : undefined }, message),
+        })
+      : new MemoryRuntimeLogCollector(clock);
+  const readiness = new Readiness();
   const app = await NestFactory.create(
     EventLogModule.forRoot({
+      readiness,
       operations: ingest.operations,
       ingestMetrics: () => ingest.metrics(),
       authenticator: catalog,
@@ -84,10 +94,11 @@ async function main(): Promise<void> {
         etcd.close();
       },
     }),
+    new BoundedExpressAdapter(httpLimitsFrom(config)),
     { logger: new PinoNestLogger(logger), forceCloseConnections: true },
   );
   app.useWebSocketAdapter(new IoAdapter(app));
-  app.enableShutdownHooks();
+  stopOnSignals(app, { logger, readiness });
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   // Partitions are taken only once both servers answer: forwarded calls can reach us from then on.
   const owned = await ingest.start();
