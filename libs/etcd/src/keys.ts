@@ -38,6 +38,26 @@
  *                                           Partition of an event id = FNV-1a(event_id) mod N; its
  *                                           data is <data dir>/p-<n:4> on the disk all instances share
  *
+ * App manager (services/app-manager):
+ *   <root>/appmgr/members/<instance>        live instances (on an etcd lease); JSON {instance, grpc}
+ *   <root>/appmgr/slot/<n:4>                owner of component slot n (on the owner's lease), JSON
+ *                                           {instance, grpc}: only the owner acts on the components
+ *                                           of its slot (slot = FNV-1a(component id) mod N; taken
+ *                                           create-only by the rendezvous choice among live members)
+ *   <root>/appmgr/status/<component_id>     wharf.appmanager.v1.ComponentStatus (proto3 JSON): state,
+ *                                           reason, versions, replicas with their reasons; rewritten
+ *                                           only when it changes (never cpu/memory samples)
+ *   <root>/endpoints/<component_id>         wharf.appmanager.v1.ComponentEndpoints (proto3 JSON): the
+ *                                           ready replicas' addresses and the component's ports, for
+ *                                           lb-manager and dependants; a replica leaves it before it
+ *                                           is stopped; deleted with the component
+ *
+ * Gateway (services/lb-manager):
+ *   <root>/lb/default-cert                  the data center's self-signed default certificate, JSON
+ *                                           {domain, cert_pem, key_pem | key_sealed_b64}: created once,
+ *                                           create-only, by whichever lb-manager instance starts first;
+ *                                           every instance serves the same one
+ *
  * Nodes (services/node-manager):
  *   <root>/nodes/<node_id>                  heartbeat, on the node's lease
  *
@@ -78,6 +98,24 @@ export class KeyLayout {
     member: (instance: string) => `${this.root}/eventlog/members/${instance}`,
     partitionPrefix: () => `${this.root}/eventlog/partition/`,
     partition: (n: number) => `${this.root}/eventlog/partition/${KeyLayout.pad(n, 4)}`,
+  };
+
+  readonly appmgr = {
+    membersPrefix: () => `${this.root}/appmgr/members/`,
+    member: (instance: string) => `${this.root}/appmgr/members/${instance}`,
+    slotPrefix: () => `${this.root}/appmgr/slot/`,
+    slot: (n: number) => `${this.root}/appmgr/slot/${KeyLayout.pad(n, 4)}`,
+    statusPrefix: () => `${this.root}/appmgr/status/`,
+    status: (componentId: string) => `${this.root}/appmgr/status/${componentId}`,
+  };
+
+  readonly endpoints = {
+    prefix: () => `${this.root}/endpoints/`,
+    component: (componentId: string) => `${this.root}/endpoints/${componentId}`,
+  };
+
+  readonly lb = {
+    defaultCertificate: () => `${this.root}/lb/default-cert`,
   };
 
   readonly nodes = {
