@@ -121,7 +121,7 @@ export class Gateway {
     await this.http.prepare({ 'tls/default.crt': { content: cert.certificatePem }, 'tls/default.key': { content: cert.privateKeyPem, mode: 0o600 } });
     await this.stream.prepare();
     await Promise.all([this.catalog.start(), this.endpoints.start()]);
-    await this.sync.settled();
+    await this.sync.begin();
     // The resync finds an nginx that restarted empty, a certificate that expired, a port freed.
     this.timer = setInterval(() => this.sync.request(), this.config.WHARF_LB_RESYNC_MS);
     this.timer.unref();

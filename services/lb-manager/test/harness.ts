@@ -198,9 +198,10 @@ export function viaGateway(
   host: string,
   path = '/',
   headers: Record<string, string> = {},
+  address = '127.0.0.1',
 ): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host, connection: 'close', ...headers }, timeout: 5000 }, (res) => {
+    const req = request({ host: address, port, path, headers: { host, connection: 'close', ...headers }, timeout: 5000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));

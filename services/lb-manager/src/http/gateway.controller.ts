@@ -51,6 +51,9 @@ export class GatewayController {
       http_generation: s.httpGeneration ?? null,
       stream_generation: s.streamGeneration ?? null,
       errors: s.errors,
+      syncs: s.syncs,
+      components: this.gateway.catalog.state.components.size,
+      feed_position: this.gateway.catalog.position,
       http: (state?.rules ?? []).map((r) => ({
         host: r.host,
         path_prefix: r.pathPrefix,

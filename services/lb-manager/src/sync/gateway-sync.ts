@@ -52,13 +52,21 @@ export class GatewaySync {
   /** TCP listen ports nginx failed to bind (taken by another process): port -> reason, until when. */
   private blocked = new Map<number, { reason: string; untilMs: number }>();
   private waiters: (() => void)[] = [];
+  /** Held until the catch-up is done: a sync of half the feed would write a config nobody wants. */
+  private open = false;
 
   constructor(private readonly o: GatewaySyncOptions) {}
 
   /** Something changed: sync soon (coalesced with any sync in progress). */
   request(): void {
     this.dirty = true;
-    if (!this.running) this.running = this.loop().finally(() => (this.running = undefined));
+    if (this.open && !this.running) this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  /** Starts syncing (the routes and endpoints are read whole); resolves after the first sync. */
+  begin(): Promise<void> {
+    this.open = true;
+    return this.settled();
   }
 
   /** Resolves after the next complete sync (tests and start-up). */
@@ -71,6 +79,7 @@ export class GatewaySync {
 
   /** Resolves when no sync is running (shutdown). */
   async idle(): Promise<void> {
+    this.open = false;
     this.dirty = false;
     await this.running;
   }
