@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { request as httpRequest } from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
 import { echoImage, webImage } from '../test/images';
 import { RouteEvents, setEndpoints, startLbManager, testBox, TestNetwork, viaGateway, within, type RunningLbManager } from '../test/harness';
 import { tlsKeyContext } from './domain/desired-gateway';
@@ -39,7 +41,7 @@ beforeAll(async () => {
   await net.create();
   await routes.tenant('t1', 'acme');
   await routes.app('a1', 't1', 'shop');
-  lb = await startLbManager(etcd.endpoint);
+  lb = await startLbManager(etcd.endpoint, { WHARF_LB_CLIENT_MAX_BODY_MIB: '1' });
 });
 
 afterAll(async () => {
@@ -97,8 +99,63 @@ describe('lb-manager against real nginx and containers', () => {
     await routes.component('a1.echo', 'a1', 't1', { name: 'echo', ports: [{ port: 7000, protocol: 'tcp' }], tcpPorts: [{ listenPort, port: 7000 }] });
     const answer = await within('the echo through the gateway', 5000, () => echoOnce(listenPort, 'hello wharf\n').catch(() => undefined));
     expect(answer.value).toBe('hello wharf\n');
-    const view = await lb.routes();
-    expect(view.tcp).toEqual([{ listen_port: listenPort, upstream: 'a1.echo:7000', peers: [`${address}:7000`] }]);
+    // The echo may answer before the sync that reloaded nginx has recorded its state.
+    const view = await within('/routes to show the TCP route', 5000, async () => ((await lb.routes()).tcp.length ? (await lb.routes()).tcp : undefined));
+    expect(view.value).toEqual([{ listen_port: listenPort, upstream: 'a1.echo:7000', peers: [`${address}:7000`] }]);
+  });
+
+  it('leaves out a TCP route whose port another process holds, saying why, and keeps serving the others', async () => {
+    const holder = createServer();
+    const heldPort = await portBelowEphemeral();
+    await new Promise<void>((r) => holder.listen(heldPort, '127.0.0.1', r));
+    try {
+      await routes.component('a1.blocked', 'a1', 't1', {
+        name: 'blocked',
+        ports: [{ port: 7000, protocol: 'tcp' }],
+        tcpPorts: [{ listenPort: heldPort, port: 7000 }],
+      });
+      const r = await within('the rejection of the held port', 15_000, async () => (await lb.routes()).rejected.find((x) => x.component_id === 'a1.blocked'));
+      expect(r.value.reason).toMatch(new RegExp(`nginx cannot listen on it: bind\\(\\) to 127.0.0.1:${heldPort} failed`));
+      const echoPort = (await lb.routes()).tcp.find((t) => t.upstream === 'a1.echo:7000')!.listen_port;
+      expect(await echoOnce(echoPort, 'still here\n')).toBe('still here\n');
+    } finally {
+      holder.close();
+      await routes.remove('a1.blocked');
+    }
+  });
+
+  it('upgrades websockets, limits request bodies and forwards X-Forwarded-*', async () => {
+    // A websocket echo on the host, reached as a replica at 127.0.0.1.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    wss.on('connection', (socket, req) => socket.on('message', (m) => socket.send(`${req.headers['x-forwarded-host']} ${String(m)}`)));
+    const wsPort = (wss.address() as { port: number }).port;
+    try {
+      await setEndpoints(client, keys, 'a1.ws', ['127.0.0.1']);
+      await routes.component('a1.ws', 'a1', 't1', { name: 'ws', ports: [{ port: wsPort, protocol: 'http', public: true }] });
+      const host = 'ws.shop.acme.localhost';
+      await within('the websocket route', 5000, async () => ((await viaGateway(lb.httpPort, host).catch(() => undefined))?.status === 426 ? true : undefined));
+      const reply = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${lb.httpPort}/chat`, { headers: { host } });
+        ws.on('open', () => ws.send('hello'));
+        ws.on('message', (m) => (resolve(String(m)), ws.close()));
+        ws.on('error', reject);
+        setTimeout(() => reject(new Error('no websocket answer within 5 s')), 5000);
+      });
+      expect(reply).toBe(`${host} hello`);
+    } finally {
+      wss.close();
+    }
+    // client_max_body_size: the test instance allows 1 MiB.
+    const big = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: lb.httpPort, method: 'POST', path: '/', headers: { host: 'api.shop.acme.localhost', 'content-length': 2 * 1024 * 1024 } },
+        (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+      );
+      req.on('error', reject);
+      req.end(Buffer.alloc(2 * 1024 * 1024));
+    });
+    expect(big).toBe(413);
   });
 
   it('serves a host its own certificate, refuses a bad one with the reason, and redirects HTTP to HTTPS on request', async () => {
@@ -140,6 +197,7 @@ describe('lb-manager against real nginx and containers', () => {
   it('renders the same table and config on a second instance from the same state, each writing its config once', async () => {
     // A second gateway node: same ports on another loopback address (as on another machine).
     const second = await startLbManager(etcd.endpoint, {
+      WHARF_LB_CLIENT_MAX_BODY_MIB: '1',
       WHARF_LB_LISTEN_ADDRESS: '127.0.0.2',
       WHARF_LB_HTTP_PORT: String(lb.httpPort),
       WHARF_LB_HTTPS_PORT: String(lb.httpsPort),

@@ -70,7 +70,13 @@ function reasonOf(output: string): string {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => /\[(emerg|alert|crit|error)\]/.test(l) && !/signal process started/.test(l));
-  return (lines.length ? lines : [output.trim() || 'no output']).map((l) => l.replace(/^nginx: /, '')).join('; ');
+  const words = (lines.length ? lines : [output.trim() || 'no output']).map((l) =>
+    l
+      .replace(/^nginx: /, '')
+      // "2026/12/01 09:09:18 [emerg] 123#123: " -> "[emerg] "
+      .replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: (\*\d+ )?/, '$1 '),
+  );
+  return [...new Set(words)].join('; ');
 }
 
 /**
@@ -237,12 +243,19 @@ export class NginxInstance {
   /** Waits until the control socket answers `generation` (served by the new workers). */
   private async confirm(generation: string, logSince: () => string, restore: () => void): Promise<void> {
     const deadline = Date.now() + (this.options.confirmTimeoutMs ?? 5000);
+    let quietSince = 0;
+    let lastLog = '';
     for (let attempt = 0; attempt < 10_000 && Date.now() < deadline; attempt++) {
       if ((await this.askGeneration()) === generation) {
         this.generation = generation;
         return;
       }
       if (this.pid !== undefined && !alive(this.pid)) break;
+      // A master that cannot reconfigure says so ([emerg]) and keeps its old workers; a bind() it
+      // retries for about 2 s. Done once its log has been quiet a while: then it takes the next signal.
+      const log = logSince();
+      if (log !== lastLog) [lastLog, quietSince] = [log, Date.now()];
+      else if (/\[emerg\]/.test(log) && Date.now() - quietSince > 700) break;
       await sleep(20);
     }
     restore();
