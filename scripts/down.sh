@@ -16,3 +16,15 @@ for pidfile in $(ls "$RUN"/*.pid 2>/dev/null | grep -v '/etcd.pid$\|/dockerd.pid
   fi
   rm -f "$pidfile"
 done
+# The gateway's nginx masters normally stop with lb-manager; one left behind by a lb-manager
+# that was killed keeps serving until here (its pid file is under .wharf/lb/<instance>/run).
+for pidfile in "$PWD"/.wharf/lb/*/run/nginx.pid; do
+  [ -f "$pidfile" ] || continue
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null && grep -q nginx "/proc/$pid/cmdline" 2>/dev/null; then
+    kill -QUIT "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
+    echo "wharf: stopped the gateway's nginx (pid $pid)"
+  fi
+done

@@ -19,6 +19,10 @@ API_PORT="${WHARF_API_PORT:-32400}"
 EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
+LB_HTTP_PORT="${WHARF_LB_HTTP_PORT:-32480}"
+LB_HTTPS_PORT="${WHARF_LB_HTTPS_PORT:-32443}"
+LB_ADMIN_PORT="${WHARF_LB_ADMIN_PORT:-32410}"
+LB_DOMAIN="${WHARF_LB_DOMAIN:-localhost}"
 ETCD="http://127.0.0.1:$ETCD_PORT"
 
 running() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
@@ -99,6 +103,15 @@ if [ -f services/api-gateway/dist/main.js ]; then
   wait_http "http://127.0.0.1:$API_PORT/health" api-gateway
 fi
 
+if [ -f services/lb-manager/dist/main.js ]; then
+  # The gateway: lb-manager drives its own nginx instances under .wharf/lb (never the system's).
+  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_HTTP_PORT="$LB_ADMIN_PORT" WHARF_LB_HTTP_PORT="$LB_HTTP_PORT" WHARF_LB_HTTPS_PORT="$LB_HTTPS_PORT" \
+    WHARF_LB_DOMAIN="$LB_DOMAIN" WHARF_LB_DATA_DIR="$STATE/lb" WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" \
+    start lb-manager node services/lb-manager/dist/main.js
+  wait_http "http://127.0.0.1:$LB_ADMIN_PORT/readyz" lb-manager
+fi
+
 echo
 echo "Wharf data center is up:"
 echo "  etcd        $ETCD"
@@ -114,6 +127,10 @@ echo "  etcd        $ETCD"
   token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
   # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
+}
+[ -f services/lb-manager/dist/main.js ] && {
+  echo "  gateway     http://127.0.0.1:$LB_HTTP_PORT   https://127.0.0.1:$LB_HTTPS_PORT   (hosts <component>.<app>.<tenant>.$LB_DOMAIN)"
+  echo "  lb-manager  http://127.0.0.1:$LB_ADMIN_PORT/routes   metrics: /metrics"
 }
 echo "  registry    127.0.0.1:$REGISTRY_PORT   credentials: $STATE/registry/credentials"
 echo "  docker      /var/run/docker.sock$( [ -f "$STATE/run/dockerd.pid" ] && echo " (dockerd started by wharf)")"

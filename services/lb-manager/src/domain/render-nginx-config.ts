@@ -124,7 +124,8 @@ export function renderHttpConfig(s: GatewaySettings, paths: NginxPaths): Rendere
     `    ssl_certificate ${path(nginxFile(paths, 'tls/default.crt'))};`,
     `    ssl_certificate_key ${path(nginxFile(paths, 'tls/default.key'))};`,
     '    ssl_certificate_by_lua_block { require("wharf.tls").select() }',
-    `    access_log ${path(nginxFile(paths, 'logs/access.log'))} wharf;`,
+    // Buffered: one write per 64 KiB or second, not one per request.
+    `    access_log ${path(nginxFile(paths, 'logs/access.log'))} wharf buffer=64k flush=1s;`,
     '    location / {',
     "      set $wharf_tenant '-';",
     "      set $wharf_app '-';",
@@ -204,7 +205,7 @@ export function renderStreamConfig(s: GatewaySettings, paths: NginxPaths, routes
     'stream {',
     '  log_format wharf_tcp escape=json \'{"time":"$time_iso8601","tenant":"$wharf_tenant","app":"$wharf_app","component":"$wharf_component",\'',
     '    \'"listen":$server_port,"upstream":"$upstream_addr","status":$status,"sent":$bytes_sent,"received":$bytes_received,"session_time":$session_time,"remote":"$remote_addr"}\';',
-    `  access_log ${path(nginxFile(paths, 'logs/tcp-access.log'))} wharf_tcp;`,
+    `  access_log ${path(nginxFile(paths, 'logs/tcp-access.log'))} wharf_tcp buffer=16k flush=1s;`,
     ...labelMaps,
     ...servers,
     '}',
