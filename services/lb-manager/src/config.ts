@@ -4,6 +4,8 @@ import { httpLimitsShape } from '@wharf/service-kit';
 import { isIP } from 'node:net';
 
 const seconds = (def: number, what: string) => fields.positiveInt(def, `${what}, seconds`);
+/** nginx needs a real port: 0 ("any free port") means nothing to it. */
+const listenPort = (def: number) => z.coerce.number().int().min(1).max(65535).default(def).describe('a TCP port, 1-65535');
 
 /** Every setting of lb-manager, from the environment (or WHARF_CONFIG_FILE). */
 export const lbConfigShape = {
@@ -26,8 +28,8 @@ export const lbConfigShape = {
     .default('127.0.0.1')
     .refine((a) => isIP(a) !== 0, 'must be an IP address')
     .describe('address nginx listens on for HTTP, HTTPS and TCP routes (0.0.0.0 for every interface)'),
-  WHARF_LB_HTTP_PORT: fields.port(32480),
-  WHARF_LB_HTTPS_PORT: fields.port(32443),
+  WHARF_LB_HTTP_PORT: listenPort(32480),
+  WHARF_LB_HTTPS_PORT: listenPort(32443),
   WHARF_LB_DATA_DIR: z
     .string()
     .regex(/^\/[A-Za-z0-9._\/-]+$/, 'must be an absolute path of A-Z a-z 0-9 . _ - /')

@@ -10,11 +10,15 @@ import { renderRoutingTable } from '../domain/render-routing-table';
 import type { RouteCatalog } from '../domain/route-catalog';
 import type { GatewaySettings } from '../domain/settings';
 
+/** What the sync needs of an nginx instance and of the routing table (the adapters; fakes in the unit test). */
+export type NginxPort = Pick<NginxInstance, 'apply' | 'paths' | 'runningGeneration'>;
+export type TablePort = Pick<RoutingTableClient, 'version' | 'replace'>;
+
 export interface GatewaySyncOptions {
   settings: GatewaySettings;
-  http: NginxInstance;
-  stream: NginxInstance;
-  table: RoutingTableClient;
+  http: NginxPort;
+  stream: NginxPort;
+  table: TablePort;
   catalog: () => RouteCatalog;
   endpoints: () => ReadonlyMap<string, ReadyEndpoints>;
   openSecret: (sealed: Uint8Array, context: string) => string;
