@@ -8,15 +8,16 @@
 //                            20 HTTP routes and 20 TCP routes change (TCP routes reload the
 //                            stream nginx; HTTP routes swap the Lua table, no reload)
 //   errors_during_endpoint_change  the same during 20 endpoint changes
-// Besides: plain_reload_errors (the same load during 20 plain `nginx -s reload` of the http
+// Besides: plain_proxy_rps (a plain nginx proxy, static upstream, no Lua, to the same replica: the
+// cost of one proxy hop on this machine), plain_reload_errors (the same load during 20 plain `nginx -s reload` of the http
 // instance, what the design avoids), http_reloads and stream_reloads (from lb-manager's metrics).
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
-import { dockerClient, startEtcd } from '@wharf/testing';
+import { dockerClient, freePort, startEtcd } from '@wharf/testing';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webImage } from '../services/lb-manager/test/images';
 import { RouteEvents, setEndpoints, startLbManager, TestNetwork, viaGateway, type Spec } from '../services/lb-manager/test/harness';
@@ -54,6 +55,36 @@ function wrk(url: string, seconds: number, host?: string): Promise<WrkResult> {
   });
 }
 
+/** A plain nginx reverse proxy in a temp prefix of its own (the baseline of one proxy hop); stopped by pid. */
+async function startPlainProxy(upstream: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const prefix = mkdtempSync(join(tmpdir(), 'wharf-lbbench-plain-'));
+  const port = await freePort();
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${prefix}/${t};`).join(' ');
+  const conf = `worker_processes auto; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log warn; events { worker_connections 4096; }
+http { ${temp} access_log off; upstream u { server ${upstream}; keepalive 256; }
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`;
+  writeFileSync(join(prefix, 'nginx.conf'), conf);
+  await new Promise<void>((resolve, reject) =>
+    execFile('/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve())),
+  );
+  const pid = Number(readFileSync(join(prefix, 'nginx.pid'), 'utf8'));
+  return {
+    port,
+    async stop() {
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 100; i++) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await sleep(50);
+      }
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)];
 
@@ -88,13 +119,22 @@ async function main(): Promise<void> {
     await routes.component('a1.web', 'a1', 't1', web());
     for (let i = 0; i < 500 && (await viaGateway(gateway.httpPort, HOST).catch(() => undefined))?.status !== 200; i++) await sleep(10);
 
-    // 1. Throughput: one replica, through the gateway and direct, alternating rounds.
+    // 1. Throughput: one replica, through the gateway and direct, alternating rounds. Besides, a
+    // plain nginx proxy (static upstream, no Lua, no log) to the same replica: what the extra hop
+    // alone costs on this machine, so the gateway's own share (router, balancer, log) shows.
+    const plain = await startPlainProxy(`${replicas[0].address}:8080`);
     const via: number[] = [];
     const direct: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      direct.push((await wrk(`http://${replicas[0].address}:8080/`, ROUND_S)).rps);
-      via.push((await wrk(`http://127.0.0.1:${gateway.httpPort}/`, ROUND_S, HOST)).rps);
-      log(`round ${round + 1}: direct ${direct.at(-1)} rps, via lb ${via.at(-1)} rps`);
+    const plainRps: number[] = [];
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        direct.push((await wrk(`http://${replicas[0].address}:8080/`, ROUND_S)).rps);
+        via.push((await wrk(`http://127.0.0.1:${gateway.httpPort}/`, ROUND_S, HOST)).rps);
+        plainRps.push((await wrk(`http://127.0.0.1:${plain.port}/`, ROUND_S)).rps);
+        log(`round ${round + 1}: direct ${direct.at(-1)} rps, via lb ${via.at(-1)} rps, plain nginx proxy ${plainRps.at(-1)} rps`);
+      }
+    } finally {
+      await plain.stop();
     }
 
     // 2. Route live: append a route, poll until it answers 200 (bounded: 5 s a route).
@@ -172,6 +212,7 @@ async function main(): Promise<void> {
         route_live_p99_ms: Number(p99(live).toFixed(1)),
         errors_during_reload: routesResult.errors,
         errors_during_endpoint_change: endpointsResult.errors,
+        plain_proxy_rps: Math.round(median(plainRps)),
         plain_reload_errors: plainResult.errors,
         http_reloads: httpReloads,
         stream_reloads: streamReloads,
