@@ -87,6 +87,7 @@ export class Gateway {
       table: this.table,
       catalog: () => this.catalog.state,
       endpoints: () => this.endpoints.endpoints,
+      endpointsRevision: () => this.endpoints.revision,
       openSecret: (sealed, context) => {
         if (!this.box) throw new Error('lb-manager has no WHARF_SECRET_KEY to open it with');
         return this.box.open(sealed, context);

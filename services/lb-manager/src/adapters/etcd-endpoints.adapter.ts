@@ -16,6 +16,8 @@ export class EtcdEndpoints {
   private live = false;
   /** Problems with the keys as they are now (component id -> reason), for /routes. */
   readonly problems = new Map<string, string>();
+  /** Moves on every change of the map (the sync reuses its last state while it stays). */
+  revision = 0;
 
   constructor(
     private readonly client: Etcd3,
@@ -39,6 +41,7 @@ export class EtcdEndpoints {
     this.endpoints.clear();
     this.problems.clear();
     for (const kv of res.kvs) this.put(kv.key.toString(), kv.value.toString());
+    this.revision++;
     this.onChange();
     if (this.closed) return;
     const watcher = await this.client
@@ -48,8 +51,8 @@ export class EtcdEndpoints {
       .create();
     this.watcher = watcher;
     this.live = true;
-    watcher.on('put', (kv) => (this.put(kv.key.toString(), kv.value.toString()), this.onChange()));
-    watcher.on('delete', (kv) => (this.remove(kv.key.toString()), this.onChange()));
+    watcher.on('put', (kv) => (this.put(kv.key.toString(), kv.value.toString()), this.revision++, this.onChange()));
+    watcher.on('delete', (kv) => (this.remove(kv.key.toString()), this.revision++, this.onChange()));
     watcher.on('disconnected', () => (this.live = false));
     watcher.on('connected', () => (this.live = true));
     watcher.on('error', (err) => {

@@ -43,7 +43,7 @@ class FakeTable implements TablePort {
 const tcp = (p: number, port: number) =>
   componentCreated(p, `a1.c${p}`, 'a1', 't1', { name: `c${p}`, ports: [{ port: 7, protocol: 'tcp' }], tcpPorts: [{ listenPort: port, port: 7 }] });
 
-function setup(catalog: RouteCatalog) {
+function setup(catalog: RouteCatalog, openSecret: (s: Uint8Array, c: string) => string = () => '') {
   const http = new FakeNginx();
   const stream = new FakeNginx({ prefix: '/tmp/fake2', socket: '/tmp/fake2/run/x.sock' }, 50);
   const table = new FakeTable();
@@ -54,7 +54,8 @@ function setup(catalog: RouteCatalog) {
     table,
     catalog: () => catalog,
     endpoints: () => new Map(),
-    openSecret: () => '',
+    endpointsRevision: () => 0,
+    openSecret,
     clock: new ManualClock(0),
     logger: createLogger('test', 'silent'),
   });
@@ -88,6 +89,7 @@ describe('GatewaySync', () => {
         name: `x${i}`,
         spec: (tcp(11 + i, 16000 + i).message as eventsV1.ComponentCreated).spec!,
       } as never);
+      catalog.changes++; // as the fold does
       sync.request();
     }
     await sync.settled();
@@ -116,8 +118,28 @@ describe('GatewaySync', () => {
     const good = stream.runningGeneration;
     stream.refuse = () => '[emerg] something else';
     catalog.components.delete('a1.c10');
+    catalog.changes++;
     await sync.settled();
     expect(stream.runningGeneration).toBe(good);
     expect(sync.status.errors.stream).toMatch(/something else/);
+  });
+
+  it('reuses the desired state while nothing changed (a resync does not open and parse certificates again)', async () => {
+    const catalog = shop(
+      componentCreated(10, 'a1.api', 'a1', 't1', {
+        name: 'api',
+        ports: [{ port: 8080, protocol: 'http', public: true }],
+        routes: [{ host: 'x.example.com', pathPrefix: '/', port: 8080, tls: { certificatePem: 'not a certificate', sealedPrivateKey: new Uint8Array(40) } }],
+      }),
+    );
+    const opened = jest.fn(() => 'key');
+    const { sync } = setup(catalog, opened);
+    await sync.begin();
+    await sync.settled();
+    await sync.settled();
+    expect(opened).toHaveBeenCalledTimes(1);
+    catalog.changes++;
+    await sync.settled();
+    expect(opened).toHaveBeenCalledTimes(2);
   });
 });

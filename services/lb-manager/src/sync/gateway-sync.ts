@@ -21,6 +21,8 @@ export interface GatewaySyncOptions {
   table: TablePort;
   catalog: () => RouteCatalog;
   endpoints: () => ReadonlyMap<string, ReadyEndpoints>;
+  /** Moves on every endpoints change: with catalog.changes it says when the desired state must be computed again. */
+  endpointsRevision?: () => number;
   openSecret: (sealed: Uint8Array, context: string) => string;
   clock: Clock;
   logger: Logger;
@@ -56,6 +58,8 @@ export class GatewaySync {
   /** TCP listen ports nginx failed to bind (taken by another process): port -> reason, until when. */
   private blocked = new Map<number, { reason: string; untilMs: number }>();
   private waiters: (() => void)[] = [];
+  /** The last desired state and what it was computed from: a resync with nothing new reuses it (certificates are parsed once a minute, not every second). */
+  private memo?: { key: string; desired: GatewayState };
   /** Held until the catch-up is done: a sync of half the feed would write a config nobody wants. */
   private open = false;
 
@@ -106,13 +110,7 @@ export class GatewaySync {
   private async syncOnce(): Promise<void> {
     const started = this.o.clock.now();
     const { settings, http, stream, table } = this.o;
-    const desired = desiredGateway({
-      catalog: this.o.catalog(),
-      endpoints: this.o.endpoints(),
-      settings,
-      nowMs: started,
-      openSecret: this.o.openSecret,
-    });
+    const desired = this.desired(started);
     const state = this.withoutBlockedPorts(desired, started);
     const errors: Record<string, string> = {};
 
@@ -157,6 +155,15 @@ export class GatewaySync {
     this.status.state = state;
     this.status.syncs++;
     this.status.lastSyncMs = this.o.clock.now() - started;
+  }
+
+  private desired(nowMs: number): GatewayState {
+    const catalog = this.o.catalog();
+    const key = this.o.endpointsRevision ? `${catalog.changes}|${this.o.endpointsRevision()}|${Math.floor(nowMs / 60_000)}` : undefined;
+    if (key !== undefined && this.memo?.key === key) return this.memo.desired;
+    const desired = desiredGateway({ catalog, endpoints: this.o.endpoints(), settings: this.o.settings, nowMs, openSecret: this.o.openSecret });
+    if (key !== undefined) this.memo = { key, desired };
+    return desired;
   }
 
   private blockPorts(reason: string, nowMs: number): boolean {
