@@ -80,19 +80,20 @@ async function load(
 }
 
 async function main(): Promise<void> {
-  const etcd = await startEtcd();
+  // BENCH_TLS=0 (diagnosis only): etcd, mq and clients without TLS (WHARF_INSECURE_DEV), to see what TLS costs.
+  const etcd = await startEtcd({ tls: process.env.BENCH_TLS !== '0' });
   let mq: RunningMq | undefined;
   let api: RunningApi | undefined;
   try {
-    mq = await startMq(etcd.endpoint);
-    api = await startApi(etcd.endpoint, mq.grpc);
+    mq = await startMq(etcd);
+    api = await startApi(etcd, mq.grpc);
     const token = api.adminToken!;
     const admin = client(api.url, token);
     await admin('POST', '/api/v1/tenants', { name: 'bench' });
     await admin('POST', '/api/v1/tenants/bench/apps', { name: 'app' });
 
     // Seed straight into the event store (bounded concurrency): what the API would have appended.
-    const etcdClient = createEtcdClient({ endpoints: [etcd.endpoint] });
+    const etcdClient = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     const store = new EtcdEventStore({ client: etcdClient });
     const seedStart = performance.now();
     let next = 0;
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
     // Cold start: a fresh process until it serves a component.
     await api.stop();
     const t0 = performance.now();
-    api = await startApi(etcd.endpoint, mq.grpc);
+    api = await startApi(etcd, mq.grpc);
     const probe = client(api.url, token);
     while ((await probe('GET', '/api/v1/tenants/bench/components/bench.app.c0')).status !== 200) await new Promise((r) => setTimeout(r, 10));
     const coldStart = (performance.now() - t0) / 1000;

@@ -66,7 +66,7 @@ function record(ms: number): void {
 
 function subscribe(c: Client): void {
   c.socket.emit('subscribe', { event_id: c.eventId, after_seq: c.last }, (ack: { ok: boolean; error?: { code: string } }) => {
-    if (!ack.ok && ack.error?.code !== 'already_subscribed') setTimeout(() => subscribe(c), 100);
+    if (!ack.ok && ack.error?.code !== 'already_exists') setTimeout(() => subscribe(c), 100);
   });
 }
 

@@ -23,7 +23,7 @@ import { eventlogV1 } from '@wharf/contracts';
 import { createEtcdClient } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient, type ServiceClient } from '@wharf/grpc';
-import { startEtcd, startEventLog } from '@wharf/testing';
+import { clientSecurity, startEtcd, startEventLog } from '@wharf/testing';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -342,8 +342,9 @@ async function phase(
 }
 
 async function main(): Promise<void> {
-  const etcd = await startEtcd();
-  const etcdClient = createEtcdClient({ endpoints: [etcd.endpoint] });
+  // BENCH_TLS=0 (diagnosis only): etcd, mq and clients without TLS (WHARF_INSECURE_DEV), to see what TLS costs.
+  const etcd = await startEtcd({ tls: process.env.BENCH_TLS !== '0' });
+  const etcdClient = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   const store = new EtcdEventStore({ client: etcdClient });
   const token = await seedUser(store, 'bench', ['bench']);
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-eventlog-'));
@@ -354,8 +355,8 @@ async function main(): Promise<void> {
     // WHARF_EVENTLOG_* from the environment reach the server (to try other settings).
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WHARF_EVENTLOG_'))),
   };
-  const el = await startEventLog(etcd.endpoint, dataDir, serverEnv);
-  const grpc = createClient(eventlogV1.EventLogService, el.grpc);
+  const el = await startEventLog(etcd, dataDir, serverEnv);
+  const grpc = createClient(eventlogV1.EventLogService, el.grpc, { security: clientSecurity(etcd, 'api-gateway') });
   try {
     const fsyncs = await fsyncBaseline(dataDir);
     log(`baseline: ${Math.round(fsyncs)} write+fdatasync/s on the data disk`);

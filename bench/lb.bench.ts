@@ -92,8 +92,9 @@ async function main(): Promise<void> {
   const docker = dockerClient();
   const run = randomBytes(3).toString('hex');
   const net = new TestNetwork(docker, `wharf-lbbench-${run}`);
-  const etcd = await startEtcd();
-  const client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  // BENCH_TLS=0 (diagnosis only): etcd and lb-manager without TLS (WHARF_INSECURE_DEV), to see what TLS costs.
+  const etcd = await startEtcd({ tls: process.env.BENCH_TLS !== '0' });
+  const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   const keys = new KeyLayout('/wharf');
   const routes = new RouteEvents(new EtcdEventStore({ client, keys }));
   const image = await webImage(docker, `wharf-lbbench-web:${run}`, 'bench');
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     const replicas = [await net.run(image, 'r1'), await net.run(image, 'r2'), await net.run(image, 'r3')];
     await routes.tenant('t1', 'acme');
     await routes.app('a1', 't1', 'shop');
-    lb = await startLbManager(etcd.endpoint);
+    lb = await startLbManager(etcd);
     const gateway = lb;
     const HOST = 'bench.example.com';
     const web = (extra: NonNullable<NonNullable<Spec>['routes']> = [], tcpPort?: number): Spec => ({

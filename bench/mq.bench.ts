@@ -130,11 +130,12 @@ async function latency(mq: RunningMq, topic: string): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const etcd = await startEtcd();
+  // BENCH_TLS=0 (diagnosis only): etcd, mq and clients without TLS (WHARF_INSECURE_DEV), to see what TLS costs.
+  const etcd = await startEtcd({ tls: process.env.BENCH_TLS !== '0' });
   let mq: RunningMq | undefined;
-  const client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   try {
-    mq = await startMq(etcd.endpoint);
+    mq = await startMq(etcd);
     // Warm-up, not counted: connections, JIT, etcd's first compactions of the WAL.
     await etcdPuts(client, -1, 300);
     await roundTrips(mq, 'bench-warm', CONCURRENCY, 300);

@@ -19,11 +19,24 @@ API_PORT="${WHARF_API_PORT:-32400}"
 EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
+APPMGR_GRPC_PORT="${WHARF_APPMGR_GRPC_PORT:-32405}"
+APPMGR_HTTP_PORT="${WHARF_APPMGR_HTTP_PORT:-32406}"
 LB_HTTP_PORT="${WHARF_LB_HTTP_PORT:-32480}"
 LB_HTTPS_PORT="${WHARF_LB_HTTPS_PORT:-32443}"
 LB_ADMIN_PORT="${WHARF_LB_ADMIN_PORT:-32410}"
 LB_DOMAIN="${WHARF_LB_DOMAIN:-localhost}"
-ETCD="http://127.0.0.1:$ETCD_PORT"
+ETCD="https://127.0.0.1:$ETCD_PORT"
+PKI="$STATE/pki"
+
+# The data center's CA (made once, kept in .wharf/pki/ca.key) and a certificate per identity,
+# issued again only when missing or expiring. WHARF_PKI_HOSTS adds names/IPs of other machines.
+node libs/pki/dist/cli.js ensure "$PKI" ${WHARF_PKI_HOSTS:+--hosts "$WHARF_PKI_HOSTS"}
+# tls NAME: the WHARF_TLS_* settings of the service with that identity, as `env` arguments
+tls() { TLS=("WHARF_TLS_CA_FILE=$PKI/ca.crt" "WHARF_TLS_CERT_FILE=$PKI/$1.crt" "WHARF_TLS_KEY_FILE=$PKI/$1.key"); }
+ADMIN_TLS=(--cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key")
+# etcd refuses every write (NOSPACE) once its database file reaches this; mq's elected
+# maintainer compacts and defragments well before (README: "etcd's size").
+ETCD_QUOTA_BYTES="${WHARF_ETCD_QUOTA_BYTES:-2147483648}"
 
 running() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
 
@@ -35,17 +48,22 @@ start() {
   echo $! >"$STATE/run/$name.pid"
 }
 
-wait_http() { # URL WHAT
-  for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "wharf: $2 did not become ready; see $STATE/logs" >&2; exit 1
+wait_http() { # URL WHAT [CURL ARGS...]
+  local url="$1" what="$2"; shift 2
+  for _ in $(seq 1 100); do curl -fsS "$@" "$url" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "wharf: $what did not become ready; see $STATE/logs" >&2; exit 1
 }
 
 echo "wharf: starting"
+# Clients only over https with a certificate of the CA (--client-cert-auth). The peer port is
+# loopback-only and this is a single member; a cluster would add --peer-* TLS flags the same way.
 start etcd etcd --name wharf --data-dir "$STATE/data/etcd" \
   --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
+  --client-cert-auth --trusted-ca-file "$PKI/ca.crt" --cert-file "$PKI/etcd.crt" --key-file "$PKI/etcd.key" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-  --initial-cluster "wharf=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn --logger zap
-wait_http "$ETCD/health" etcd
+  --initial-cluster "wharf=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn --logger zap \
+  --quota-backend-bytes "$ETCD_QUOTA_BYTES"
+wait_http "$ETCD/health" etcd "${ADMIN_TLS[@]}"
 
 # The Docker Engine: the machine's if one runs, else Debian's dockerd started here (no
 # systemd on these machines); `npm run down` stops it only if this script started it.
@@ -83,38 +101,67 @@ start registry /usr/bin/docker-registry serve "$STATE/registry/config.yml"
 for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_PORT/v2/")" = 401 ] && break; sleep 0.1; done
 
 if [ -f services/mq/dist/main.js ]; then
+  tls mq
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_GRPC_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$MQ_HTTP_PORT" \
-    start mq node services/mq/dist/main.js
+    WHARF_ETCD_QUOTA_BYTES="$ETCD_QUOTA_BYTES" start mq env "${TLS[@]}" node services/mq/dist/main.js
   wait_http "http://127.0.0.1:$MQ_HTTP_PORT/readyz" mq
 fi
 
 if [ -f services/event-log/dist/main.js ]; then
+  tls event-log
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_EVENTLOG_GRPC_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_HTTP_PORT="$EVENTLOG_HTTP_PORT" \
-    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log node services/event-log/dist/main.js
+    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
   wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/health" event-log
 fi
 
 if [ -f services/api-gateway/dist/main.js ]; then
   # The key that encrypts secrets at rest: made once, kept beside the data it protects.
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  tls api-gateway
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
     WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
-    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway node services/api-gateway/dist/main.js
-  wait_http "http://127.0.0.1:$API_PORT/health" api-gateway
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway env "${TLS[@]}" node services/api-gateway/dist/main.js
+  wait_http "http://127.0.0.1:$API_PORT/readyz" api-gateway
+fi
+
+if [ -f services/app-manager/dist/main.js ]; then
+  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  # Runs the data center's components on the Docker Engine; pulls only from the data center's registry.
+  tls app-manager
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+    WHARF_APPMGR_GRPC_ADDR="127.0.0.1:$APPMGR_GRPC_PORT" WHARF_HTTP_PORT="$APPMGR_HTTP_PORT" \
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_PULL_REGISTRIES="127.0.0.1:$REGISTRY_PORT" \
+    WHARF_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" \
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start app-manager env "${TLS[@]}" node services/app-manager/dist/main.js
+  wait_http "http://127.0.0.1:$APPMGR_HTTP_PORT/readyz" app-manager
 fi
 
 if [ -f services/lb-manager/dist/main.js ]; then
   # The gateway: lb-manager drives its own nginx instances under .wharf/lb (never the system's).
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  tls lb-manager
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_HTTP_PORT="$LB_ADMIN_PORT" WHARF_LB_HTTP_PORT="$LB_HTTP_PORT" WHARF_LB_HTTPS_PORT="$LB_HTTPS_PORT" \
     WHARF_LB_DOMAIN="$LB_DOMAIN" WHARF_LB_DATA_DIR="$STATE/lb" WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" \
-    start lb-manager node services/lb-manager/dist/main.js
+    start lb-manager env "${TLS[@]}" node services/lb-manager/dist/main.js
   wait_http "http://127.0.0.1:$LB_ADMIN_PORT/readyz" lb-manager
 fi
 
 echo
 echo "Wharf data center is up:"
-echo "  etcd        $ETCD"
+# etcd's own view of its size (etcdctl comes with ensure-deps): file size, in use, quota, alarms.
+etcd_status() {
+  ETCDCTL_API=3 etcdctl --endpoints "$ETCD" --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" --command-timeout 2s endpoint status -w json 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      try {
+        const st = JSON.parse(s)[0].Status;
+        const mib = (n) => (n >= 1 << 30 ? (n / (1 << 30)).toFixed(1) + " GiB" : n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MiB" : (n / 1024).toFixed(0) + " KiB");
+        const alarms = (st.errors || []).filter((e) => /alarm/.test(e)).map((e) => e.replace(/.*alarm:/, "").trim());
+        process.stdout.write(`database ${mib(st.dbSize)} (${mib(st.dbSizeInUse)} in use) of a ${mib(Number(process.argv[1]))} quota` + (alarms.length ? `, ALARM ${alarms.join(" ")}` : ""));
+      } catch { process.stdout.write("database size unknown (etcdctl endpoint status failed)"); }
+    });' "$ETCD_QUOTA_BYTES"
+}
+echo "  etcd        $ETCD   $(etcd_status); client certificates only (CA and certificates in $PKI)"
+echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt --cert=$PKI/admin.crt --key=$PKI/admin.key endpoint health"
 [ -f services/mq/dist/main.js ] && {
   echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
   echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"
@@ -127,6 +174,9 @@ echo "  etcd        $ETCD"
   token="$(grep -ho 'admin token (shown once, store it now): [^ ]*' "$STATE/logs/api-gateway.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
   # Printed once, at the first start; later starts keep the token you stored.
   if [ -n "$token" ]; then echo "  admin token $token   (first start only: store it now)"; fi
+}
+[ -f services/app-manager/dist/main.js ] && {
+  echo "  app-manager gRPC 127.0.0.1:$APPMGR_GRPC_PORT   probes + metrics http://127.0.0.1:$APPMGR_HTTP_PORT   data center ${WHARF_DATA_CENTER:-dc1}"
 }
 [ -f services/lb-manager/dist/main.js ] && {
   echo "  gateway     http://127.0.0.1:$LB_HTTP_PORT   https://127.0.0.1:$LB_HTTPS_PORT   (hosts <component>.<app>.<tenant>.$LB_DOMAIN)"

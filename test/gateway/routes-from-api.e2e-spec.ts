@@ -22,10 +22,10 @@ let image = '';
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  etcdClient = createEtcdClient({ endpoints: [etcd.endpoint] });
-  mq = await startMq(etcd.endpoint);
-  api = await startApi(etcd.endpoint, mq.grpc);
-  lb = await startLbManager(etcd.endpoint);
+  etcdClient = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
+  mq = await startMq(etcd);
+  api = await startApi(etcd, mq.grpc);
+  lb = await startLbManager(etcd);
   image = await webImage(docker, `wharf-lbe2e-web:${run}`, 'api');
   await net.create();
 });

@@ -1,8 +1,11 @@
 import { ConsecutiveBreaker, ExponentialBackoff, IBackoff, circuitBreaker, handleWhen, noop, retry } from 'cockatiel';
+import { loopbackServerName, type TransportSecurity } from '@wharf/pki';
 import { Etcd3, isRecoverableError } from 'etcd3';
 
 export interface EtcdClientOptions {
   endpoints: string[];
+  /** Mutual TLS (https endpoints; etcd runs with --client-cert-auth) or insecure-dev (http endpoints). */
+  security: TransportSecurity;
   /** How many times a recoverable failure (connection lost, leader change) is retried. */
   maxAttempts?: number;
   dialTimeoutMs?: number;
@@ -17,11 +20,28 @@ export interface EtcdClientOptions {
  * breaker only when there are several hosts to fail over to.
  */
 export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
+  const tls = options.security.mode === 'mtls' ? options.security.tls : undefined;
+  // A mismatch would fail on the first call with a transport error far from its cause: say it here.
+  const wrong = options.endpoints.filter((e) => e.startsWith('https://') !== !!tls);
+  if (wrong.length) {
+    throw new Error(
+      tls
+        ? `etcd endpoints ${wrong.join(', ')}: must be https:// (etcd is reached over mutual TLS)`
+        : `etcd endpoints ${wrong.join(', ')}: https:// needs TLS material (WHARF_TLS_*), not WHARF_INSECURE_DEV`,
+    );
+  }
   const backoff = new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 });
+  const hosts = options.endpoints.map((e) => e.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
+  const serverName = tls && hosts.every((h) => loopbackServerName(h)) ? 'localhost' : undefined;
+  const grpcOptions = {
+    ...(options.maxReceiveMessageBytes !== undefined ? { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } : {}),
+    ...(serverName ? { 'grpc.ssl_target_name_override': serverName } : {}),
+  };
   return new Etcd3({
     hosts: options.endpoints,
+    ...(tls ? { credentials: { rootCertificate: tls.ca, privateKey: tls.key, certChain: tls.cert } } : {}),
     dialTimeout: options.dialTimeoutMs ?? 3000,
-    ...(options.maxReceiveMessageBytes !== undefined ? { grpcOptions: { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } } : {}),
+    ...(Object.keys(grpcOptions).length ? { grpcOptions } : {}),
     faultHandling: {
       host: () =>
         options.endpoints.length > 1 ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(3) }) : noop,

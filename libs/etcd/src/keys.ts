@@ -47,6 +47,8 @@
  *   <root>/appmgr/status/<component_id>     wharf.appmanager.v1.ComponentStatus (proto3 JSON): state,
  *                                           reason, versions, replicas with their reasons; rewritten
  *                                           only when it changes (never cpu/memory samples)
+ *   <root>/locks/<name>                     etcd3 locks (create-only keys on a lease) of work two
+ *                                           processes must not do at once, e.g. docker-network/<tenant>
  *   <root>/endpoints/<component_id>         wharf.appmanager.v1.ComponentEndpoints (proto3 JSON): the
  *                                           ready replicas' addresses and the component's ports, for
  *                                           lb-manager and dependants; a replica leaves it before it
@@ -57,6 +59,11 @@
  *                                           {domain, cert_pem, key_pem | key_sealed_b64}: created once,
  *                                           create-only, by whichever lb-manager instance starts first;
  *                                           every instance serves the same one
+ *
+ * etcd maintenance (libs/etcd maintainer.ts, run by every mq instance):
+ *   <root>/maintenance/election/etcd/<lease id>   one key per candidate, on its lease (etcd3's
+ *                                           Election); the oldest is the one maintainer that
+ *                                           compacts, defragments and disarms NOSPACE
  *
  * Nodes (services/node-manager):
  *   <root>/nodes/<node_id>                  heartbeat, on the node's lease
@@ -109,6 +116,10 @@ export class KeyLayout {
     status: (componentId: string) => `${this.root}/appmgr/status/${componentId}`,
   };
 
+  readonly locks = {
+    key: (name: string) => `${this.root}/locks/${name}`,
+  };
+
   readonly endpoints = {
     prefix: () => `${this.root}/endpoints/`,
     component: (componentId: string) => `${this.root}/endpoints/${componentId}`,
@@ -116,6 +127,11 @@ export class KeyLayout {
 
   readonly lb = {
     defaultCertificate: () => `${this.root}/lb/default-cert`,
+  };
+
+  readonly maintenance = {
+    /** Namespace of the maintainer's election (etcd3 adds election/<name>/<lease id>). */
+    prefix: () => `${this.root}/maintenance/`,
   };
 
   readonly nodes = {

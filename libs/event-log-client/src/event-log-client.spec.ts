@@ -49,7 +49,14 @@ const texts = (frames: eventlogV1.Frame[]) => frames.map((f) => (f.body.case ===
 describe('EventLogClient', () => {
   it('sends steps and lines in order, retries while event-log is down, and never stores a retry twice', async () => {
     const server = fakeServer();
-    const client = new EventLogClient({ address: 'unused', client: server.client as never, retryInitialMs: 1, retryMaxMs: 2, lingerMs: 0 });
+    const client = new EventLogClient({
+      address: 'unused',
+      security: { mode: 'insecure-dev' },
+      client: server.client as never,
+      retryInitialMs: 1,
+      retryMaxMs: 2,
+      lingerMs: 0,
+    });
     server.failNext(3);
     server.loseNextAck(1);
     const op = client.operation('evt-1', { target: 'component/c1', tenantId: 't1' });
@@ -67,7 +74,14 @@ describe('EventLogClient', () => {
 
   it('bounds its buffer: drops lines past the limit (counted, then a marker), never steps', async () => {
     const server = fakeServer();
-    const client = new EventLogClient({ address: 'unused', client: server.client as never, maxBufferedLines: 3, retryInitialMs: 50, lingerMs: 0 });
+    const client = new EventLogClient({
+      address: 'unused',
+      security: { mode: 'insecure-dev' },
+      client: server.client as never,
+      maxBufferedLines: 3,
+      retryInitialMs: 50,
+      lingerMs: 0,
+    });
     server.failNext(1);
     const op = client.operation('evt-2');
     const results = [op.line('a'), op.line('b'), op.line('c'), op.line('d'), op.line('e')];
@@ -94,6 +108,7 @@ describe('EventLogClient', () => {
     const warnings: string[] = [];
     const client = new EventLogClient({
       address: 'unused',
+      security: { mode: 'insecure-dev' },
       client: { close: () => undefined, append: async () => Promise.reject(new InvalidArgumentError('frames: too many')) } as never,
       onWarning: (m) => warnings.push(m),
       lingerMs: 0,
@@ -108,7 +123,7 @@ describe('EventLogClient', () => {
 
   it('close() flushes what is queued', async () => {
     const server = fakeServer();
-    const client = new EventLogClient({ address: 'unused', client: server.client as never, lingerMs: 1000 });
+    const client = new EventLogClient({ address: 'unused', security: { mode: 'insecure-dev' }, client: server.client as never, lingerMs: 1000 });
     client.operation('evt-4').line('last words');
     await client.close();
     expect(texts(server.stored)).toEqual(['last words']);

@@ -1,6 +1,7 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { eventlogV1 } from '@wharf/contracts';
 import { createClient, InvalidArgumentError, type ServiceClient } from '@wharf/grpc';
+import type { TransportSecurity } from '@wharf/pki';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -17,6 +18,8 @@ const levels: Record<Level, eventlogV1.LogLevel> = {
 export interface EventLogClientOptions {
   /** HOST:PORT of any event-log instance (it forwards to the partition's owner). */
   address: string;
+  /** The caller's certificate for mutual TLS (its identity must be allowed to Append), or insecure-dev. */
+  security: TransportSecurity;
   /** Names this sender; retries are recognised by (producer, seq). Default: host-pid-random. */
   producer?: string;
   /** Lines buffered while event-log is slow or down; past it lines are dropped and counted. */
@@ -47,7 +50,7 @@ interface Queued {
  * Bounded: past maxBufferedLines, log lines are dropped (counted, and a marker line says how
  * many) while steps and done are always kept. close() flushes what is queued.
  *
- *   const log = new EventLogClient({ address });
+ *   const log = new EventLogClient({ address, security });
  *   const op = log.operation(eventId, { target: `component/${id}`, tenantId });
  *   const clone = op.step('clone'); clone.line('cloning ...'); clone.ok();
  *   op.done(); await log.close();
@@ -68,7 +71,7 @@ export class EventLogClient {
   dropped = 0;
   /** Frames the server refused as malformed (never retried). */
   refused = 0;
-  private readonly o: Required<Omit<EventLogClientOptions, 'client' | 'producer' | 'onWarning'>> & Pick<EventLogClientOptions, 'onWarning'>;
+  private readonly o: Required<Omit<EventLogClientOptions, 'client' | 'producer' | 'onWarning' | 'security'>> & Pick<EventLogClientOptions, 'onWarning'>;
 
   constructor(options: EventLogClientOptions) {
     this.o = {
@@ -86,7 +89,7 @@ export class EventLogClient {
       `${hostname()
         .replace(/[^A-Za-z0-9._-]/g, '-')
         .slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
-    this.client = options.client ?? createClient(eventlogV1.EventLogService, options.address);
+    this.client = options.client ?? createClient(eventlogV1.EventLogService, options.address, { security: options.security });
   }
 
   operation(eventId: string, meta: { target?: string; tenantId?: string } = {}): OperationReporter {

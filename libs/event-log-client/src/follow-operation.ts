@@ -51,7 +51,8 @@ export function followOperation(options: FollowOptions): Following {
     socket.emit('subscribe', { event_id: options.eventId, after_seq: lastSeq }, (ack: { ok: boolean; error?: { code: string; message: string } }) => {
       if (ack.ok || done) return;
       if (ack.error?.code === 'unavailable') setTimeout(subscribe, 500);
-      else if (ack.error?.code !== 'already_subscribed') {
+      // already_exists: a subscription from before is still live (a resubscribe raced it).
+      else if (ack.error?.code !== 'already_exists') {
         options.onError?.(ack.error ?? { code: 'unknown', message: 'subscription refused' });
         close();
       }

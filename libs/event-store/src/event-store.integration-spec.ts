@@ -27,7 +27,7 @@ describe('EtcdEventStore against a real etcd', () => {
 
   beforeAll(async () => {
     etcd = await startEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
+    client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   });
   beforeEach(() => {
     // Each test gets its own key root, so feeds do not see each other's events.

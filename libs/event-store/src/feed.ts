@@ -4,6 +4,8 @@ import type { FeedPosition, RecordedEvent, Subscription } from './types';
 
 const PAGE = 500;
 
+const backoffMs = (failures: number) => Math.min(1000, 50 * 2 ** Math.min(failures, 5));
+
 /** Thrown by the handler (or the decoder): stops the subscription; feed failures are retried instead. */
 class HandlerFailure extends Error {
   constructor(override readonly cause: unknown) {
@@ -12,11 +14,12 @@ class HandlerFailure extends Error {
 }
 
 /**
- * The global feed from a position: catch-up by reading every key of the prefix at one
- * revision H (paged by key, filtered to mod_revision > position, sorted by revision then
- * key), then a watch from H+1. Any watch failure (etcd restart, compaction) falls back to
- * a new catch-up from the last delivered event, and delivered (revision, key) pairs are
- * never delivered again, so there is no gap and no duplicate.
+ * The global feed from a position: catch-up by reading every key of the prefix (paged by key,
+ * filtered to position < mod_revision <= H, the revision of the first page, sorted by
+ * revision then key), then a watch from H+1. After a disconnect the watch is opened again
+ * from the last delivered revision; when etcd has compacted that revision away (it cancels
+ * the watch), a new catch-up read starts from the last delivered event. Delivered (revision,
+ * key) pairs are never delivered again, so there is no gap and no duplicate.
  */
 export class FeedSubscription implements Subscription {
   position: FeedPosition;
@@ -50,28 +53,32 @@ export class FeedSubscription implements Subscription {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
-    await this.watcher?.cancel().catch(() => undefined);
+    this.wake?.(); // the running watch (or back-off) ends and cancels its watcher
     await this.done;
   }
 
   private async run(): Promise<void> {
     let failures = 0;
+    let catchUp = true;
     while (!this.closed) {
       try {
-        const head = await this.catchUp();
-        this.markCaughtUp();
-        failures = 0;
-        await this.follow(head);
+        if (catchUp) {
+          await this.catchUp();
+          this.markCaughtUp();
+          catchUp = false;
+        }
+        const ended = await this.follow();
+        catchUp = ended.compacted;
+        if (ended.connected) failures = 0;
+        else await this.sleep(backoffMs(++failures)); // etcd unreachable: do not reconnect in a hot loop
       } catch (err) {
         if (err instanceof HandlerFailure) {
           this.closed = true;
           this.onError?.(err);
           return;
         }
-        // etcd unavailable: back off and catch up again from the last delivered event.
-        failures++;
-        await this.sleep(Math.min(1000, 50 * 2 ** Math.min(failures, 5)));
+        // etcd unavailable: back off and go on from the last delivered event.
+        await this.sleep(backoffMs(++failures));
       }
     }
   }
@@ -98,15 +105,22 @@ export class FeedSubscription implements Subscription {
     this.onProgress?.(this.position);
   }
 
-  /** Delivers everything up to the current revision; returns that revision. */
-  private async catchUp(): Promise<bigint> {
+  /** Delivers everything up to the current revision. */
+  private async catchUp(): Promise<void> {
     let head: bigint | undefined;
     const pending: IKeyValue[] = [];
     let start = Buffer.from(this.prefix);
     for (;;) {
-      const res = await this.client.kv.range({ key: start, range_end: prefixEnd(this.prefix), limit: PAGE, ...(head ? { revision: String(head) } : {}) });
+      // Pages are read at the latest revision, not at the first page's: a read pinned to a
+      // revision fails once a compaction passes it, and a long catch-up would then start over
+      // and over. Events are written once and never change or go away, so keeping those with
+      // mod_revision <= head gives exactly what a read at head gives; later ones come by the watch.
+      const res = await this.client.kv.range({ key: start, range_end: prefixEnd(this.prefix), limit: PAGE });
       head ??= BigInt(res.header.revision);
-      for (const kv of res.kvs) if (BigInt(kv.mod_revision) > this.doneRev) pending.push(kv);
+      for (const kv of res.kvs) {
+        const rev = BigInt(kv.mod_revision);
+        if (rev > this.doneRev && rev <= head) pending.push(kv);
+      }
       if (!res.more || res.kvs.length === 0) break;
       start = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
     }
@@ -119,58 +133,72 @@ export class FeedSubscription implements Subscription {
       await this.deliver(kv);
     }
     if (!this.closed) this.complete(head);
-    return head;
   }
 
-  /** Follows the watch from head+1 until it fails (returns to catch-up) or the subscription closes. */
-  private async follow(head: bigint): Promise<void> {
-    const watcher = await this.client
+  /**
+   * Follows a watch from the last delivered revision until it ends: closed, disconnected
+   * (connected says whether it ever got through), or cancelled by etcd because that revision
+   * was compacted (compacted: the caller reads to catch up).
+   *
+   * etcd3 would resume a disconnected watch by itself, but from the revision in the header of
+   * the creation response, which is ahead of the events the watch still had to send: a second
+   * disconnect then skips them. So a disconnect ends this watch and a new one starts from what
+   * was delivered.
+   */
+  private async follow(): Promise<{ connected: boolean; compacted: boolean }> {
+    const watcher = this.client
       .watch()
       .prefix(this.prefix)
-      .startRevision(String(head + 1n))
-      .create();
+      .startRevision(String(this.doneRev + 1n))
+      .watcher();
     this.watcher = watcher;
-    // etcd3 re-creates a broken watch itself, from the last revision it saw: live follows it.
-    this.live = true;
-    watcher.on('disconnected', () => (this.live = false));
-    watcher.on('connected', () => (this.live = true));
-    if (this.closed) {
-      // close() ran while the watch was being created.
-      await watcher.cancel().catch(() => undefined);
-      return;
-    }
     let chain = Promise.resolve();
     let failure: unknown;
-    const ended = new Promise<void>((resolve) => {
-      this.wake = resolve;
+    let connected = false;
+    let compacted = false;
+    let ended = false;
+    await new Promise<void>((resolve) => {
+      // Once ended, this watcher delivers nothing more, even if etcd3 reattached it meanwhile:
+      // the next watch starts from what was delivered, and a late delivery here would skip ahead.
+      const end = () => ((ended = true), resolve());
+      if (this.closed) return end();
+      this.wake = end;
+      // live: following etcd's watch right now (readiness: a read model that is not live may lag).
+      watcher.on('connected', () => (connected = this.live = true));
       watcher.on('data', (res) => {
         chain = chain.then(async () => {
-          if (this.closed || failure) return;
+          if (this.closed || ended) return;
           try {
             for (const ev of res.events) if (ev.type === 'Put') await this.deliver(ev.kv);
-            // A watch response carries whole revisions: the position may move past them.
+            // A watch response carries whole revisions: the position may move past them. One
+            // without events is a progress notification: every event up to its revision was sent.
             const last = res.events.at(-1);
-            if (last) this.complete(BigInt(last.kv.mod_revision));
+            this.complete(BigInt(last ? last.kv.mod_revision : res.header.revision));
           } catch (err) {
             failure = err;
-            resolve();
+            end();
           }
         });
       });
-      // etcd3 re-creates the watch itself after a disconnect, from the last revision it saw;
-      // an 'error' (e.g. compacted revision) ends it, and we catch up instead.
-      watcher.on('error', (err) => {
-        failure ??= err;
-        resolve();
+      watcher.on('error', () => {
+        // etcd cancelled the watch (its start revision was compacted). etcd3 has dropped the
+        // watcher: cancelling it again would make etcd answer for a watch id etcd3 no longer
+        // knows, which etcd3 throws out of its stream handler.
+        compacted = true;
+        if (this.watcher === watcher) this.watcher = undefined;
+        end();
       });
-      watcher.on('end', () => resolve());
+      watcher.on('disconnected', () => ((this.live = false), end()));
+      watcher.on('end', end);
     });
-    await ended;
     this.live = false;
     await chain;
-    this.watcher = undefined;
-    await watcher.cancel().catch(() => undefined);
+    if (this.watcher === watcher) {
+      this.watcher = undefined;
+      await watcher.cancel().catch(() => undefined);
+    }
     if (failure) throw failure;
+    return { connected, compacted };
   }
 
   private sleep(ms: number): Promise<void> {

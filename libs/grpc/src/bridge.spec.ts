@@ -1,8 +1,11 @@
 import { create } from '@bufbuild/protobuf';
 import { mqV1 } from '@wharf/contracts';
-import { ConflictError, createClient, GrpcServer, InvalidArgumentError, InternalError, UnavailableError, type ServiceImpl } from './index';
+import { createCa, issueTlsMaterial } from '@wharf/pki';
+import { ConflictError, createClient, GrpcServer, InvalidArgumentError, InternalError, methodPath, UnavailableError, type ServiceImpl } from './index';
 
-// The bridge against a real grpc-js server on loopback, with the generated mq service.
+const quiet = { warn: () => undefined };
+
+// The bridge against a real grpc-js server on loopback (mutual TLS), with the generated mq service.
 describe('gRPC bridge', () => {
   let server: GrpcServer;
   let client: ReturnType<typeof createClient<typeof mqV1.MqService>>;
@@ -41,9 +44,13 @@ describe('gRPC bridge', () => {
   };
 
   beforeAll(async () => {
-    server = new GrpcServer().add(mqV1.MqService, impl);
+    const ca = await createCa();
+    const [mq, tester] = await Promise.all([issueTlsMaterial(ca, { identity: 'mq' }), issueTlsMaterial(ca, { identity: 'tester' })]);
+    // Not the data center's table: this suite is about the bridge, so its client may call everything.
+    const access = Object.fromEntries(mqV1.MqService.methods.map((m) => [methodPath(mqV1.MqService, m), ['tester']]));
+    server = new GrpcServer({ security: { mode: 'mtls', tls: mq }, logger: quiet, access }).add(mqV1.MqService, impl);
     const port = await server.listen('127.0.0.1:0');
-    client = createClient(mqV1.MqService, `127.0.0.1:${port}`);
+    client = createClient(mqV1.MqService, `127.0.0.1:${port}`, { security: { mode: 'mtls', tls: tester } });
   });
   afterAll(async () => {
     client.close();
@@ -96,6 +103,8 @@ describe('gRPC bridge', () => {
   it('refuses to serve a service with a missing method', () => {
     const partial = { ...impl } as Partial<typeof impl>;
     delete partial.listDead;
-    expect(() => new GrpcServer().add(mqV1.MqService, partial as typeof impl)).toThrow('wharf.mq.v1.MqService.ListDead has no implementation');
+    expect(() => new GrpcServer({ security: { mode: 'insecure-dev' }, logger: quiet }).add(mqV1.MqService, partial as typeof impl)).toThrow(
+      'wharf.mq.v1.MqService.ListDead has no implementation',
+    );
   });
 });

@@ -1,6 +1,9 @@
 import type { DescService } from '@bufbuild/protobuf';
-import { Client, credentials, Metadata, type CallOptions as GrpcCallOptions, type ClientWritableStream } from '@grpc/grpc-js';
+import { Client, Metadata, type CallOptions as GrpcCallOptions, type ClientWritableStream } from '@grpc/grpc-js';
+import { loopbackServerName, type TransportSecurity } from '@wharf/pki';
+import { channelCredentials } from './credentials';
 import { fromServiceError } from './errors';
+import { SERVED_BY } from './method-access';
 import { methodPath, toServiceDefinition } from './service-definition';
 import type { CallOptions, ServiceClient } from './types';
 
@@ -48,6 +51,8 @@ async function writeAll(source: AsyncIterable<unknown>, call: ClientWritableStre
 }
 
 export interface ClientOptions {
+  /** Mutual TLS with our certificate (the server must be the identity that serves the service), or insecure-dev. */
+  security: TransportSecurity;
   maxReceiveMessageBytes?: number;
 }
 
@@ -56,10 +61,12 @@ export interface ClientOptions {
  * promises, server-streaming and bidi methods async iterables. Failed calls throw the
  * typed @wharf/errors class for their status code.
  */
-export function createClient<S extends DescService>(service: S, address: string, options: ClientOptions = {}): ServiceClient<S> {
+export function createClient<S extends DescService>(service: S, address: string, options: ClientOptions): ServiceClient<S> {
   const definition = toServiceDefinition(service);
-  const client = new Client(address, credentials.createInsecure(), {
+  const serverName = options.security.mode === 'mtls' ? loopbackServerName(address) : undefined;
+  const client = new Client(address, channelCredentials(options.security, SERVED_BY[service.typeName]), {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 8 * 1024 * 1024,
+    ...(serverName ? { 'grpc.ssl_target_name_override': serverName } : {}),
   });
   const out: Record<string, unknown> = { close: () => client.close() };
   for (const method of service.methods) {

@@ -15,6 +15,34 @@ function deserializer(schema: DescMessage) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
 }
 
+/**
+ * What a server's request deserializer returns for bytes that are no valid message. grpc-js
+ * answers a deserializer that throws with INTERNAL ("Error deserializing request"), but a
+ * request the server cannot decode is the caller's fault: the handler wrappers of GrpcServer
+ * answer this marker with INVALID_ARGUMENT naming the method and the message type.
+ */
+export class UndecodableRequest {
+  constructor(
+    readonly method: string,
+    readonly messageType: string,
+    readonly reason: string,
+  ) {}
+
+  get message(): string {
+    return `${this.method}: the request is not a valid ${this.messageType} (${this.reason})`;
+  }
+}
+
+function requestDeserializer(path: string, schema: DescMessage) {
+  return (bytes: Buffer): object => {
+    try {
+      return fromBinary(schema, bytes);
+    } catch (err) {
+      return new UndecodableRequest(path, schema.typeName, err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
 /** A grpc-js service definition built from a protobuf-es service descriptor. */
 export function toServiceDefinition(service: DescService): ServiceDefinition {
   const definition: Record<string, MethodDefinition<object, object>> = {};
@@ -25,7 +53,7 @@ export function toServiceDefinition(service: DescService): ServiceDefinition {
       requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
       responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
       requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
+      requestDeserialize: requestDeserializer(methodPath(service, method), method.input),
       responseSerialize: serializer(method.output),
       responseDeserialize: deserializer(method.output),
     };

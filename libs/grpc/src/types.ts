@@ -9,6 +9,8 @@ export interface CallContext {
   /** Aborted when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
   readonly peer: string;
+  /** The caller's identity, proven by its certificate (undefined without TLS). */
+  readonly identity?: string;
 }
 
 type In<M extends AnyMethod> = MessageShape<M['input']>;

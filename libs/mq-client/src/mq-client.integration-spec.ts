@@ -10,8 +10,8 @@ describe('consume() against a real mq', () => {
 
   beforeAll(async () => {
     etcd = await startEtcd();
-    mq = await startMq(etcd.endpoint, FAST);
-    client = createMqClient(mq.grpc);
+    mq = await startMq(etcd, FAST);
+    client = createMqClient(mq.grpc, etcd.pki.security('builder'));
   });
   afterAll(async () => {
     client?.close();
@@ -36,8 +36,8 @@ describe('consume() against a real mq', () => {
     );
     await done;
     expect(seen.sort()).toEqual(ids.sort());
-    await waitFor('acks', async () => ((await client.stats({ topics: ['c-ok'] })).topics[0].inFlight === 0n ? true : undefined));
-    expect((await client.stats({ topics: ['c-ok'] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n, dead: 0n });
+    await waitFor('acks', async () => ((await mq.admin.stats({ topics: ['c-ok'] })).topics[0].inFlight === 0n ? true : undefined));
+    expect((await mq.admin.stats({ topics: ['c-ok'] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n, dead: 0n });
   });
 
   it('nacks a failing task until it reaches the dead letter with the reason', async () => {
@@ -54,11 +54,11 @@ describe('consume() against a real mq', () => {
       },
       { signal: stop.signal, onError: (err) => errors.push(err) },
     );
-    await waitFor('dead letter', async () => ((await client.listDead({ topic: 'c-fail' })).tasks.length ? true : undefined));
+    await waitFor('dead letter', async () => ((await mq.admin.listDead({ topic: 'c-fail' })).tasks.length ? true : undefined));
     stop.abort();
     await done;
     expect(attempts).toEqual([1, 2]);
-    expect((await client.listDead({ topic: 'c-fail' })).tasks[0]).toMatchObject({ taskId: 'bad', attempt: 2, lastError: 'broken input 2' });
+    expect((await mq.admin.listDead({ topic: 'c-fail' })).tasks[0]).toMatchObject({ taskId: 'bad', attempt: 2, lastError: 'broken input 2' });
     expect(errors.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -78,24 +78,24 @@ describe('consume() against a real mq', () => {
     );
     await done;
     expect(deliveries.map((t) => [t.taskId, t.attempt])).toEqual([['slow', 1]]);
-    expect((await client.stats({ topics: ['c-slow'] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n });
+    expect((await mq.admin.stats({ topics: ['c-slow'] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n });
   });
 
   it('reconnects when its mq instance restarts and goes on consuming', async () => {
     const port = await freePort();
     const env = { ...FAST, WHARF_MQ_GRPC_ADDR: `127.0.0.1:${port}` };
-    let own = await startMq(etcd.endpoint, env);
-    const local = createMqClient(own.grpc);
+    let own = await startMq(etcd, env);
+    const local = createMqClient(own.grpc, etcd.pki.security('builder'));
     const stop = new AbortController();
     const seen: string[] = [];
     const done = consume(local, 'c-restart', async (task) => void seen.push(task.taskId), { signal: stop.signal });
     await client.enqueue({ topic: 'c-restart', taskId: 'before' });
     await waitFor('first task acked', async () =>
-      seen.includes('before') && (await client.stats({ topics: ['c-restart'] })).topics[0].inFlight === 0n ? true : undefined,
+      seen.includes('before') && (await mq.admin.stats({ topics: ['c-restart'] })).topics[0].inFlight === 0n ? true : undefined,
     );
     await own.stop('SIGKILL');
     await client.enqueue({ topic: 'c-restart', taskId: 'after' });
-    own = await startMq(etcd.endpoint, env);
+    own = await startMq(etcd, env);
     await waitFor('task after the restart', async () => (seen.includes('after') ? true : undefined));
     stop.abort();
     await done;

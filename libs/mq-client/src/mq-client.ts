@@ -1,12 +1,13 @@
 import { mqV1 } from '@wharf/contracts';
 import { CancelledError, createClient, FailedPreconditionError, NotFoundError, type ServiceClient } from '@wharf/grpc';
+import type { TransportSecurity } from '@wharf/pki';
 
 export type MqClient = ServiceClient<typeof mqV1.MqService>;
 export type MqTask = mqV1.Task;
 
-/** A typed client of the mq service (close() it when done). */
-export function createMqClient(address: string): MqClient {
-  return createClient(mqV1.MqService, address);
+/** A typed client of the mq service (close() it when done), as the identity of `security`'s certificate. */
+export function createMqClient(address: string, security: TransportSecurity): MqClient {
+  return createClient(mqV1.MqService, address, { security });
 }
 
 export interface TaskContext {

@@ -1,5 +1,8 @@
 import { createEtcdClient, type Etcd3 } from '@wharf/etcd';
-import { existsSync } from 'node:fs';
+import { createCa, issueTlsMaterial } from '@wharf/pki';
+import { noop } from 'cockatiel';
+import { Etcd3 as RawEtcd3 } from 'etcd3';
+import { existsSync, readFileSync } from 'node:fs';
 import { startEtcd, type EtcdInstance } from './index';
 
 // The harness itself: a real etcd per test file that keeps its data across a crash and
@@ -11,15 +14,15 @@ describe('startEtcd', () => {
   beforeAll(async () => {
     etcd = await startEtcd();
     // Few retries so the outage is seen quickly; no circuit breaker with one endpoint.
-    client = createEtcdClient({ endpoints: [etcd.endpoint], maxAttempts: 2 });
+    client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security, maxAttempts: 2 });
   });
   afterAll(async () => {
     client.close();
     await etcd.destroy();
   });
 
-  it('serves on its own loopback port', async () => {
-    expect(etcd.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  it('serves on its own loopback port, over https', async () => {
+    expect(etcd.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     await client.put('k').value('v1');
     expect(await client.get('k').string()).toBe('v1');
   });
@@ -30,6 +33,38 @@ describe('startEtcd', () => {
     await expect(client.get('durable').string()).rejects.toThrow();
     await etcd.start();
     expect(await client.get('durable').string()).toBe('yes');
+  });
+
+  // etcd3 straight, not createEtcdClient: a client this project did not shape, one attempt each.
+  const outsider = (credentials?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer }) =>
+    new RawEtcd3({ hosts: etcd.endpoint, credentials, dialTimeout: 2000, faultHandling: { global: noop, host: () => noop } });
+
+  it('refuses a client without a certificate, and one from another CA', async () => {
+    const ca = readFileSync(etcd.pki.caFile);
+    const anonymous = outsider({ rootCertificate: ca });
+    const foreign = await issueTlsMaterial(await createCa(), { identity: 'admin' });
+    const stranger = outsider({ rootCertificate: ca, privateKey: foreign.key, certChain: foreign.cert });
+    try {
+      // etcd ends the handshake with a bad_certificate alert: no call is answered.
+      await expect(anonymous.get('k').string()).rejects.toThrow(/UNAVAILABLE.*bad certificate/);
+      await expect(stranger.get('k').string()).rejects.toThrow(/UNAVAILABLE.*bad certificate/);
+    } finally {
+      anonymous.close();
+      stranger.close();
+    }
+    // The same etcd answers a certificate of its CA.
+    const f = etcd.pki.files('builder');
+    const member = outsider({ rootCertificate: ca, privateKey: readFileSync(f.keyFile), certChain: readFileSync(f.certFile) });
+    try {
+      expect(await member.get('k').string()).toBe('v1');
+    } finally {
+      member.close();
+    }
+  });
+
+  it('createEtcdClient refuses endpoints that do not match its transport security', () => {
+    expect(() => createEtcdClient({ endpoints: ['http://127.0.0.1:1'], security: etcd.security })).toThrow(/must be https:\/\//);
+    expect(() => createEtcdClient({ endpoints: [etcd.endpoint], security: { mode: 'insecure-dev' } })).toThrow(/needs TLS material/);
   });
 
   it('removes its data dir on destroy', async () => {

@@ -1,12 +1,24 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { TransportSecurity } from '@wharf/pki';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestPki, type TestPki } from './pki';
 import { freePort, waitFor } from './ports';
 import { ManagedProcess, spawnProcess } from './process';
 
 export interface EtcdInstance {
+  /** https://127.0.0.1:PORT (http:// with tls: false). */
   readonly endpoint: string;
   readonly dataDir: string;
+  /** --quota-backend-bytes it runs with: past it etcd raises NOSPACE and refuses writes. */
+  readonly quotaBytes: number;
+  /** The PKI whose CA etcd trusts; services started with this etcd get their certificates from it. */
+  readonly pki: TestPki;
+  /** How a test's own etcd client connects (the operator's admin certificate; insecure-dev with tls: false). */
+  readonly security: TransportSecurity;
+  /** True: client-certificate authentication on https (the default). */
+  readonly tls: boolean;
   /** SIGTERM and wait; data dir kept so start() brings the same member back. */
   stop(): Promise<void>;
   /** SIGKILL: a crash. Data dir kept. */
@@ -24,11 +36,46 @@ export function etcdBinary(): string {
   return found;
 }
 
-/** A real single-member etcd on free 127.0.0.1 ports with its own temp data dir. */
-export async function startEtcd(options: { quotaBytes?: number } = {}): Promise<EtcdInstance> {
+/** etcd's own default quota, passed explicitly so tests and the services' health figures agree on it. */
+export const TEST_ETCD_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
+
+export interface StartEtcdOptions {
+  quotaBytes?: number;
+  /** Client-certificate authentication on https (default true); false: plain http, for the insecure-dev path only. */
+  tls?: boolean;
+  /** The PKI to use (default: a new one in a temp dir, removed by destroy()). */
+  pki?: TestPki;
+}
+
+/** GET over https with a client certificate (node's fetch cannot present one). */
+function httpsGet(url: string, pki: TestPki): Promise<string> {
+  const f = pki.files('admin');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca: readFileSync(f.caFile), cert: readFileSync(f.certFile), key: readFileSync(f.keyFile), timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * A real single-member etcd on free 127.0.0.1 ports with its own temp data dir, serving
+ * clients over https and admitting only those with a certificate of its PKI's CA
+ * (--client-cert-auth), as `npm run up` runs it.
+ */
+export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdInstance> {
+  const quotaBytes = options.quotaBytes ?? TEST_ETCD_QUOTA_BYTES;
+  const tls = options.tls ?? true;
+  const ownPki = !options.pki;
+  const pki = options.pki ?? (await createTestPki());
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-etcd-'));
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
+  const server = pki.files('etcd');
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
     '--name',
@@ -49,7 +96,9 @@ export async function startEtcd(options: { quotaBytes?: number } = {}): Promise<
     'warn',
     '--logger',
     'zap',
-    ...(options.quotaBytes ? ['--quota-backend-bytes', String(options.quotaBytes)] : []),
+    '--quota-backend-bytes',
+    String(quotaBytes),
+    ...(tls ? ['--client-cert-auth', '--trusted-ca-file', server.caFile, '--cert-file', server.certFile, '--key-file', server.keyFile] : []),
   ];
   let proc: ManagedProcess | undefined;
   const start = async () => {
@@ -57,8 +106,7 @@ export async function startEtcd(options: { quotaBytes?: number } = {}): Promise<
     const running = proc;
     await waitFor(`etcd on ${endpoint}`, async () => {
       if (running.child.exitCode !== null) throw new Error(`etcd exited: ${running.output().slice(-2000)}`);
-      const res = await fetch(`${endpoint}/health`);
-      const body = (await res.json()) as { health?: string };
+      const body = JSON.parse(tls ? await httpsGet(`${endpoint}/health`, pki) : await (await fetch(`${endpoint}/health`)).text()) as { health?: string };
       return body.health === 'true' ? true : undefined;
     });
   };
@@ -70,12 +118,17 @@ export async function startEtcd(options: { quotaBytes?: number } = {}): Promise<
   return {
     endpoint,
     dataDir,
+    quotaBytes,
+    pki,
+    security: tls ? pki.security('admin') : { mode: 'insecure-dev' },
+    tls,
     start,
     stop: () => halt('SIGTERM'),
     kill: () => halt('SIGKILL'),
     async destroy() {
       await halt('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
+      if (ownPki) pki.destroy();
     },
   };
 }

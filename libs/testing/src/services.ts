@@ -1,33 +1,59 @@
 import { mqV1 } from '@wharf/contracts';
 import { createClient, type ServiceClient } from '@wharf/grpc';
+import type { TransportSecurity } from '@wharf/pki';
 import { join } from 'node:path';
+import type { EtcdInstance } from './etcd';
 import { spawnProcess, type ManagedProcess } from './process';
 
 /** The repository root, where the built services live (services/<name>/dist/main.js). */
 const ROOT = join(__dirname, '..', '..', '..');
 
+/** The environment a service process of `identity` needs for etcd and mutual TLS (insecure-dev when the etcd runs without TLS). */
+export function serviceEnv(etcd: EtcdInstance, identity: string): Record<string, string> {
+  return { WHARF_ETCD_ENDPOINTS: etcd.endpoint, ...(etcd.tls ? etcd.pki.env(identity) : { WHARF_INSECURE_DEV: '1' }) };
+}
+
+/** How a test's client of `identity` connects to services started with this etcd. */
+export function clientSecurity(etcd: EtcdInstance, identity: string): TransportSecurity {
+  return etcd.tls ? etcd.pki.security(identity) : { mode: 'insecure-dev' };
+}
+
 export interface RunningMq {
   process: ManagedProcess;
   grpc: string;
   http: string;
+  /** As builder: the identity that may enqueue and consume (the method table's producer and consumer). */
   client: ServiceClient<typeof mqV1.MqService>;
+  /** As the operator (admin): Stats and ListDead. */
+  admin: ServiceClient<typeof mqV1.MqService>;
+  /** A new client as any identity (closed by stop()). */
+  clientAs(identity: string): ServiceClient<typeof mqV1.MqService>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts the built mq service as a real process on free ports (npm test builds it first). */
-export async function startMq(etcdEndpoint: string, env: Record<string, string> = {}): Promise<RunningMq> {
-  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'mq', 'dist', 'main.js')], {
-    env: { ...process.env, WHARF_ETCD_ENDPOINTS: etcdEndpoint, WHARF_MQ_GRPC_ADDR: '127.0.0.1:0', WHARF_HTTP_PORT: '0', WHARF_LOG_LEVEL: 'warn', ...env },
+/** Starts the built mq service as a real process on free ports (npm test builds it first), with its certificate from the etcd's PKI. */
+export async function startMq(etcd: EtcdInstance, env: Record<string, string> = {}): Promise<RunningMq> {
+  // WHARF_TEST_MQ_NODE_ARGS (diagnosis only): extra node flags, e.g. --cpu-prof.
+  const nodeArgs = process.env.WHARF_TEST_MQ_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawnProcess(process.execPath, [...nodeArgs, join(ROOT, 'services', 'mq', 'dist', 'main.js')], {
+    env: { ...process.env, ...serviceEnv(etcd, 'mq'), WHARF_MQ_GRPC_ADDR: '127.0.0.1:0', WHARF_HTTP_PORT: '0', WHARF_LOG_LEVEL: 'warn', ...env },
   });
   const [, grpc, http] = await proc.waitForOutput(/mq listening grpc=(\S+) http=(\S+)/);
-  const client = createClient(mqV1.MqService, grpc);
+  const clients: { close(): void }[] = [];
+  const clientAs = (identity: string) => {
+    const c = createClient(mqV1.MqService, grpc, { security: clientSecurity(etcd, identity) });
+    clients.push(c);
+    return c;
+  };
   return {
     process: proc,
     grpc,
     http,
-    client,
+    client: clientAs('builder'),
+    admin: clientAs('admin'),
+    clientAs,
     async stop(signal = 'SIGTERM') {
-      client.close();
+      for (const c of clients) c.close();
       await proc.stop(signal);
     },
   };
@@ -43,16 +69,11 @@ export interface RunningApiGateway {
 }
 
 /** Starts the built api-gateway as a real process on a free port (WHARF_SECRET_KEY set to a test key). */
-export async function startApiGateway(
-  etcdEndpoint: string,
-  mqAddress: string,
-  env: Record<string, string> = {},
-  timeoutMs = 30000,
-): Promise<RunningApiGateway> {
+export async function startApiGateway(etcd: EtcdInstance, mqAddress: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningApiGateway> {
   const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'api-gateway', 'dist', 'main.js')], {
     env: {
       ...process.env,
-      WHARF_ETCD_ENDPOINTS: etcdEndpoint,
+      ...serviceEnv(etcd, 'api-gateway'),
       WHARF_MQ_ADDR: mqAddress,
       WHARF_HTTP_PORT: '0',
       WHARF_SECRET_KEY: 'ab'.repeat(32),
@@ -76,13 +97,13 @@ export interface RunningEventLog {
 }
 
 /** Starts the built event-log as a real process on free ports; dataDir is shared by instances of one cluster. */
-export async function startEventLog(etcdEndpoint: string, dataDir: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningEventLog> {
+export async function startEventLog(etcd: EtcdInstance, dataDir: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningEventLog> {
   // WHARF_TEST_EVENTLOG_NODE_ARGS (diagnosis only): extra node flags, e.g. --cpu-prof.
   const nodeArgs = process.env.WHARF_TEST_EVENTLOG_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const proc = spawnProcess(process.execPath, [...nodeArgs, join(ROOT, 'services', 'event-log', 'dist', 'main.js')], {
     env: {
       ...process.env,
-      WHARF_ETCD_ENDPOINTS: etcdEndpoint,
+      ...serviceEnv(etcd, 'event-log'),
       WHARF_EVENTLOG_DATA_DIR: dataDir,
       WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0',
       WHARF_HTTP_PORT: '0',
@@ -91,5 +112,43 @@ export async function startEventLog(etcdEndpoint: string, dataDir: string, env: 
     },
   });
   const [, grpc, http, instance] = await proc.waitForOutput(/event-log listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
+  return { process: proc, grpc, url: `http://${http}`, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
+}
+
+export interface RunningAppManager {
+  process: ManagedProcess;
+  /** gRPC HOST:PORT (AppManagerService) */
+  grpc: string;
+  /** http://HOST:PORT (probes, metrics) */
+  url: string;
+  instance: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts the built app-manager as a real process on free ports. Pass WHARF_DATA_CENTER (and
+ * WHARF_DOCKER_NAME_PREFIX) unique to the test run: it then sees and touches only its own containers.
+ */
+export async function startAppManager(
+  etcd: EtcdInstance,
+  mqAddress: string,
+  eventLogAddress: string,
+  env: Record<string, string> = {},
+  timeoutMs = 30000,
+): Promise<RunningAppManager> {
+  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'app-manager', 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      ...serviceEnv(etcd, 'app-manager'),
+      WHARF_MQ_ADDR: mqAddress,
+      WHARF_EVENTLOG_ADDR: eventLogAddress,
+      WHARF_APPMGR_GRPC_ADDR: '127.0.0.1:0',
+      WHARF_HTTP_PORT: '0',
+      WHARF_SECRET_KEY: 'ab'.repeat(32),
+      WHARF_LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  const [, grpc, http, instance] = await proc.waitForOutput(/app-manager listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
   return { process: proc, grpc, url: `http://${http}`, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
 }

@@ -5,7 +5,6 @@ import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
 import { decodeTask } from '@wharf/tasks';
 import { startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
-import { Etcd3 } from 'etcd3';
 import fc from 'fast-check';
 import { connect } from 'node:net';
 import { client, startApi, type RunningApi } from '../test/api-harness';
@@ -20,9 +19,9 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
 
   beforeAll(async () => {
     etcd = await startEtcd();
-    mq = await startMq(etcd.endpoint);
+    mq = await startMq(etcd);
     // Short HTTP limits, so a slow client's 408 comes quickly (ordinary requests take milliseconds).
-    api = await startApi(etcd.endpoint, mq.grpc, { WHARF_HTTP_HEADERS_TIMEOUT_MS: '1000', WHARF_HTTP_REQUEST_TIMEOUT_MS: '1500' });
+    api = await startApi(etcd, mq.grpc, { WHARF_HTTP_HEADERS_TIMEOUT_MS: '1000', WHARF_HTTP_REQUEST_TIMEOUT_MS: '1500' });
     admin = client(api.url, api.adminToken);
     // Two tenants; acme has one member of each role; globex has its own owner.
     for (const t of ['acme', 'globex']) expect((await admin('POST', '/api/v1/tenants', { name: t })).status).toBe(201);
@@ -187,7 +186,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       source: { image: 'postgres:16' },
       env: [{ name: 'PGPASSWORD', value: 'plain-text-canary', secret: true }],
     });
-    const raw = new Etcd3({ hosts: etcd.endpoint });
+    const raw = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     const all = await raw.getAll().prefix('/wharf/').buffers();
     raw.close();
     const dump = Buffer.concat(Object.values(all)).toString('latin1');
@@ -222,7 +221,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     const queued = await dev('POST', '/api/v1/tenants/acme/components/acme.shop.worker/operations', { kind: 'scale', replicas: 2, queue: true });
     expect(queued.status).toBe(202);
 
-    const mqClient = createClient(mqV1.MqService, mq.grpc);
+    const mqClient = createClient(mqV1.MqService, mq.grpc, { security: etcd.pki.security('builder') });
     const { deliveries } = await mqClient.dequeue({ topic: 'deploy', waitMs: 2000 });
     mqClient.close();
     expect(deliveries.map((d) => [d.task!.taskId, d.task!.eventId])).toEqual([[eventId, eventId]]);
@@ -242,8 +241,8 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect(build.body).toMatchObject({ queued: false });
     const start = await dev('POST', `${ops}?queue=true`, { kind: 'start' });
     expect(start.body).toMatchObject({ queued: true });
-    const mqClient = createClient(mqV1.MqService, mq.grpc);
-    const raw = createEtcdClient({ endpoints: [etcd.endpoint] });
+    const mqClient = createClient(mqV1.MqService, mq.grpc, { security: etcd.pki.security('builder') });
+    const raw = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     try {
       // Not before the build has its final status.
       expect((await mqClient.dequeue({ topic: 'start', waitMs: 300 })).deliveries).toEqual([]);
@@ -300,8 +299,8 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     const res = await dev('POST', '/api/v1/tenants/acme/components/acme.shop.patient/operations', { kind: 'upgrade' });
     expect(res.status).toBe(202);
     expect((await dev('GET', `/api/v1/tenants/acme/operations/${res.body.event_id}`)).body.status).toBe('pending');
-    mq = await startMq(etcd.endpoint, { WHARF_MQ_GRPC_ADDR: address });
-    const mqClient = createClient(mqV1.MqService, mq.grpc);
+    mq = await startMq(etcd, { WHARF_MQ_GRPC_ADDR: address });
+    const mqClient = createClient(mqV1.MqService, mq.grpc, { security: etcd.pki.security('builder') });
     try {
       const delivered = await waitFor(
         'the task to reach mq',
@@ -388,7 +387,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
         name: 'GET version',
         need: 'read',
         make: async () => {
-          const raw = createEtcdClient({ endpoints: [etcd.endpoint] });
+          const raw = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
           // The builder's part: a recorded version.
           await new EtcdEventStore({ client: raw }).append(
             'component/acme.shop.web',

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { EtcdEventStore, Projection, type EventStore } from '@wharf/event-store';
 import type { Logger } from '@wharf/logging';
+import type { TransportSecurity } from '@wharf/pki';
 import { ProbesModule, type Readiness } from '@wharf/service-kit';
 import { randomIds, systemClock, type Clock, type Ids } from '@wharf/system';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -53,6 +54,8 @@ export interface AppOptions {
   secretKey: Buffer;
   /** /readyz (ProbesModule): etcd reachable and the catalog following the feed are added to it. */
   readiness: Readiness;
+  /** Mutual TLS to etcd, mq and event-log (or insecure-dev). */
+  security: TransportSecurity;
   clock?: Clock;
   ids?: Ids;
 }
@@ -84,11 +87,16 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
       { provide: CLOCK, useValue: options.clock ?? systemClock },
       { provide: IDS, useValue: options.ids ?? randomIds },
       { provide: KeyLayout, useValue: new KeyLayout(config.WHARF_ETCD_PREFIX) },
-      { provide: ETCD, useFactory: () => createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS }) },
+      { provide: ETCD, useFactory: () => createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security: options.security }) },
       factory(ETCD_STATE, [CLOCK], (clock: Clock) => new DependencyState('etcd', clock)),
       factory(ETCD_PROBE, [KeyLayout, ETCD_STATE, CLOCK], (keys: KeyLayout, state: DependencyState, clock: Clock) => {
         // Its own client without retries: a probe fails as fast as etcd does.
-        const probe = new EtcdProbe(createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxAttempts: 0, dialTimeoutMs: 1000 }), keys, state, clock);
+        const probe = new EtcdProbe(
+          createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security: options.security, maxAttempts: 0, dialTimeoutMs: 1000 }),
+          keys,
+          state,
+          clock,
+        );
         probe.start();
         return probe;
       }),
@@ -124,7 +132,7 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
         );
         return projection;
       }),
-      { provide: TASK_QUEUE, useFactory: () => new MqTaskQueue(config.WHARF_MQ_ADDR) },
+      { provide: TASK_QUEUE, useFactory: () => new MqTaskQueue(config.WHARF_MQ_ADDR, options.security) },
       factory(TaskDispatcher, [TASK_QUEUE, LOGGER, CATALOG], (queue: MqTaskQueue, logger: Logger, projection: Projection<Catalog>) => {
         const tasks = new TaskDispatcher(queue, logger);
         // A queued operation goes to mq when the one before it finishes (live only, after catch-up).
@@ -132,7 +140,10 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
         tasks.start((eventId) => projection.state.operations.get(eventId)?.status === 'pending');
         return tasks;
       }),
-      { provide: STEP_SOURCE, useFactory: (): StepSource | null => (config.WHARF_EVENTLOG_ADDR ? new EventLogSteps(config.WHARF_EVENTLOG_ADDR) : null) },
+      {
+        provide: STEP_SOURCE,
+        useFactory: (): StepSource | null => (config.WHARF_EVENTLOG_ADDR ? new EventLogSteps(config.WHARF_EVENTLOG_ADDR, options.security) : null),
+      },
       { provide: SECRET_SEALER, useFactory: () => new SecretBox(options.secretKey) },
       factory(
         GatewayContext,

@@ -1,8 +1,9 @@
 import { fields, z } from '@wharf/config';
 import { httpLimitsShape } from '@wharf/service-kit';
+import { tlsConfigShape } from '@wharf/pki';
 
 export const apiConfigShape = {
-  WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
+  WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
   WHARF_ETCD_PREFIX: z
     .string()
     .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
@@ -20,6 +21,7 @@ export const apiConfigShape = {
     .describe('the admin token to create on first start (wharf_<16 alphanumerics>_<43 base64url>); printed once when not given'),
   WHARF_LOG_LEVEL: fields.logLevel(),
   ...httpLimitsShape,
+  ...tlsConfigShape,
 };
 
 export type ApiConfig = z.infer<z.ZodObject<typeof apiConfigShape>>;

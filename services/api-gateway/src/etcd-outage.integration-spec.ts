@@ -17,7 +17,7 @@ describe('api-gateway while etcd is down (a real etcd killed and restarted)', ()
   beforeAll(async () => {
     etcd = await startEtcd();
     // No mq: nothing here needs a task delivered.
-    api = await startApiGateway(etcd.endpoint, `127.0.0.1:${await freePort()}`);
+    api = await startApiGateway(etcd, `127.0.0.1:${await freePort()}`);
     admin = client(api.url, api.adminToken);
     expect((await admin('POST', '/api/v1/tenants', { name: 'acme' })).status).toBe(201);
     expect((await admin('POST', '/api/v1/tenants/acme/apps', { name: 'shop' })).status).toBe(201);
@@ -84,7 +84,7 @@ describe('api-gateway while etcd is down (a real etcd killed and restarted)', ()
     expect(apps.body.items.map((a: { name: string }) => a.name).sort()).toEqual(['after', 'shop']);
     expect((await admin('GET', '/api/v1/tenants/acme/components/acme.shop.api')).body).toMatchObject({ source: { image: 'nginx' }, active_operation: null });
     expect((await admin('GET', '/api/v1/tenants/acme/operations')).body.items).toEqual([]);
-    const raw: Etcd3 = createEtcdClient({ endpoints: [etcd.endpoint] });
+    const raw: Etcd3 = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     try {
       const keys = await raw.getAll().prefix('/wharf/es/').keys();
       expect(keys.filter((k) => k.includes('during'))).toEqual([]);

@@ -5,6 +5,7 @@ import { ConfigError, loadConfigOrExit } from '@wharf/config';
 import type { Projection } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
+import { transportSecurityOrExit } from '@wharf/pki';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -23,6 +24,7 @@ import { CATALOG, ETCD_STATE, METRICS } from './tokens';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(apiConfigShape);
   const logger = createLogger('api-gateway', config.WHARF_LOG_LEVEL);
+  const security = transportSecurityOrExit(config, 'api-gateway', (m) => logger.warn(m));
   let key: Buffer;
   try {
     if (config.WHARF_SECRET_KEY) key = SecretBox.parseKey(config.WHARF_SECRET_KEY);
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   // Creating the app catches the catalog up with the feed (app.module.ts).
   const readiness = new Readiness();
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ config, logger, secretKey: key, readiness }),
+    AppModule.forRoot({ config, logger, secretKey: key, readiness, security }),
     new BoundedExpressAdapter(httpLimitsFrom(config)),
     { logger: new PinoNestLogger(logger), bodyParser: false },
   );

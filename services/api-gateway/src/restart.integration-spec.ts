@@ -15,7 +15,7 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
 
   beforeAll(async () => {
     etcd = await startEtcd();
-    raw = createEtcdClient({ endpoints: [etcd.endpoint] });
+    raw = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     mqAddr = `127.0.0.1:${await freePort()}`;
   });
   afterAll(async () => {
@@ -25,12 +25,19 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
 
   it('refuses to start without WHARF_SECRET_KEY outside dev mode, naming the variable', async () => {
     const proc = spawnProcess(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], {
-      env: { ...process.env, WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_HTTP_PORT: '0', WHARF_SECRET_KEY: '', WHARF_DEV_MODE: '0' },
+      env: {
+        ...process.env,
+        ...etcd.pki.env('api-gateway'),
+        WHARF_ETCD_ENDPOINTS: etcd.endpoint,
+        WHARF_HTTP_PORT: '0',
+        WHARF_SECRET_KEY: '',
+        WHARF_DEV_MODE: '0',
+      },
     });
     expect(await proc.exited).toBe(78);
     expect(proc.output()).toContain('WHARF_SECRET_KEY');
     const short = spawnProcess(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], {
-      env: { ...process.env, WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_HTTP_PORT: '0', WHARF_SECRET_KEY: 'abcd' },
+      env: { ...process.env, ...etcd.pki.env('api-gateway'), WHARF_ETCD_ENDPOINTS: etcd.endpoint, WHARF_HTTP_PORT: '0', WHARF_SECRET_KEY: 'abcd' },
     });
     expect(await short.exited).toBe(78);
     expect(short.output()).toContain('WHARF_SECRET_KEY');
@@ -39,7 +46,7 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
   it('takes the admin token from config on first start and prints no token', async () => {
     const prefix = '/cfg';
     const token = issueToken().token;
-    const api = await startApiGateway(etcd.endpoint, mqAddr, { WHARF_ETCD_PREFIX: prefix, WHARF_ADMIN_TOKEN: token });
+    const api = await startApiGateway(etcd, mqAddr, { WHARF_ETCD_PREFIX: prefix, WHARF_ADMIN_TOKEN: token });
     try {
       expect(api.adminToken).toBeUndefined();
       expect(api.process.output()).not.toContain(token);
@@ -50,7 +57,7 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
   });
 
   it('restarts from its snapshot plus the feed after it, after a graceful stop and after SIGKILL', async () => {
-    let api = await startApiGateway(etcd.endpoint, mqAddr, { WHARF_LOG_LEVEL: 'info' });
+    let api = await startApiGateway(etcd, mqAddr, { WHARF_LOG_LEVEL: 'info' });
     const token = api.adminToken!;
     expect(token).toBeDefined();
     const admin = () => client(api.url, token);
@@ -71,7 +78,7 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
       0,
     );
 
-    api = await startApiGateway(etcd.endpoint, mqAddr, { WHARF_LOG_LEVEL: 'info' });
+    api = await startApiGateway(etcd, mqAddr, { WHARF_LOG_LEVEL: 'info' });
     expect(api.adminToken).toBeUndefined(); // the admin exists: no second bootstrap
     expect(api.process.output()).toContain(`"fromSnapshot":"${meta.position}"`);
     const list = await admin()('GET', '/api/v1/tenants/acme/apps/acme.shop/components');
@@ -79,7 +86,7 @@ describe('api-gateway start-up, snapshots and restarts (real etcd, real processe
     expect((await admin()('PUT', '/api/v1/tenants/acme/components/acme.shop.a', { source: { image: 'nginx:2' } }, { 'if-match': '"1"' })).status).toBe(200);
     await api.stop('SIGKILL'); // no final save: the restart replays the update from the feed
 
-    api = await startApiGateway(etcd.endpoint, mqAddr, { WHARF_LOG_LEVEL: 'info' });
+    api = await startApiGateway(etcd, mqAddr, { WHARF_LOG_LEVEL: 'info' });
     try {
       const a = await admin()('GET', '/api/v1/tenants/acme/components/acme.shop.a');
       expect(a.body.source).toEqual({ image: 'nginx:2' });

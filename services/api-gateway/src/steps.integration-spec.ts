@@ -14,9 +14,9 @@ describe('operations with event-log: steps and the final status (real processes,
   beforeAll(async () => {
     etcd = await startEtcd();
     dataDir = mkdtempSync(join(tmpdir(), 'wharf-api-steps-'));
-    eventLog = await startEventLog(etcd.endpoint, dataDir);
+    eventLog = await startEventLog(etcd, dataDir);
     // No mq here: the operation is accepted anyway and its task retried in the background.
-    api = await startApiGateway(etcd.endpoint, `127.0.0.1:${await freePort()}`, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
+    api = await startApiGateway(etcd, `127.0.0.1:${await freePort()}`, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
   });
   afterAll(async () => {
     await api?.stop();
@@ -36,7 +36,7 @@ describe('operations with event-log: steps and the final status (real processes,
     expect(fresh.body).toMatchObject({ status: 'pending', steps: [] });
 
     // What app-manager will do: report steps under the event id.
-    const reporter = new EventLogClient({ address: eventLog.grpc });
+    const reporter = new EventLogClient({ security: etcd.pki.security('builder'), address: eventLog.grpc });
     try {
       const op = reporter.operation(eventId, { target: 'component/acme.shop.api', tenantId: 'acme' });
       const pull = op.step('pull');

@@ -1,10 +1,10 @@
-import { startApiGateway, type RunningApiGateway } from '@wharf/testing';
+import { startApiGateway, type EtcdInstance, type RunningApiGateway } from '@wharf/testing';
 
 export type RunningApi = RunningApiGateway;
 
 /** Starts the built api-gateway as a real process on a free port. */
-export function startApi(etcdEndpoint: string, mqAddress: string, env: Record<string, string> = {}): Promise<RunningApi> {
-  return startApiGateway(etcdEndpoint, mqAddress, env);
+export function startApi(etcd: EtcdInstance, mqAddress: string, env: Record<string, string> = {}): Promise<RunningApi> {
+  return startApiGateway(etcd, mqAddress, env);
 }
 
 /** A tiny JSON client over fetch. */

@@ -1,20 +1,20 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '@wharf/logging';
-import type { Authenticator } from './feed/catalog';
-import { LOGGER } from './grpc/eventlog.grpc';
-import { HttpController, INGEST_METRICS, type IngestMetricsSource } from './http/http.controller';
+import type { Authenticator } from './adapters/feed/authenticator';
+import type { RuntimeLogCollector } from './adapters/runtime-logs/runtime-log-collector';
+import { HttpController, type IngestMetricsSource } from './http/http.controller';
 import { EventLogMetrics } from './metrics';
-import type { RuntimeLogCollector } from './runtime/runtime-log-collector';
-import { OPERATION_LOG, type OperationLog } from './threads/operation-log';
-import { AUTHENTICATOR, EventLogGateway, RUNTIME_LOGS, WS_SETTINGS, type WsSettings } from './ws/eventlog.gateway';
-
-export const ON_SHUTDOWN = Symbol('on-shutdown');
+import { engineReadiness } from './threads/engine-readiness';
+import type { OperationLog } from './threads/operation-log';
+import { AUTHENTICATOR, COMPONENT_TENANTS, INGEST_METRICS, LOGGER, ON_SHUTDOWN, OPERATION_LOG, READINESS, RUNTIME_LOGS, WS_SETTINGS } from './tokens';
+import { EventLogGateway, type ComponentTenants, type WsSettings } from './ws/eventlog.gateway';
 
 /** The streaming thread's app: HTTP (health, metrics, history) and socket.io. */
 export interface EventLogModuleOptions {
   operations: OperationLog;
   ingestMetrics: IngestMetricsSource;
   authenticator: Authenticator;
+  componentTenants: ComponentTenants;
   runtimeLogs: RuntimeLogCollector;
   metrics: EventLogMetrics;
   ws: WsSettings;
@@ -40,14 +40,18 @@ export class EventLogModule {
         { provide: OPERATION_LOG, useValue: o.operations },
         { provide: INGEST_METRICS, useValue: o.ingestMetrics },
         { provide: AUTHENTICATOR, useValue: o.authenticator },
+        { provide: COMPONENT_TENANTS, useValue: o.componentTenants },
         { provide: RUNTIME_LOGS, useValue: o.runtimeLogs },
         { provide: WS_SETTINGS, useValue: o.ws },
         { provide: LOGGER, useValue: o.logger },
         { provide: ON_SHUTDOWN, useValue: o.onShutdown },
+        // For the shared /readyz (service kit): ready once every partition can take appends.
+        { provide: READINESS, useValue: engineReadiness(o.operations) },
         Shutdown,
         { provide: EventLogMetrics, useValue: o.metrics },
         EventLogGateway,
       ],
+      exports: [READINESS],
     };
   }
 }

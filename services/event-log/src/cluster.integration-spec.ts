@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { seedOperation, seedUser } from '../test/seed';
-import { partitionOf } from './domain/operation-rules';
+import { partitionOf } from './domain/partition-of';
 
 const PARTITIONS = 4;
 
@@ -33,15 +33,15 @@ describe('event-log cluster', () => {
 
   beforeAll(async () => {
     etcd = await startEtcd();
-    etcdClient = createEtcdClient({ endpoints: [etcd.endpoint] });
+    etcdClient = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     const store = new EtcdEventStore({ client: etcdClient });
     token = await seedUser(store, 'carol', ['tc']);
     for (const id of ids) await seedOperation(store, 'tc', 'c9', id);
     dataDir = mkdtempSync(join(tmpdir(), 'wharf-eventlog-cluster-'));
     const env = { WHARF_EVENTLOG_LEASE_TTL_S: '2', WHARF_EVENTLOG_PARTITIONS: String(PARTITIONS) };
-    a = await startEventLog(etcd.endpoint, dataDir, { ...env, WHARF_EVENTLOG_INSTANCE: 'el-a' });
-    b = await startEventLog(etcd.endpoint, dataDir, { ...env, WHARF_EVENTLOG_INSTANCE: 'el-b' });
-    grpcA = createClient(eventlogV1.EventLogService, a.grpc);
+    a = await startEventLog(etcd, dataDir, { ...env, WHARF_EVENTLOG_INSTANCE: 'el-a' });
+    b = await startEventLog(etcd, dataDir, { ...env, WHARF_EVENTLOG_INSTANCE: 'el-b' });
+    grpcA = createClient(eventlogV1.EventLogService, a.grpc, { security: etcd.pki.security('api-gateway') });
   });
 
   afterAll(async () => {

@@ -1,9 +1,10 @@
 import { fields, z } from '@wharf/config';
+import { tlsConfigShape } from '@wharf/pki';
 import { hostname } from 'node:os';
 
 /** Every setting of event-log, from the environment (or WHARF_CONFIG_FILE). */
 export const eventLogConfigShape = {
-  WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
+  WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
   WHARF_ETCD_PREFIX: z
     .string()
     .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
@@ -91,6 +92,7 @@ export const eventLogConfigShape = {
   WHARF_EVENTLOG_HOT_ENTRIES: fields.positiveInt(2000, 'entries per operation kept in memory for catch-up'),
   WHARF_EVENTLOG_PUBLISH_STATUS: fields.flag(true),
   WHARF_LOG_LEVEL: fields.logLevel(),
+  ...tlsConfigShape,
 };
 
 export type EventLogConfig = z.infer<z.ZodObject<typeof eventLogConfigShape>>;

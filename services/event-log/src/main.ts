@@ -6,20 +6,23 @@ import { loadConfigOrExit } from '@wharf/config';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityOrExit } from '@wharf/pki';
+import { systemClock } from '@wharf/system';
 import { resolve } from 'node:path';
+import { FeedCatalog } from './adapters/feed/feed-catalog.adapter';
+import { MemoryRuntimeLogCollector } from './adapters/runtime-logs/runtime-log-collector';
+import { claimPartitionCount, isPartitionCountMismatch } from './adapters/storage/partition-count';
 import { EventLogModule } from './app.module';
 import { eventLogConfigShape } from './config';
-import { FeedCatalog } from './feed/catalog';
 import { EventLogMetrics } from './metrics';
-import { claimPartitionCount, PartitionCountMismatch } from './storage/partition-count';
-import { MemoryRuntimeLogCollector } from './runtime/runtime-log-collector';
-import { EventLogGateway } from './ws/eventlog.gateway';
+import { engineReadiness } from './threads/engine-readiness';
 import { startIngestThread } from './threads/ingest-thread';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(eventLogConfigShape);
   const logger = createLogger('event-log', config.WHARF_LOG_LEVEL);
-  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxReceiveMessageBytes: -1 });
+  const security = transportSecurityOrExit(config, 'event-log', (m) => logger.warn(m));
+  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security, maxReceiveMessageBytes: -1 });
   const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
   const store = new EtcdEventStore({ client: etcd, keys });
 
@@ -27,7 +30,7 @@ async function main(): Promise<void> {
   try {
     partitions = await claimPartitionCount(resolve(config.WHARF_EVENTLOG_DATA_DIR), config.WHARF_EVENTLOG_PARTITIONS);
   } catch (err) {
-    if (!(err instanceof PartitionCountMismatch)) throw err;
+    if (!isPartitionCountMismatch(err)) throw err;
     logger.fatal(err.message);
     // 78 (EX_CONFIG), as for any other invalid setting.
     setTimeout(() => process.exit(78), 100);
@@ -39,7 +42,8 @@ async function main(): Promise<void> {
   // folds the feed itself (this one for who is who: tokens, tenants, component owners); the
   // two catch up at the same time.
   const catalog = new FeedCatalog();
-  const started = Date.now();
+  const clock = systemClock;
+  const started = clock.now();
   const [ingest] = await Promise.all([
     startIngestThread({ ...config, WHARF_EVENTLOG_PARTITIONS: partitions }, logger, (_message, exitCode) => {
       setTimeout(() => process.exit(exitCode), 100);
@@ -49,17 +53,19 @@ async function main(): Promise<void> {
         logger.fatal({ err }, 'event store feed failed');
         process.exit(1);
       })
-      .then(() => logger.info({ ms: Date.now() - started, position: catalog.position }, 'feed caught up')),
+      .then(() => logger.info({ ms: clock.now() - started, position: catalog.position }, 'feed caught up')),
   ]);
 
   const metrics = new EventLogMetrics();
   ingest.operations.onHandoff = (seconds) => metrics.handoff.observe(seconds);
-  const runtimeLogs = new MemoryRuntimeLogCollector();
+  metrics.bindReadiness(engineReadiness(ingest.operations));
+  const runtimeLogs = new MemoryRuntimeLogCollector(clock);
   const app = await NestFactory.create(
     EventLogModule.forRoot({
       operations: ingest.operations,
       ingestMetrics: () => ingest.metrics(),
       authenticator: catalog,
+      componentTenants: (id) => catalog.componentTenant.get(id),
       runtimeLogs,
       metrics,
       ws: {
@@ -81,7 +87,6 @@ async function main(): Promise<void> {
     { logger: new PinoNestLogger(logger), forceCloseConnections: true },
   );
   app.useWebSocketAdapter(new IoAdapter(app));
-  app.get(EventLogGateway).componentTenant = (id) => catalog.componentTenant.get(id);
   app.enableShutdownHooks();
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   // Partitions are taken only once both servers answer: forwarded calls can reach us from then on.

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ReadinessProbe } from './domain/readiness';
 
 /** Prometheus metrics of one event-log instance. */
 @Injectable()
@@ -60,11 +61,22 @@ export class EventLogMetrics {
     registers: [this.registry],
   });
   private partitionsSource: () => number = () => 0;
+  private readinessSource?: ReadinessProbe;
 
   /** defaultMetrics: process-wide figures (CPU, memory, event loop); one thread of the process collects them. */
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'wharf_eventlog_' });
     const source = () => this.partitionsSource();
+    const readiness = () => this.readinessSource;
+    new Gauge({
+      name: 'wharf_eventlog_ready',
+      help: '1 when this instance can take appends for every partition (each open here or owned by an instance that answers) and etcd answers, else 0',
+      registers: [this.registry],
+      async collect() {
+        const probe = readiness();
+        this.set(probe && (await probe()).ready ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'wharf_eventlog_partitions_owned',
       help: 'Partitions this instance owns',
@@ -77,5 +89,10 @@ export class EventLogMetrics {
 
   bindPartitions(source: () => number): void {
     this.partitionsSource = source;
+  }
+
+  /** The thread that knows readiness (the main thread, through the bridge) reports it; the other reports 0. */
+  bindReadiness(probe: ReadinessProbe): void {
+    this.readinessSource = probe;
   }
 }

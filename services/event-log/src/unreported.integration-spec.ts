@@ -24,7 +24,7 @@ describe('event-log: operations nothing reports on', () => {
 
   beforeAll(async () => {
     etcd = await startEtcd();
-    etcdClient = createEtcdClient({ endpoints: [etcd.endpoint] });
+    etcdClient = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
     store = new EtcdEventStore({ client: etcdClient });
     dataDir = mkdtempSync(join(tmpdir(), 'wharf-eventlog-unreported-'));
     env = {
@@ -35,7 +35,7 @@ describe('event-log: operations nothing reports on', () => {
       WHARF_EVENTLOG_LEASE_TTL_S: '2',
       WHARF_EVENTLOG_PARTITIONS: '4',
     };
-    el = await startEventLog(etcd.endpoint, dataDir, env);
+    el = await startEventLog(etcd, dataDir, env);
   });
 
   afterAll(async () => {
@@ -74,7 +74,9 @@ describe('event-log: operations nothing reports on', () => {
       }),
     ]);
     expect(o.started).toBe(0);
-    const grpc: ServiceClient<typeof eventlogV1.EventLogService> = createClient(eventlogV1.EventLogService, el.grpc);
+    const grpc: ServiceClient<typeof eventlogV1.EventLogService> = createClient(eventlogV1.EventLogService, el.grpc, {
+      security: etcd.pki.security('api-gateway'),
+    });
     try {
       const page = await grpc.read({ eventId: 'never-1' });
       expect(page.operation?.status).toBe(eventsV1.OperationStatus.TIMEOUT);
@@ -89,7 +91,7 @@ describe('event-log: operations nothing reports on', () => {
 
   it('an operation that reports in time is not touched by the start timeout', async () => {
     await seedOperation(store, 'ta', 'prompt', 'prompt-1');
-    const client = new EventLogClient({ address: el.grpc });
+    const client = new EventLogClient({ security: etcd.pki.security('builder'), address: el.grpc });
     const op = client.operation('prompt-1');
     const build = op.step('build');
     build.line('compiling');
@@ -105,7 +107,7 @@ describe('event-log: operations nothing reports on', () => {
     await seedOperation(store, 'ta', 'queue', 'q-1');
     await seedOperation(store, 'ta', 'queue', 'q-2');
     // q-1 runs for about twice the start timeout, reporting as it goes; q-2 waits behind it.
-    const client = new EventLogClient({ address: el.grpc, lingerMs: 1 });
+    const client = new EventLogClient({ security: etcd.pki.security('builder'), address: el.grpc, lingerMs: 1 });
     const op = client.operation('q-1');
     const deploy = op.step('deploy');
     for (let i = 0; i < 6; i++) {
@@ -127,7 +129,7 @@ describe('event-log: operations nothing reports on', () => {
   it('still times out an operation requested while event-log was down', async () => {
     await el.stop();
     await seedOperation(store, 'ta', 'down', 'down-1');
-    el = await startEventLog(etcd.endpoint, dataDir, env);
+    el = await startEventLog(etcd, dataDir, env);
     const o = await finishedOnce('down', 'down-1');
     expect(o.finished).toEqual([expect.objectContaining({ status: eventsV1.OperationStatus.TIMEOUT, message: expect.stringMatching(/^never started/) })]);
   });
@@ -137,6 +139,7 @@ describe('event-log: operations nothing reports on', () => {
       env: {
         ...process.env,
         ...env,
+        ...etcd.pki.env('event-log'),
         WHARF_ETCD_ENDPOINTS: etcd.endpoint,
         WHARF_EVENTLOG_DATA_DIR: dataDir,
         WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0',
@@ -157,6 +160,7 @@ describe('event-log: operations nothing reports on', () => {
         env: {
           ...process.env,
           ...env,
+          ...etcd.pki.env('event-log'),
           WHARF_ETCD_ENDPOINTS: etcd.endpoint,
           WHARF_EVENTLOG_DATA_DIR: broken,
           WHARF_EVENTLOG_GRPC_ADDR: '127.0.0.1:0',

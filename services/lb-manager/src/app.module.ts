@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Logger } from '@wharf/logging';
+import type { TransportSecurity } from '@wharf/pki';
 import { ProbesModule, type Readiness } from '@wharf/service-kit';
 import { systemClock, type Clock } from '@wharf/system';
 import type { LbConfig } from './config';
@@ -11,6 +12,8 @@ import { GATEWAY, LOGGER, METRICS } from './tokens';
 
 export interface AppOptions {
   config: LbConfig;
+  /** How etcd is reached: mutual TLS with lb-manager's certificate, or insecure-dev. */
+  security: TransportSecurity;
   logger: Logger;
   /** /readyz: routes followed, endpoints watched, nginx serving. */
   readiness: Readiness;
@@ -35,7 +38,7 @@ export class AppModule implements OnApplicationShutdown {
         {
           provide: GATEWAY,
           useFactory: async () => {
-            const gateway = new Gateway(options.config, options.logger, options.clock ?? systemClock);
+            const gateway = new Gateway(options.config, options.security, options.logger, options.clock ?? systemClock);
             options.readiness.add(...gatewayChecks(gateway));
             await gateway.start();
             return gateway;

@@ -1,4 +1,5 @@
 import { fields, z } from '@wharf/config';
+import { tlsConfigShape } from '@wharf/pki';
 import { hostProblem } from '@wharf/routing';
 import { httpLimitsShape } from '@wharf/service-kit';
 import { isIP } from 'node:net';
@@ -61,6 +62,7 @@ export const lbConfigShape = {
     .optional()
     .describe("the data center's secret key (64 hex characters or base64 of 32 bytes): opens the private keys of users' certificates"),
   ...httpLimitsShape,
+  ...tlsConfigShape,
 };
 
 export type LbConfig = z.infer<z.ZodObject<typeof lbConfigShape>>;

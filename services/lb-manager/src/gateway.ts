@@ -1,6 +1,7 @@
 import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { EtcdEventStore, Projection, type EventStore } from '@wharf/event-store';
 import type { Logger } from '@wharf/logging';
+import type { TransportSecurity } from '@wharf/pki';
 import { SecretBox } from '@wharf/secrets';
 import type { Clock } from '@wharf/system';
 import { join } from 'node:path';
@@ -36,8 +37,8 @@ export function settingsFrom(c: LbConfig): GatewaySettings {
 }
 
 /**
- * The running gateway: etcd (through createEtcdClient, so the client certificates of the
- * security branch apply), the route fold of the feed, the endpoints watch, the two nginx
+ * The running gateway: etcd (through createEtcdClient, with lb-manager's client certificate),
+ * the route fold of the feed, the endpoints watch, the two nginx
  * instances and the sync loop between them. main.ts / AppModule start and stop it.
  */
 export class Gateway {
@@ -56,11 +57,12 @@ export class Gateway {
 
   constructor(
     private readonly config: LbConfig,
+    security: TransportSecurity,
     private readonly logger: Logger,
     private readonly clock: Clock,
   ) {
     this.settings = settingsFrom(config);
-    this.etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxReceiveMessageBytes: -1 });
+    this.etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security, maxReceiveMessageBytes: -1 });
     this.keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
     this.store = new EtcdEventStore({ client: this.etcd, keys: this.keys });
     this.box = config.WHARF_SECRET_KEY ? new SecretBox(SecretBox.parseKey(config.WHARF_SECRET_KEY)) : undefined;

@@ -31,7 +31,7 @@ const webPorts = [{ port: 8080, protocol: 'http', public: true }];
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   routes = new RouteEvents(new EtcdEventStore({ client, keys }));
   [web.v1, web.v2, echo] = await Promise.all([
     webImage(docker, `wharf-lbtest-web:v1-${run}`, 'v1'),
@@ -41,7 +41,7 @@ beforeAll(async () => {
   await net.create();
   await routes.tenant('t1', 'acme');
   await routes.app('a1', 't1', 'shop');
-  lb = await startLbManager(etcd.endpoint, { WHARF_LB_CLIENT_MAX_BODY_MIB: '1' });
+  lb = await startLbManager(etcd, { WHARF_LB_CLIENT_MAX_BODY_MIB: '1' });
 });
 
 afterAll(async () => {
@@ -196,7 +196,7 @@ describe('lb-manager against real nginx and containers', () => {
 
   it('renders the same table and config on a second instance from the same state, each writing its config once', async () => {
     // A second gateway node: same ports on another loopback address (as on another machine).
-    const second = await startLbManager(etcd.endpoint, {
+    const second = await startLbManager(etcd, {
       WHARF_LB_CLIENT_MAX_BODY_MIB: '1',
       WHARF_LB_LISTEN_ADDRESS: '127.0.0.2',
       WHARF_LB_HTTP_PORT: String(lb.httpPort),

@@ -32,13 +32,13 @@ const spec = (extra: NonNullable<NonNullable<Spec>['routes']> = []): Spec => ({
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   routes = new RouteEvents(new EtcdEventStore({ client, keys }));
   [images.v1, images.v2] = await Promise.all([webImage(docker, `wharf-lblive-web:v1-${run}`, 'v1'), webImage(docker, `wharf-lblive-web:v2-${run}`, 'v2')]);
   await net.create();
   await routes.tenant('t1', 'acme');
   await routes.app('a1', 't1', 'shop');
-  lb = await startLbManager(etcd.endpoint);
+  lb = await startLbManager(etcd);
 });
 
 afterAll(async () => {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfigOrExit } from '@wharf/config';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityOrExit } from '@wharf/pki';
 import { SecretBox } from '@wharf/secrets';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { AppModule } from './app.module';
@@ -20,10 +21,12 @@ async function main(): Promise<void> {
     }
   }
   const logger = createLogger('lb-manager', config.WHARF_LOG_LEVEL);
+  // etcd admits only clients with a certificate of the data center's CA (lb-manager serves and calls no gRPC).
+  const security = transportSecurityOrExit(config, 'lb-manager', (m) => logger.warn(m));
   if (!config.WHARF_SECRET_KEY) logger.warn('no WHARF_SECRET_KEY: routes with their own certificate are served with the default one');
   const readiness = new Readiness();
   // Creating the app starts the gateway: nginx serves the current routes before we listen.
-  const app = await NestFactory.create(AppModule.forRoot({ config, logger, readiness }), new BoundedExpressAdapter(httpLimitsFrom(config)), {
+  const app = await NestFactory.create(AppModule.forRoot({ config, security, logger, readiness }), new BoundedExpressAdapter(httpLimitsFrom(config)), {
     logger: new PinoNestLogger(logger),
   });
   stopOnSignals(app, { logger, readiness });

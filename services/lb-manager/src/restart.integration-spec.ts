@@ -26,7 +26,7 @@ const keys = new KeyLayout('/wharf');
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   routes = new RouteEvents(new EtcdEventStore({ client, keys }));
   image = await webImage(docker, `wharf-lbrestart-web:${run}`, 'r');
   await net.create();
@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 it('keeps serving while lb-manager is dead, and a restarted lb-manager adopts the running nginx', async () => {
-  const first = await startLbManager(etcd.endpoint, { WHARF_LB_DATA_DIR: dataDir });
+  const first = await startLbManager(etcd, { WHARF_LB_DATA_DIR: dataDir });
   const ports = { WHARF_LB_HTTP_PORT: String(first.httpPort), WHARF_LB_HTTPS_PORT: String(first.httpsPort) };
   const { address } = await net.run(image, 'r1');
   await setEndpoints(client, keys, 'a1.web', [address]);
@@ -63,7 +63,7 @@ it('keeps serving while lb-manager is dead, and a restarted lb-manager adopts th
   expect(nginxAlive(dataDir, 'http')).toBe(true);
   expect((await viaGateway(first.httpPort, 'web.shop.acme.localhost')).status).toBe(200);
 
-  lb = await startLbManager(etcd.endpoint, { WHARF_LB_DATA_DIR: dataDir, ...ports });
+  lb = await startLbManager(etcd, { WHARF_LB_DATA_DIR: dataDir, ...ports });
   expect(await lb.metric('wharf_lb_nginx_starts_total', 'instance="http"')).toBe(0);
   expect(await lb.metric('wharf_lb_nginx_starts_total', 'instance="stream"')).toBe(0);
   expect(await lb.metric('wharf_lb_routing_table_pushes_total')).toBe(0);

@@ -3,7 +3,7 @@ import { eventsV1 } from '@wharf/contracts';
 import { KeyLayout, type Etcd3 } from '@wharf/etcd';
 import type { EventStore } from '@wharf/event-store';
 import { SecretBox } from '@wharf/secrets';
-import { freePort, spawnProcess, waitFor, type ManagedProcess } from '@wharf/testing';
+import { freePort, serviceEnv, spawnProcess, waitFor, type EtcdInstance, type ManagedProcess } from '@wharf/testing';
 import type Docker from 'dockerode';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,8 +48,11 @@ const alive = (pid: number) => {
   }
 };
 
-/** Starts the built lb-manager (npm run build first) on free ports with its own data dir. */
-export async function startLbManager(etcdEndpoint: string, env: Record<string, string> = {}): Promise<RunningLbManager> {
+/**
+ * Starts the built lb-manager (npm run build first) on free ports with its own data dir, with
+ * its certificate from the etcd's PKI (serviceEnv: the etcd endpoint and WHARF_TLS_*).
+ */
+export async function startLbManager(etcd: EtcdInstance, env: Record<string, string> = {}): Promise<RunningLbManager> {
   const dataDir = env.WHARF_LB_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'wharf-lb-'));
   chmodSync(dataDir, 0o755);
   const httpPort = env.WHARF_LB_HTTP_PORT ? Number(env.WHARF_LB_HTTP_PORT) : await freePort();
@@ -57,7 +60,7 @@ export async function startLbManager(etcdEndpoint: string, env: Record<string, s
   const proc = spawnProcess(process.execPath, [MAIN], {
     env: {
       ...process.env,
-      WHARF_ETCD_ENDPOINTS: etcdEndpoint,
+      ...serviceEnv(etcd, 'lb-manager'),
       WHARF_HTTP_PORT: '0',
       WHARF_LB_HTTP_PORT: String(httpPort),
       WHARF_LB_HTTPS_PORT: String(httpsPort),

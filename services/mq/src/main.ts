@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@wharf/config';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
+import { transportSecurityOrExit } from '@wharf/pki';
 import { KeyLayout, MqModule } from './app.module';
 import { mqConfigShape } from './config';
 import { MqGrpcService } from './grpc/mq.grpc';
@@ -11,10 +12,12 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(mqConfigShape);
   const logger = createLogger('mq', config.WHARF_LOG_LEVEL);
   const readiness = new Readiness();
+  const security = transportSecurityOrExit(config, 'mq', (m) => logger.warn(m));
   const app = await NestFactory.create(
     MqModule.forRoot({
       readiness,
       etcdEndpoints: config.WHARF_ETCD_ENDPOINTS,
+      security,
       grpcAddress: config.WHARF_MQ_GRPC_ADDR,
       logger,
       settings: {
@@ -24,6 +27,12 @@ async function main(): Promise<void> {
         backoffBaseMs: config.WHARF_MQ_BACKOFF_BASE_MS,
         backoffMaxMs: config.WHARF_MQ_BACKOFF_MAX_MS,
         sweepIntervalMs: config.WHARF_MQ_SWEEP_INTERVAL_MS,
+      },
+      etcdMaintenance: {
+        quotaBytes: config.WHARF_ETCD_QUOTA_BYTES,
+        enabled: config.WHARF_ETCD_MAINTENANCE,
+        intervalMs: config.WHARF_ETCD_MAINTENANCE_INTERVAL_MS,
+        retentionMs: config.WHARF_ETCD_HISTORY_RETENTION_MS,
       },
     }),
     new BoundedExpressAdapter(httpLimitsFrom(config)),

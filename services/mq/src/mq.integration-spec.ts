@@ -17,7 +17,7 @@ describe('mq service (real processes, real etcd)', () => {
   beforeAll(async () => {
     etcd = await startEtcd();
     const env = { WHARF_MQ_SWEEP_INTERVAL_MS: '100', WHARF_MQ_BACKOFF_BASE_MS: '50', WHARF_MQ_BACKOFF_MAX_MS: '200' };
-    [a, b] = await Promise.all([startMq(etcd.endpoint, env), startMq(etcd.endpoint, env)]);
+    [a, b] = await Promise.all([startMq(etcd, env), startMq(etcd, env)]);
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
@@ -36,7 +36,7 @@ describe('mq service (real processes, real etcd)', () => {
     // Acked means gone: never delivered again, and acking twice says why it fails.
     expect((await a.client.dequeue({ topic: t, waitMs: 300 })).deliveries).toHaveLength(0);
     await expect(a.client.ack({ topic: t, taskId: 'task-1', leaseId: d.leaseId })).rejects.toBeInstanceOf(NotFoundError);
-    const [stats] = (await a.client.stats({ topics: [t] })).topics;
+    const [stats] = (await a.admin.stats({ topics: [t] })).topics;
     expect(stats).toMatchObject({ topic: t, depth: 0n, inFlight: 0n, dead: 0n });
   });
 
@@ -95,9 +95,9 @@ describe('mq service (real processes, real etcd)', () => {
     expect(attempts).toEqual([1, 2, 3]);
     expect(last!.dead).toBe(true);
     expect((await a.client.dequeue({ topic: t, waitMs: 400 })).deliveries).toHaveLength(0);
-    const dead = await b.client.listDead({ topic: t });
+    const dead = await b.admin.listDead({ topic: t });
     expect(dead.tasks.map((x) => [x.taskId, x.attempt, x.lastError])).toEqual([['flaky', 3, 'boom 2']]);
-    expect((await a.client.stats({ topics: [t] })).topics[0]).toMatchObject({ dead: 1n, depth: 0n, inFlight: 0n });
+    expect((await a.admin.stats({ topics: [t] })).topics[0]).toMatchObject({ dead: 1n, depth: 0n, inFlight: 0n });
   });
 
   it('never lets two consumers hold one task: many consumers on two instances ack every task exactly once', async () => {
@@ -184,7 +184,7 @@ describe('mq service (real processes, real etcd)', () => {
       expect(Buffer.from(d.task!.payload).equals(big(i))).toBe(true);
       await b.client.ack({ topic: t, taskId: d.task!.taskId, leaseId: d.leaseId });
     }
-    expect((await a.client.stats({ topics: [t] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n });
+    expect((await a.admin.stats({ topics: [t] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n });
   });
 
   it('answers bad input with INVALID_ARGUMENT naming the field and the limit, writing nothing', async () => {
@@ -204,7 +204,7 @@ describe('mq service (real processes, real etcd)', () => {
     }
     await expect(a.client.dequeue({ topic: 'ok', leaseMs: 5 })).rejects.toThrow(/lease_ms: 5 is out of range 100..3600000/);
     await expect(a.client.ack({ topic: 'ok', taskId: 'x', leaseId: '' })).rejects.toThrow(/lease_id: must not be empty/);
-    expect((await a.client.stats({ topics: ['ok'] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n, dead: 0n });
+    expect((await a.admin.stats({ topics: ['ok'] })).topics[0]).toMatchObject({ depth: 0n, inFlight: 0n, dead: 0n });
   });
 
   it('serves /health and Prometheus /metrics', async () => {
@@ -219,12 +219,15 @@ describe('mq service (real processes, real etcd)', () => {
 
   it('serves /livez, and /readyz that turns not ready naming etcd while etcd is down, and ready again after', async () => {
     const ownEtcd = await startEtcd();
-    const mq = await startMq(ownEtcd.endpoint);
+    const mq = await startMq(ownEtcd);
     try {
       expect((await fetch(`http://${mq.http}/livez`)).status).toBe(200);
       const ready = await fetch(`http://${mq.http}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'ready', checks: { etcd: { ok: true } } });
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        checks: { etcd: { ok: true, detail: expect.stringMatching(/^database [\d.]+ MiB of a 2048.0 MiB quota$/) } },
+      });
       await ownEtcd.kill();
       const down = await waitFor('mq not ready', async () => {
         const res = await fetch(`http://${mq.http}/readyz`);
@@ -242,7 +245,7 @@ describe('mq service (real processes, real etcd)', () => {
 
   it('shuts down gracefully on SIGTERM: long-polls answer, streams end cleanly, the process exits', async () => {
     const t = topic();
-    const leaving = await startMq(etcd.endpoint);
+    const leaving = await startMq(etcd);
     const poll = leaving.client.dequeue({ topic: t, waitMs: 30_000 });
     const stream = (async () => {
       const got: string[] = [];
@@ -260,7 +263,9 @@ describe('mq service (real processes, real etcd)', () => {
     it('a consumer killed with -9 mid-task: the task comes back after its lease, nothing lost', async () => {
       const t = topic();
       await a.client.enqueue({ topic: t, taskId: 'crashy', payload: payload('x') });
-      const consumer = spawnProcess(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'test', 'hanging-consumer.ts'), a.grpc, t, '500']);
+      const consumer = spawnProcess(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'test', 'hanging-consumer.ts'), a.grpc, t, '500'], {
+        env: { ...process.env, ...etcd.pki.env('builder') },
+      });
       await consumer.waitForOutput(/got crashy attempt=1/);
       await consumer.stop('SIGKILL');
       const d = (await b.client.dequeue({ topic: t, waitMs: 5000, leaseMs: 5000 })).deliveries[0];
@@ -270,7 +275,9 @@ describe('mq service (real processes, real etcd)', () => {
 
     it('a consumer killed with -9 holding a task handed to it at enqueue: redelivered too', async () => {
       const t = topic();
-      const consumer = spawnProcess(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'test', 'hanging-consumer.ts'), a.grpc, t, '500']);
+      const consumer = spawnProcess(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'test', 'hanging-consumer.ts'), a.grpc, t, '500'], {
+        env: { ...process.env, ...etcd.pki.env('builder') },
+      });
       await consumer.waitForOutput(/waiting/);
       await new Promise((r) => setTimeout(r, 200));
       await a.client.enqueue({ topic: t, taskId: 'handed', payload: payload('x') });
@@ -283,7 +290,7 @@ describe('mq service (real processes, real etcd)', () => {
 
     it('an mq instance killed with -9 mid-task: redelivered through another instance; acked tasks stay acked', async () => {
       const t = topic();
-      const doomed = await startMq(etcd.endpoint, { WHARF_MQ_SWEEP_INTERVAL_MS: '100' });
+      const doomed = await startMq(etcd, { WHARF_MQ_SWEEP_INTERVAL_MS: '100' });
       await doomed.client.enqueue({ topic: t, taskId: 'done', payload: payload('x') });
       await doomed.client.enqueue({ topic: t, taskId: 'inflight', payload: payload('y') });
       const got = (await doomed.client.dequeue({ topic: t, waitMs: 2000, maxTasks: 2, leaseMs: 500 })).deliveries;

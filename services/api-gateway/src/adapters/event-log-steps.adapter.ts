@@ -1,5 +1,6 @@
 import { eventlogV1 } from '@wharf/contracts';
 import { createClient, type ServiceClient } from '@wharf/grpc';
+import type { TransportSecurity } from '@wharf/pki';
 import { foldSteps, type StepSource, type StepView } from '../domain/steps';
 
 /** Reads an operation's timeline from event-log (bounded: a few pages) and keeps only its steps. */
@@ -8,10 +9,11 @@ export class EventLogSteps implements StepSource {
 
   constructor(
     address: string,
+    security: TransportSecurity,
     private readonly maxPages = 20,
     private readonly timeoutMs = 3000,
   ) {
-    this.client = createClient(eventlogV1.EventLogService, address);
+    this.client = createClient(eventlogV1.EventLogService, address, { security });
   }
 
   async steps(eventId: string): Promise<StepView[]> {

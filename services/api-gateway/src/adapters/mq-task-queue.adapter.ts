@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { mqV1 } from '@wharf/contracts';
 import { createClient, type ServiceClient } from '@wharf/grpc';
+import type { TransportSecurity } from '@wharf/pki';
 import type { TaskQueue } from '../domain/task-dispatcher';
 
 /** Tasks to mq: topic = kind, task id = event id (mq keeps one task per id and topic). */
@@ -9,9 +10,10 @@ export class MqTaskQueue implements TaskQueue {
 
   constructor(
     address: string,
+    security: TransportSecurity,
     private readonly timeoutMs = 5000,
   ) {
-    this.client = createClient(mqV1.MqService, address);
+    this.client = createClient(mqV1.MqService, address, { security });
   }
 
   async enqueue(topic: string, eventId: string, payload: Uint8Array): Promise<void> {

@@ -1,5 +1,6 @@
 import { eventlogV1 } from '@wharf/contracts';
-import { EVENT_ID, PRODUCER, STEP, TARGET, truncateLine } from './operation-rules';
+import { EVENT_ID, PRODUCER, STEP, TARGET } from './identifiers';
+import { truncateLine } from './truncate-line';
 
 /** A validated frame, as the store takes it. */
 export interface IngestFrame {
@@ -13,6 +14,18 @@ export interface IngestFrame {
     | { kind: 'step_finished'; step: string; ok: boolean; message: string }
     | { kind: 'line'; timeMs: number; level: number; step: string; text: string; truncated: boolean }
     | { kind: 'done' };
+}
+
+/** A validated frame with its wire form (forwarded to another instance as it came, not re-encoded). */
+export interface TaggedFrame {
+  frame: IngestFrame;
+  wire: eventlogV1.Frame;
+}
+
+/** What an append stored: new frames, and retries recognised by (producer, producer_seq). */
+export interface AppendTotals {
+  accepted: number;
+  duplicates: number;
 }
 
 export const MAX_MESSAGE_BYTES = 4096;

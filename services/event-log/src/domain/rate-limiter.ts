@@ -1,3 +1,5 @@
+import type { Clock } from '@wharf/system';
+
 /**
  * Per-sender token buckets: `ratePerSec` frames a second on average, bursts up to `burst`.
  * A flood from one sender is refused (RESOURCE_EXHAUSTED, the client backs off) while
@@ -10,12 +12,12 @@ export class RateLimiter {
   constructor(
     readonly ratePerSec: number,
     readonly burst: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock,
   ) {}
 
   /** Takes n tokens for sender; false (and takes none) if the sender is over its rate. */
   take(sender: string, n: number): boolean {
-    const now = this.now();
+    const now = this.clock.now();
     if (now - this.lastPrune > 60_000) this.prune(now);
     let b = this.buckets.get(sender);
     if (!b) this.buckets.set(sender, (b = { tokens: this.burst, at: now }));

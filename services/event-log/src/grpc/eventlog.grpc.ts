@@ -1,18 +1,18 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { eventlogV1 } from '@wharf/contracts';
-import { GrpcServer, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError, type CallContext, type ServiceImpl } from '@wharf/grpc';
+import { GrpcServer, invalidArgument, NotFoundError, ResourceExhaustedError, UnavailableError, type CallContext, type ServiceImpl } from '@wharf/grpc';
 import type { Logger } from '@wharf/logging';
-import { toProto } from '../domain/entry-codec';
-import { validateFrame } from '../domain/frames';
-import { EVENT_ID, TARGET } from '../domain/operation-rules';
+import type { TransportSecurity } from '@wharf/pki';
+import type { Clock } from '@wharf/system';
+import { validateFrame, type TaggedFrame } from '../domain/frames';
+import { EVENT_ID, TARGET } from '../domain/identifiers';
 import { RateLimiter } from '../domain/rate-limiter';
-import { EventLogEngine, FORWARDED, infoToProto, type TaggedFrame } from '../engine/event-log.engine';
-import type { EntryRecord } from '../storage/records';
+import type { EntryRecord } from '../domain/records';
+import { EventLogEngine } from '../engine/event-log.engine';
 import { EventLogMetrics } from '../metrics';
-
-export const GRPC_ADDRESS = Symbol('grpc-address');
-export const LOGGER = Symbol('logger');
-export const INGEST_LIMITS = Symbol('ingest-limits');
+import { CLOCK, GRPC_ADDRESS, INGEST_LIMITS, LOGGER, SECURITY } from '../tokens';
+import { FORWARDED } from './forwarded';
+import { entryToProto, infoToProto } from './proto-mappers';
 
 export interface IngestLimits {
   maxLineBytes: number;
@@ -29,7 +29,7 @@ const MAX_FOLLOW_BACKLOG = 20_000;
 /** EventLogService over gRPC: validation, per-sender rate limit, then the engine. */
 @Injectable()
 export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly server = new GrpcServer({ maxReceiveMessageBytes: 16 * 1024 * 1024 });
+  private readonly server: GrpcServer;
   private readonly limiter: RateLimiter;
   port = 0;
 
@@ -39,8 +39,11 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
     @Inject(GRPC_ADDRESS) private readonly address: string,
     @Inject(INGEST_LIMITS) private readonly limits: IngestLimits,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SECURITY) security: TransportSecurity,
+    @Inject(CLOCK) clock: Clock,
   ) {
-    this.limiter = new RateLimiter(limits.ratePerSec, limits.burst);
+    this.server = new GrpcServer({ security, logger, maxReceiveMessageBytes: 16 * 1024 * 1024 });
+    this.limiter = new RateLimiter(limits.ratePerSec, limits.burst, clock);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,9 +74,18 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
     return { valid, rejected };
   }
 
+  /**
+   * A call another instance forwarded (already admitted and validated there, not to be
+   * forwarded again). With mutual TLS only event-log's own certificate may say so: anyone
+   * else setting the header would skip the rate limit.
+   */
+  private forwarded(ctx: CallContext): boolean {
+    return ctx.metadata[FORWARDED] === '1' && (ctx.identity === undefined || ctx.identity === 'event-log');
+  }
+
   private admit(frames: eventlogV1.Frame[], ctx: CallContext): void {
-    if (ctx.metadata[FORWARDED] === '1') return;
-    if (frames.length > MAX_FRAMES_PER_REQUEST) throw new InvalidArgumentError(`frames: at most ${MAX_FRAMES_PER_REQUEST} per request, got ${frames.length}`);
+    if (this.forwarded(ctx)) return;
+    if (frames.length > MAX_FRAMES_PER_REQUEST) throw invalidArgument('frames', `at most ${MAX_FRAMES_PER_REQUEST} per request, got ${frames.length}`);
     const sender = frames[0]?.producer || ctx.peer.replace(/:\d+$/, '');
     if (this.limiter.take(sender, frames.length)) return;
     this.metrics.rateLimited.inc();
@@ -86,7 +98,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
       append: async (req, ctx) => {
         this.admit(req.frames, ctx);
         const { valid, rejected } = this.validate(req.frames);
-        const totals = valid.length ? await engine.append(valid, ctx.metadata[FORWARDED] === '1') : { accepted: 0, duplicates: 0 };
+        const totals = valid.length ? await engine.append(valid, this.forwarded(ctx)) : { accepted: 0, duplicates: 0 };
         this.metrics.accepted.inc(totals.accepted);
         this.metrics.duplicates.inc(totals.duplicates);
         return { accepted: totals.accepted, duplicates: totals.duplicates, rejected };
@@ -109,7 +121,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
           rejected += BigInt(bad.length);
           for (const r of bad) if (firstRejections.length < MAX_REJECTIONS_REPORTED) firstRejections.push(r);
           if (valid.length === 0) continue;
-          const p = engine.append(valid, ctx.metadata[FORWARDED] === '1').then(
+          const p = engine.append(valid, this.forwarded(ctx)).then(
             (t) => {
               accepted += BigInt(t.accepted);
               duplicates += BigInt(t.duplicates);
@@ -127,18 +139,18 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
       },
 
       read: async (req, ctx) => {
-        if (!EVENT_ID.test(req.eventId)) throw new InvalidArgumentError(`event_id: must match ${EVENT_ID.source}`);
-        const { info, entries, more } = await engine.read(req.eventId, Number(req.afterSeq), req.limit, ctx.metadata[FORWARDED] === '1');
+        if (!EVENT_ID.test(req.eventId)) throw invalidArgument('event_id', `must match ${EVENT_ID.source}`);
+        const { info, entries, more } = await engine.read(req.eventId, Number(req.afterSeq), req.limit, this.forwarded(ctx));
         if (!info) throw new NotFoundError(`operation ${req.eventId} is unknown`);
         const last = entries.length ? entries[entries.length - 1].s : Number(req.afterSeq);
-        return { operation: infoToProto(info), entries: entries.map(toProto), nextAfterSeq: BigInt(last), more };
+        return { operation: infoToProto(info), entries: entries.map(entryToProto), nextAfterSeq: BigInt(last), more };
       },
 
       follow: (req, ctx) => this.follow(req, ctx),
 
       listOperations: async (req) => {
-        if (!TARGET.test(req.target)) throw new InvalidArgumentError(`target: must look like kind/id (${TARGET.source})`);
-        if (req.cursor && !/^\d{1,9}$/.test(req.cursor)) throw new InvalidArgumentError('cursor: must be a next_cursor from a previous page');
+        if (!TARGET.test(req.target)) throw invalidArgument('target', `must look like kind/id (${TARGET.source})`);
+        if (req.cursor && !/^\d{1,9}$/.test(req.cursor)) throw invalidArgument('cursor', 'must be a next_cursor from a previous page');
         const { operations, nextCursor } = engine.listOperations(req.target, req.cursor, req.limit);
         return { operations: operations.map(infoToProto), nextCursor };
       },
@@ -146,7 +158,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
   }
 
   private async *follow(req: eventlogV1.FollowRequest, ctx: CallContext): AsyncIterable<eventlogV1.FollowResponse> {
-    if (!EVENT_ID.test(req.eventId)) throw new InvalidArgumentError(`event_id: must match ${EVENT_ID.source}`);
+    if (!EVENT_ID.test(req.eventId)) throw invalidArgument('event_id', `must match ${EVENT_ID.source}`);
     const queue: EntryRecord[][] = [];
     let queued = 0;
     let ended: string | undefined;
@@ -166,7 +178,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
           wake?.();
         },
       },
-      ctx.metadata[FORWARDED] === '1',
+      this.forwarded(ctx),
     );
     const onAbort = () => wake?.();
     ctx.signal.addEventListener('abort', onAbort);
@@ -175,7 +187,7 @@ export class EventLogGrpcService implements OnApplicationBootstrap, BeforeApplic
         if (queue.length) {
           const batch = queue.splice(0).flat();
           queued = 0;
-          yield { $typeName: 'wharf.eventlog.v1.FollowResponse', entries: batch.map(toProto) };
+          yield { $typeName: 'wharf.eventlog.v1.FollowResponse', entries: batch.map(entryToProto) };
           continue;
         }
         if (ended) throw new UnavailableError(ended);

@@ -1,27 +1,18 @@
-import { Controller, Get, Header, Headers, HttpException, HttpStatus, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Headers, Inject, Param, Query } from '@nestjs/common';
+import { invalidArgument, NotFoundError, UnauthenticatedError } from '@wharf/errors';
 import type { Principal } from '@wharf/identity';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { statusNames, toWire } from '../domain/entry-codec';
-import { EVENT_ID, TARGET } from '../domain/operation-rules';
-import type { OperationInfo } from '../engine/event-log.engine';
-import type { Authenticator } from '../feed/catalog';
+import type { Authenticator } from '../adapters/feed/authenticator';
+import { EVENT_ID, TARGET } from '../domain/identifiers';
+import type { OperationInfo } from '../domain/operation-info';
+import { statusNames, toWire } from '../domain/wire-entry';
 import { EventLogMetrics } from '../metrics';
-import { OPERATION_LOG, type OperationLog } from '../threads/operation-log';
-import { AUTHENTICATOR } from '../ws/eventlog.gateway';
+import type { OperationLog } from '../threads/operation-log';
+import { AUTHENTICATOR, INGEST_METRICS, OPERATION_LOG } from '../tokens';
+import { httpProblem, intParam } from './http-problem';
 
-export const INGEST_METRICS = Symbol('ingest-metrics');
 /** The ingest thread's metrics (prom-client JSON), merged into /metrics. */
 export type IngestMetricsSource = () => Promise<MetricObjectWithValues<MetricValue<string>>[]>;
-
-function problem(status: HttpStatus, code: string, message: string): HttpException {
-  return new HttpException({ error: { code, message } }, status);
-}
-
-function intParam(name: string, raw: string | undefined, def: number, max: number): number {
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d{1,15}$/.test(raw) || Number(raw) > max) throw problem(HttpStatus.BAD_REQUEST, 'invalid_argument', `${name}: must be an integer 0-${max}`);
-  return Number(raw);
-}
 
 /** /health, /metrics and the history API (same bearer tokens and tenant rights as the REST API). */
 @Controller()
@@ -35,8 +26,8 @@ export class HttpController {
 
   @Get('health')
   async health(): Promise<{ status: string; partitions: number[] }> {
-    const partitions = await this.operations.ownedPartitions().catch((err: Error) => {
-      throw problem(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', err.message);
+    const partitions = await this.operations.ownedPartitions().catch((err: unknown) => {
+      throw httpProblem(err);
     });
     return { status: 'ok', partitions };
   }
@@ -58,13 +49,13 @@ export class HttpController {
     @Query('limit') limitRaw?: string,
   ) {
     const principal = this.principal(authorization);
-    if (!EVENT_ID.test(eventId)) throw problem(HttpStatus.BAD_REQUEST, 'invalid_argument', `event_id: must match ${EVENT_ID.source}`);
+    if (!EVENT_ID.test(eventId)) throw httpProblem(invalidArgument('event_id', `must match ${EVENT_ID.source}`));
     const afterSeq = intParam('after_seq', afterRaw, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam('limit', limitRaw, 500, 5000);
-    const { info, entries, more } = await this.operations.read(eventId, afterSeq, limit || 500).catch((err: Error) => {
-      throw problem(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', err.message);
+    const { info, entries, more } = await this.operations.read(eventId, afterSeq, limit || 500).catch((err: unknown) => {
+      throw httpProblem(err);
     });
-    if (!info || !this.auth.canRead(principal, info.tenantId)) throw problem(HttpStatus.NOT_FOUND, 'not_found', `operation ${eventId} not found`);
+    if (!info || !this.auth.canRead(principal, info.tenantId)) throw httpProblem(new NotFoundError(`operation ${eventId} not found`));
     const last = entries.length ? entries[entries.length - 1].s : afterSeq;
     return { operation: view(info), entries: entries.map(toWire), next_after_seq: last, more };
   }
@@ -78,21 +69,21 @@ export class HttpController {
     @Query('limit') limitRaw?: string,
   ) {
     const principal = this.principal(authorization);
-    if (!target || !TARGET.test(target)) throw problem(HttpStatus.BAD_REQUEST, 'invalid_argument', `target: must look like kind/id, e.g. component/<id>`);
-    if (cursor && !/^\d{1,9}$/.test(cursor)) throw problem(HttpStatus.BAD_REQUEST, 'invalid_argument', 'cursor: must be a next_cursor from a previous page');
+    if (!target || !TARGET.test(target)) throw httpProblem(invalidArgument('target', 'must look like kind/id, e.g. component/<id>'));
+    if (cursor && !/^\d{1,9}$/.test(cursor)) throw httpProblem(invalidArgument('cursor', 'must be a next_cursor from a previous page'));
     const limit = intParam('limit', limitRaw, 50, 500);
-    const { operations, nextCursor } = await this.operations.listOperations(target, cursor ?? '', limit).catch((err: Error) => {
-      throw problem(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', err.message);
+    const { operations, nextCursor } = await this.operations.listOperations(target, cursor ?? '', limit).catch((err: unknown) => {
+      throw httpProblem(err);
     });
     // A target belongs to one tenant: if the caller cannot read it, it does not exist for them.
     const visible = operations.filter((o) => this.auth.canRead(principal, o.tenantId));
-    if (operations.length && visible.length === 0) throw problem(HttpStatus.NOT_FOUND, 'not_found', `${target} not found`);
+    if (operations.length && visible.length === 0) throw httpProblem(new NotFoundError(`${target} not found`));
     return { operations: visible.map(view), next_cursor: nextCursor || null };
   }
 
   private principal(authorization: string | undefined): Principal {
     const p = this.auth.authenticate(authorization);
-    if (!p) throw problem(HttpStatus.UNAUTHORIZED, 'unauthenticated', 'missing or invalid bearer token');
+    if (!p) throw httpProblem(new UnauthenticatedError('missing or invalid bearer token'));
     return p;
   }
 }

@@ -6,13 +6,17 @@ import { NestFactory } from '@nestjs/core';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
+import { transportSecurityFromConfig } from '@wharf/pki';
+import { systemClock } from '@wharf/system';
 import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { EtcdOwnership } from '../cluster/etcd-ownership';
-import { SoleOwnership } from '../cluster/ownership';
+import { EventStoreStatusPublisher } from '../adapters/event-store/status-publisher.adapter';
+import { FeedCatalog } from '../adapters/feed/feed-catalog.adapter';
+import { EtcdOwnership } from '../adapters/ownership/etcd-ownership.adapter';
+import { SoleOwnership } from '../adapters/ownership/ownership';
+import { grpcPeers } from '../adapters/peers/grpc-peer.adapter';
+import { partitionOpener } from '../adapters/storage/partition-opener';
 import { EventLogEngine } from '../engine/event-log.engine';
-import { StatusPublisher } from '../engine/status-publisher';
-import { FeedCatalog } from '../feed/catalog';
 import { freeGrpcAddress } from '../grpc/bind';
 import { EventLogGrpcService } from '../grpc/eventlog.grpc';
 import { EventLogMetrics } from '../metrics';
@@ -26,18 +30,21 @@ const tell = (m: FromIngestControl) => port.postMessage(m);
 async function run(): Promise<void> {
   const { config } = workerData as IngestThreadData;
   const logger = createLogger('event-log', config.WHARF_LOG_LEVEL).child({ thread: 'ingest' });
-  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, maxReceiveMessageBytes: -1 });
+  // Read again here (Buffers do not cross to a thread as Buffers); the main thread checked them and warned.
+  const security = transportSecurityFromConfig(config, 'event-log', () => undefined);
+  const clock = systemClock;
+  const etcd = createEtcdClient({ endpoints: config.WHARF_ETCD_ENDPOINTS, security, maxReceiveMessageBytes: -1 });
   const keys = new KeyLayout(config.WHARF_ETCD_PREFIX);
   const store = new EtcdEventStore({ client: etcd, keys });
 
   // Which operation belongs to which target and tenant, requests nothing reported on yet.
   const catalog = new FeedCatalog();
-  const started = Date.now();
+  const started = clock.now();
   await catalog.start(store, (err) => {
     logger.fatal({ err }, 'event store feed failed');
     tell({ t: 'fatal', message: `event store feed failed: ${err.message}`, exitCode: 1 });
   });
-  logger.info({ ms: Date.now() - started, position: catalog.position, operations: catalog.operations.size }, 'feed caught up');
+  logger.info({ ms: clock.now() - started, position: catalog.position, operations: catalog.operations.size }, 'feed caught up');
 
   // Process-wide default metrics are collected by the main thread.
   const metrics = new EventLogMetrics({ defaultMetrics: false });
@@ -54,28 +61,33 @@ async function run(): Promise<void> {
         logger,
       )
     : new SoleOwnership(config.WHARF_EVENTLOG_PARTITIONS);
-  const engine = new EventLogEngine(
-    {
-      dataDir: resolve(config.WHARF_EVENTLOG_DATA_DIR),
+  const engine = new EventLogEngine({
+    options: {
       partitions: config.WHARF_EVENTLOG_PARTITIONS,
-      segmentBytes: config.WHARF_EVENTLOG_SEGMENT_BYTES,
-      hotEntries: config.WHARF_EVENTLOG_HOT_ENTRIES,
       operationTimeoutMs: config.WHARF_EVENTLOG_OPERATION_TIMEOUT_MS,
       startTimeoutMs: config.WHARF_EVENTLOG_START_TIMEOUT_MS,
       retentionBytes: config.WHARF_EVENTLOG_RETENTION_BYTES,
       retentionMs: config.WHARF_EVENTLOG_RETENTION_HOURS * 3_600_000,
       sweepIntervalMs: config.WHARF_EVENTLOG_SWEEP_INTERVAL_MS,
       pageSize: 1000,
+    },
+    ownership,
+    openPartition: partitionOpener({
+      dataDir: resolve(config.WHARF_EVENTLOG_DATA_DIR),
+      segmentBytes: config.WHARF_EVENTLOG_SEGMENT_BYTES,
+      hotEntries: config.WHARF_EVENTLOG_HOT_ENTRIES,
+      clock,
       onCommit: (ms, records) => {
         metrics.commit.observe(ms / 1000);
         metrics.commitRecords.inc(records);
       },
-    },
-    ownership,
+    }),
+    peers: grpcPeers(security),
+    clock,
     logger,
-    catalog,
-    config.WHARF_EVENTLOG_PUBLISH_STATUS ? new StatusPublisher(store) : undefined,
-  );
+    feed: catalog,
+    publisher: config.WHARF_EVENTLOG_PUBLISH_STATUS ? new EventStoreStatusPublisher(store) : undefined,
+  });
   // Crash-only: on restart the log is recovered from disk (torn tail cut); nothing acked is lost.
   engine.onFatal = (err) => tell({ t: 'fatal', message: `storage failed: ${err.message}`, exitCode: 70 });
   metrics.bindPartitions(() => engine.ownedPartitions().length);
@@ -85,12 +97,14 @@ async function run(): Promise<void> {
       engine,
       metrics,
       grpcAddress,
+      security,
       limits: {
         maxLineBytes: config.WHARF_EVENTLOG_MAX_LINE_BYTES,
         ratePerSec: config.WHARF_EVENTLOG_RATE_PER_SENDER,
         burst: config.WHARF_EVENTLOG_RATE_BURST,
       },
       logger,
+      clock,
     }),
     { logger: new PinoNestLogger(logger) },
   );

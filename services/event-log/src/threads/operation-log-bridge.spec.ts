@@ -1,6 +1,8 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { FollowSink, OperationInfo } from '../engine/event-log.engine';
-import type { EntryRecord } from '../storage/records';
+import { InternalError, UnavailableError } from '@wharf/errors';
+import type { OperationInfo } from '../domain/operation-info';
+import type { EntryRecord } from '../domain/records';
+import type { FollowSink } from '../engine/follow-sink';
 import { OperationLogClient, serveOperationLog, type OperationLogCalls } from './operation-log-bridge';
 
 const line = (e: string, s: number): EntryRecord => ({ k: 'l', e, s, t: 1000 + s, lv: 2, st: 'build', x: `line ${s}`, tm: 1000 + s });
@@ -21,7 +23,8 @@ class FakeEngine implements OperationLogCalls {
   readonly sinks = new Map<string, FollowSink>();
   readonly cancelled: string[] = [];
   async info(eventId: string) {
-    if (eventId === 'boom') throw new Error('partition 3 is moving between instances; retry');
+    if (eventId === 'boom') throw new UnavailableError('partition 3 is moving between instances; retry', { retryAfterMs: 500, reason: 'partition_moving' });
+    if (eventId === 'bug') throw new TypeError('x is undefined');
     return eventId === 'missing' ? undefined : info(eventId);
   }
   async read(eventId: string, afterSeq: number) {
@@ -32,6 +35,10 @@ class FakeEngine implements OperationLogCalls {
   }
   ownedPartitions() {
     return [0, 2];
+  }
+  ready = { ready: false, reason: 'partition 3 has no owner yet' };
+  async readiness() {
+    return this.ready;
   }
   follow(eventId: string, _afterSeq: number, sink: FollowSink) {
     this.sinks.set(eventId, sink);
@@ -63,19 +70,30 @@ describe('operation log bridge (streaming thread <-> ingest thread)', () => {
     ports.port1.close();
   });
 
-  it('answers calls with the engine, structured-cloned, and passes its errors on by message', async () => {
+  it('answers calls with the engine, structured-cloned, and passes its errors on by message and code', async () => {
     await expect(client.info('op-1')).resolves.toEqual(info('op-1'));
     await expect(client.info('missing')).resolves.toBeUndefined();
     await expect(client.read('op-1', 7, 100)).resolves.toEqual({ info: info('op-1'), entries: [line('op-1', 8)], more: false });
     await expect(client.listOperations('component/c1', '', 50)).resolves.toEqual({ operations: [info('op-of-component/c1')], nextCursor: '' });
     await expect(client.ownedPartitions()).resolves.toEqual([0, 2]);
     await expect(client.info('boom')).rejects.toThrow('partition 3 is moving between instances; retry');
+    const moving = await client.info('boom').catch((e: unknown) => e);
+    expect(moving).toBeInstanceOf(UnavailableError);
+    expect(moving).toMatchObject({ retryAfterMs: 500, reason: 'partition_moving' });
+    // Anything not of the vocabulary is a bug: internal, with its message for the log.
+    await expect(client.info('bug')).rejects.toEqual(new InternalError('x is undefined'));
+  });
+
+  it('carries readiness over, reason included', async () => {
+    await expect(client.readiness()).resolves.toEqual({ ready: false, reason: 'partition 3 has no owner yet' });
+    engine.ready = { ready: true, reason: '' };
+    await expect(client.readiness()).resolves.toEqual({ ready: true, reason: '' });
   });
 
   it('refuses a call the bridge does not serve', async () => {
     ports.port1.postMessage({ t: 'call', id: 999_999, method: 'append', args: [] });
     const answer = await new Promise<unknown>((resolve) => ports.port1.once('message', resolve));
-    expect(answer).toEqual({ t: 'error', id: 999_999, message: 'unknown call append' });
+    expect(answer).toEqual({ t: 'error', id: 999_999, error: { code: 'internal', message: 'unknown call append' } });
   });
 
   it('delivers each follow its own entries in order, then its end, and nothing after', async () => {
@@ -137,6 +155,7 @@ describe('operation log bridge (streaming thread <-> ingest thread)', () => {
     const pending = client.info('op-1');
     client.close('ingest thread exited (1)');
     await expect(pending).rejects.toThrow('ingest thread exited (1)');
+    await expect(pending).rejects.toBeInstanceOf(UnavailableError);
     await expect(client.read('op-1', 0, 10)).rejects.toThrow('ingest thread exited (1)');
     expect(ended).toEqual(['ingest thread exited (1)']);
     client.follow('b', 0, { entries: () => undefined, end: (reason) => ended.push(reason) });

@@ -1,5 +1,8 @@
-import type { FollowSink, OperationInfo } from '../engine/event-log.engine';
-import type { EntryRecord } from '../storage/records';
+import { errorOf, isErrorCode, UnavailableError, WharfError, type ErrorCode } from '@wharf/errors';
+import type { OperationInfo } from '../domain/operation-info';
+import type { Readiness } from '../domain/readiness';
+import type { EntryRecord } from '../domain/records';
+import type { FollowSink } from '../engine/follow-sink';
 import type { OperationLog } from './operation-log';
 
 /** Either end of a worker_threads channel (Worker, parentPort, MessagePort). */
@@ -19,11 +22,30 @@ export interface OperationLogCalls {
     limit: number,
   ): Promise<{ operations: OperationInfo[]; nextCursor: string }> | { operations: OperationInfo[]; nextCursor: string };
   ownedPartitions(): Promise<number[]> | number[];
+  readiness(): Promise<Readiness>;
   follow(eventId: string, afterSeq: number, sink: FollowSink): () => void;
 }
 
-type CallMethod = 'info' | 'read' | 'listOperations' | 'ownedPartitions';
-const CALLS: readonly string[] = ['info', 'read', 'listOperations', 'ownedPartitions'] satisfies CallMethod[];
+type CallMethod = 'info' | 'read' | 'listOperations' | 'ownedPartitions' | 'readiness';
+const CALLS: readonly string[] = ['info', 'read', 'listOperations', 'ownedPartitions', 'readiness'] satisfies CallMethod[];
+
+/** A thrown error as it crosses: its @wharf/errors code and details survive (anything else is internal). */
+interface WireError {
+  message: string;
+  code: ErrorCode;
+  field?: string;
+  reason?: string;
+  retryAfterMs?: number;
+}
+
+function toWireError(err: unknown): WireError {
+  if (err instanceof WharfError) return { message: err.message, code: err.code, field: err.field, reason: err.reason, retryAfterMs: err.retryAfterMs };
+  return { message: err instanceof Error ? err.message : String(err), code: 'internal' };
+}
+
+function fromWireError(e: WireError): WharfError {
+  return errorOf(isErrorCode(e.code) ? e.code : 'internal', e.message, { field: e.field, reason: e.reason, retryAfterMs: e.retryAfterMs });
+}
 
 type ToIngest =
   | { t: 'call'; id: number; method: CallMethod; args: unknown[] }
@@ -34,7 +56,7 @@ type ToIngest =
 type FollowItem = [number, EntryRecord[]] | [number, null, string];
 /** sentAt: wall-clock ms (sub-ms) when the ingest thread posted the items. */
 type ToStreaming =
-  { t: 'result'; id: number; value: unknown } | { t: 'error'; id: number; message: string } | { t: 'follow-items'; items: FollowItem[]; sentAt: number };
+  { t: 'result'; id: number; value: unknown } | { t: 'error'; id: number; error: WireError } | { t: 'follow-items'; items: FollowItem[]; sentAt: number };
 
 // Wall-clock ms with sub-ms resolution; comparable between threads of one process.
 const wallMs = () => performance.timeOrigin + performance.now();
@@ -70,7 +92,7 @@ export function serveOperationLog(channel: Channel, engine: OperationLogCalls): 
     switch (msg.t) {
       case 'call': {
         if (!CALLS.includes(msg.method)) {
-          channel.postMessage({ t: 'error', id: msg.id, message: `unknown call ${String(msg.method)}` } satisfies ToStreaming);
+          channel.postMessage({ t: 'error', id: msg.id, error: { code: 'internal', message: `unknown call ${String(msg.method)}` } } satisfies ToStreaming);
           return;
         }
         const fn = engine[msg.method] as (...a: unknown[]) => unknown;
@@ -78,7 +100,7 @@ export function serveOperationLog(channel: Channel, engine: OperationLogCalls): 
           .then(() => fn.apply(engine, msg.args))
           .then(
             (value) => channel.postMessage({ t: 'result', id: msg.id, value } satisfies ToStreaming),
-            (err: unknown) => channel.postMessage({ t: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) } satisfies ToStreaming),
+            (err: unknown) => channel.postMessage({ t: 'error', id: msg.id, error: toWireError(err) } satisfies ToStreaming),
           );
         return;
       }
@@ -150,6 +172,10 @@ export class OperationLogClient implements OperationLog {
     return this.call('ownedPartitions', []);
   }
 
+  readiness(): Promise<Readiness> {
+    return this.call('readiness', []);
+  }
+
   follow(eventId: string, afterSeq: number, sink: FollowSink): () => void {
     if (this.closedReason !== undefined) {
       const reason = this.closedReason;
@@ -170,7 +196,7 @@ export class OperationLogClient implements OperationLog {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.channel.off('message', this.onMessage);
-    for (const c of this.calls.values()) c.reject(new Error(reason));
+    for (const c of this.calls.values()) c.reject(new UnavailableError(reason));
     this.calls.clear();
     const sinks = [...this.sinks.values()];
     this.sinks.clear();
@@ -178,7 +204,7 @@ export class OperationLogClient implements OperationLog {
   }
 
   private call<T>(method: CallMethod, args: unknown[]): Promise<T> {
-    if (this.closedReason !== undefined) return Promise.reject(new Error(this.closedReason));
+    if (this.closedReason !== undefined) return Promise.reject(new UnavailableError(this.closedReason));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -196,7 +222,7 @@ export class OperationLogClient implements OperationLog {
         if (!c) return;
         this.calls.delete(msg.id);
         if (msg.t === 'result') c.resolve(msg.value);
-        else c.reject(new Error(msg.message));
+        else c.reject(fromWireError(msg.error));
         return;
       }
       case 'follow-items':

@@ -1,7 +1,7 @@
-import type { FollowSink, OperationInfo } from '../engine/event-log.engine';
-import type { EntryRecord } from '../storage/records';
-
-export const OPERATION_LOG = Symbol('operation-log');
+import type { OperationInfo } from '../domain/operation-info';
+import type { Readiness } from '../domain/readiness';
+import type { EntryRecord } from '../domain/records';
+import type { FollowSink } from '../engine/follow-sink';
 
 /**
  * What the socket.io and HTTP side needs of the event log. The engine lives on the ingest
@@ -15,4 +15,6 @@ export interface OperationLog {
   follow(eventId: string, afterSeq: number, sink: FollowSink): () => void;
   listOperations(target: string, cursor: string, limit: number): Promise<{ operations: OperationInfo[]; nextCursor: string }>;
   ownedPartitions(): Promise<number[]>;
+  /** Can this instance serve appends for every partition now, and if not, why. */
+  readiness(): Promise<Readiness>;
 }

@@ -9,12 +9,22 @@ export function loadBatchMs(eventLoopUtilisation: number, maxMs: number, from = 
   return Math.round(share * maxMs);
 }
 
+/** How far apart a room's broadcasts are. */
+export interface SpacingSettings {
+  /** Least time between two broadcasts of one operation; entries that come sooner wait for the next (0 = each commit at once)... */
+  emitIntervalMs: number;
+  /** ... or this much per watcher of the operation on this instance, if that is longer ... */
+  emitMsPerMember: number;
+  /** ... but never longer than this. */
+  maxEmitIntervalMs: number;
+}
+
 /**
  * The least time between two broadcasts of one room: small rooms may send each commit, big
  * rooms send less often (1,000 watchers x 40 broadcasts/s rather than x 100), load adds to it,
  * and it never exceeds maxMs.
  */
-export function roomSpacing(members: number, s: { emitIntervalMs: number; emitMsPerMember: number; maxEmitIntervalMs: number }, loadMs: number): number {
+export function roomSpacing(members: number, s: SpacingSettings, loadMs: number): number {
   return Math.min(s.maxEmitIntervalMs, Math.max(s.emitIntervalMs + loadMs, members * s.emitMsPerMember));
 }
 

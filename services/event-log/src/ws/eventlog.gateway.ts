@@ -1,41 +1,36 @@
 import { Inject } from '@nestjs/common';
 import type { OnModuleDestroy } from '@nestjs/common';
 import {
+  Ack,
   ConnectedSocket,
   MessageBody,
   SubscribeMessage,
   WebSocketGateway,
   WebSocketServer,
+  type OnGatewayConnection,
   type OnGatewayDisconnect,
   type OnGatewayInit,
 } from '@nestjs/websockets';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, ResourceExhaustedError } from '@wharf/errors';
 import type { Principal } from '@wharf/identity';
 import type { Logger } from '@wharf/logging';
 import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
-import { statusNames, toWire } from '../domain/entry-codec';
-import { EVENT_ID } from '../domain/operation-rules';
-import { loadBatchMs, roomSpacing, throttleWait } from './emit-batching';
-import { broadcastFrame } from './frame-broadcast';
-import type { OperationInfo } from '../engine/event-log.engine';
-import type { Authenticator } from '../feed/catalog';
-import { LOGGER } from '../grpc/eventlog.grpc';
+import type { Authenticator } from '../adapters/feed/authenticator';
+import type { RuntimeLogCollector } from '../adapters/runtime-logs/runtime-log-collector';
+import type { OperationInfo } from '../domain/operation-info';
+import type { EntryRecord } from '../domain/records';
+import { statusNames, toWire } from '../domain/wire-entry';
 import { EventLogMetrics } from '../metrics';
-import type { RuntimeLogCollector } from '../runtime/runtime-log-collector';
-import type { EntryRecord } from '../storage/records';
-import { OPERATION_LOG, type OperationLog } from '../threads/operation-log';
+import type { OperationLog } from '../threads/operation-log';
+import { AUTHENTICATOR, COMPONENT_TENANTS, LOGGER, OPERATION_LOG, RUNTIME_LOGS, WS_SETTINGS } from '../tokens';
+import { loadBatchMs, type SpacingSettings } from './emit-batching';
+import { broadcastFrame } from './frame-broadcast';
+import { Room, type RoomHost } from './room';
+import { LOGS_SUBSCRIBE, LOGS_UNSUBSCRIBE, parsePayload, SUBSCRIBE, UNSUBSCRIBE, unknownEvent, WS_EVENTS } from './ws-payloads';
+import { errorReply, reply, type AckFn, type Reply } from './ws-replies';
 
-export const AUTHENTICATOR = Symbol('authenticator');
-export const RUNTIME_LOGS = Symbol('runtime-logs');
-export const WS_SETTINGS = Symbol('ws-settings');
-
-export interface WsSettings {
-  /** Least time between two broadcasts of one operation; entries that come sooner wait for the next (0 = each commit at once)... */
-  emitIntervalMs: number;
-  /** ... or this much per watcher of the operation on this instance, if that is longer ... */
-  emitMsPerMember: number;
-  /** ... but never longer than this. */
-  maxEmitIntervalMs: number;
+export interface WsSettings extends SpacingSettings {
   /**
    * Extra spacing when this instance's streaming thread is busy: 0 below 75 % event-loop
    * utilisation, rising to this at 100 % (emit-batching.ts). A saturated thread spends its
@@ -49,76 +44,10 @@ export interface WsSettings {
   maxSubscriptionsPerSocket: number;
 }
 
-type Ack = { ok: true; [k: string]: unknown } | { ok: false; error: { code: string; message: string } };
+/** component id -> its tenant (from the feed). */
+export type ComponentTenants = (componentId: string) => string | undefined;
 
-const fail = (code: string, message: string): Ack => ({ ok: false, error: { code, message } });
-
-/**
- * One broadcast group per operation followed through this instance. It follows the operation
- * once (from the engine on the ingest thread: local partition or the owner's stream) and
- * broadcasts each batch to every joined socket, encoded once. A socket joins only when it has
- * been sent everything up to `emittedSeq`, so from then on it gets exactly the room's
- * broadcasts: no gap, no duplicate.
- */
-class Room {
-  readonly name: string;
-  emittedSeq: number;
-  readonly recent: EntryRecord[] = [];
-  private pending: EntryRecord[] = [];
-  private timer?: NodeJS.Timeout;
-  private lastBroadcastAt = -Infinity;
-  members = 0;
-  closed = false;
-  cancel: () => void = () => undefined;
-  private readonly waiters = new Set<() => void>();
-
-  constructor(
-    readonly eventId: string,
-    startSeq: number,
-    private readonly gateway: EventLogGateway,
-  ) {
-    this.name = `op:${eventId}`;
-    this.emittedSeq = startSeq;
-  }
-
-  push(entries: EntryRecord[]): void {
-    for (const e of entries) this.pending.push(e);
-    if (this.timer) return;
-    const wait = throttleWait(roomSpacing(this.members, this.gateway.settings, this.gateway.loadBatchMs), performance.now() - this.lastBroadcastAt);
-    if (wait <= 0) this.gateway.flushSoon(this);
-    else this.timer = setTimeout(() => this.flush(), wait);
-  }
-
-  flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.emittedSeq = batch[batch.length - 1].s;
-    this.lastBroadcastAt = performance.now();
-    for (const e of batch) this.recent.push(e);
-    const keep = this.gateway.settings.roomRecent;
-    if (this.recent.length > keep * 2) this.recent.splice(0, this.recent.length - keep);
-    this.gateway.broadcast(this, batch);
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** Resolves when more has been broadcast (or the room closed). */
-  advanced(): Promise<void> {
-    return new Promise((resolve) => {
-      const w = () => (this.waiters.delete(w), resolve());
-      this.waiters.add(w);
-    });
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.cancel();
-    for (const w of [...this.waiters]) w();
-  }
-}
+const known: ReadonlySet<string> = new Set(WS_EVENTS);
 
 interface SocketState {
   principal: Principal;
@@ -139,10 +68,14 @@ interface SocketState {
  *  - emit('logs.subscribe', { component_id, tail }, ack) -> 'logs' { component_id, lines:
  *    [{ replica, time_ms, stream, text }] }: last `tail` lines of all replicas, then live.
  *  - emit('logs.unsubscribe', { component_id })
- * Operations and components of tenants the caller cannot read answer not_found (no leak).
+ * Every event is answered: its ack ({ ok: true, ... } or { ok: false, error: { code, message,
+ * field?, reason? } }, codes of @wharf/errors), or, when the client asked for no ack and it
+ * failed, an 'error' event { ok: false, event, error }. Payloads are checked field by field;
+ * an unknown event name is invalid_argument listing the known ones. Operations and components
+ * of tenants the caller cannot read answer not_found (no leak).
  */
 @WebSocketGateway({ transports: ['websocket', 'polling'], cors: { origin: true } })
-export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
+export class EventLogGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy, RoomHost {
   @WebSocketServer() server!: Server;
   private readonly rooms = new Map<string, Room>();
   /**
@@ -160,6 +93,7 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     private readonly metrics: EventLogMetrics,
     @Inject(AUTHENTICATOR) private readonly auth: Authenticator,
     @Inject(RUNTIME_LOGS) private readonly runtimeLogs: RuntimeLogCollector,
+    @Inject(COMPONENT_TENANTS) private readonly componentTenant: ComponentTenants,
     @Inject(WS_SETTINGS) readonly settings: WsSettings,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -185,6 +119,15 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     });
   }
 
+  handleConnection(socket: Socket): void {
+    // The known events have their handlers; anything else would go unanswered.
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && known.has(event)) return;
+      const last = args[args.length - 1];
+      reply(socket, String(event), typeof last === 'function' ? (last as AckFn) : undefined, errorReply(unknownEvent(event)));
+    });
+  }
+
   onModuleDestroy(): void {
     if (this.loadTimer) clearInterval(this.loadTimer);
     for (const room of this.rooms.values()) room.close();
@@ -200,25 +143,47 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
   }
 
   @SubscribeMessage('subscribe')
-  async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    const state = socket.data.state as SocketState;
-    const b = (body ?? {}) as { event_id?: unknown; after_seq?: unknown };
-    if (typeof b.event_id !== 'string' || !EVENT_ID.test(b.event_id)) return fail('invalid_argument', `event_id: must match ${EVENT_ID.source}`);
-    const afterSeq = b.after_seq === undefined ? 0 : Number(b.after_seq);
-    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) return fail('invalid_argument', 'after_seq: must be a non-negative integer (the last seq received)');
-    const eventId = b.event_id;
-    if (state.subs.has(eventId)) return fail('already_subscribed', `already subscribed to ${eventId}; unsubscribe first`);
-    if (state.subs.size >= this.settings.maxSubscriptionsPerSocket)
-      return fail('too_many_subscriptions', `at most ${this.settings.maxSubscriptionsPerSocket} subscriptions per connection`);
-    let info: OperationInfo | undefined;
+  async onSubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: AckFn): Promise<void> {
+    reply(socket, 'subscribe', ack, await this.answer(() => this.subscribe(socket, body)));
+  }
+
+  @SubscribeMessage('unsubscribe')
+  async onUnsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: AckFn): Promise<void> {
+    reply(socket, 'unsubscribe', ack, await this.answer(() => this.unsubscribe(socket, body)));
+  }
+
+  @SubscribeMessage('logs.subscribe')
+  async onLogsSubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: AckFn): Promise<void> {
+    reply(socket, 'logs.subscribe', ack, await this.answer(() => this.logsSubscribe(socket, body)));
+  }
+
+  @SubscribeMessage('logs.unsubscribe')
+  async onLogsUnsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: AckFn): Promise<void> {
+    reply(socket, 'logs.unsubscribe', ack, await this.answer(() => this.logsUnsubscribe(socket, body)));
+  }
+
+  /** Runs a handler; whatever it throws becomes the error reply (bugs are logged and answered as internal). */
+  private async answer(run: () => Reply | Promise<Reply>): Promise<Reply> {
     try {
-      info = await this.operations.info(eventId);
+      return await run();
     } catch (err) {
-      return fail('unavailable', (err as Error).message);
+      const r = errorReply(err);
+      if (!r.ok && r.error.code === 'internal') this.logger.error({ err }, 'socket.io handler failed');
+      return r;
     }
-    if (!info || !this.auth.canRead(state.principal, info.tenantId)) return fail('not_found', `operation ${eventId} not found`);
-    if (afterSeq > info.lastSeq) return fail('out_of_range', `after_seq ${afterSeq} is beyond the last entry (${info.lastSeq})`);
-    if (!socket.connected || state.subs.has(eventId)) return fail('already_subscribed', `already subscribed to ${eventId}`);
+  }
+
+  private async subscribe(socket: Socket, body: unknown): Promise<Reply> {
+    const state = socket.data.state as SocketState;
+    const { event_id: eventId, after_seq: afterSeq = 0 } = parsePayload(SUBSCRIBE, body);
+    if (state.subs.has(eventId)) throw alreadySubscribed(`already subscribed to ${eventId}; unsubscribe first`);
+    if (state.subs.size >= this.settings.maxSubscriptionsPerSocket)
+      throw new ResourceExhaustedError(`at most ${this.settings.maxSubscriptionsPerSocket} subscriptions per connection`, { reason: 'too_many_subscriptions' });
+    const info = await this.operations.info(eventId);
+    if (!info || !this.auth.canRead(state.principal, info.tenantId)) throw new NotFoundError(`operation ${eventId} not found`);
+    if (afterSeq > info.lastSeq)
+      throw new InvalidArgumentError(`after_seq: ${afterSeq} is beyond the last entry (${info.lastSeq})`, { field: 'after_seq', reason: 'out_of_range' });
+    if (!socket.connected || state.subs.has(eventId)) throw alreadySubscribed(`already subscribed to ${eventId}`);
     const room = this.room(eventId, afterSeq);
     const sub = { room, joined: false, cancelled: false };
     state.subs.set(eventId, sub);
@@ -228,26 +193,20 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     return { ok: true, operation: operationView(info) };
   }
 
-  @SubscribeMessage('unsubscribe')
-  unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Ack {
+  private unsubscribe(socket: Socket, body: unknown): Reply {
     const state = socket.data.state as SocketState;
-    const eventId = (body as { event_id?: unknown } | undefined)?.event_id;
-    if (typeof eventId !== 'string' || !state.subs.has(eventId)) return fail('not_subscribed', 'not subscribed to that event_id');
+    const { event_id: eventId } = parsePayload(UNSUBSCRIBE, body);
+    if (!state.subs.has(eventId)) throw new NotFoundError(`not subscribed to ${eventId}`, { reason: 'not_subscribed' });
     this.unsubscribeOne(socket, state, eventId);
     return { ok: true };
   }
 
-  @SubscribeMessage('logs.subscribe')
-  logsSubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Ack {
+  private logsSubscribe(socket: Socket, body: unknown): Reply {
     const state = socket.data.state as SocketState;
-    const b = (body ?? {}) as { component_id?: unknown; tail?: unknown };
-    if (typeof b.component_id !== 'string' || !EVENT_ID.test(b.component_id)) return fail('invalid_argument', `component_id: must match ${EVENT_ID.source}`);
-    const tail = b.tail === undefined ? 100 : Number(b.tail);
-    if (!Number.isSafeInteger(tail) || tail < 0 || tail > 10_000) return fail('invalid_argument', 'tail: must be an integer 0-10000');
-    const componentId = b.component_id;
+    const { component_id: componentId, tail = 100 } = parsePayload(LOGS_SUBSCRIBE, body);
     const tenant = this.componentTenant(componentId);
-    if (!tenant || !this.auth.canRead(state.principal, tenant)) return fail('not_found', `component ${componentId} not found`);
-    if (state.logs.has(componentId)) return fail('already_subscribed', `already following logs of ${componentId}`);
+    if (!tenant || !this.auth.canRead(state.principal, tenant)) throw new NotFoundError(`component ${componentId} not found`);
+    if (state.logs.has(componentId)) throw alreadySubscribed(`already following logs of ${componentId}`);
     const stop = this.runtimeLogs.follow(
       componentId,
       tail,
@@ -265,19 +224,15 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     return { ok: true };
   }
 
-  @SubscribeMessage('logs.unsubscribe')
-  logsUnsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Ack {
+  private logsUnsubscribe(socket: Socket, body: unknown): Reply {
     const state = socket.data.state as SocketState;
-    const id = (body as { component_id?: unknown } | undefined)?.component_id;
-    const stop = typeof id === 'string' ? state.logs.get(id) : undefined;
-    if (!stop) return fail('not_subscribed', 'not following that component');
+    const { component_id: componentId } = parsePayload(LOGS_UNSUBSCRIBE, body);
+    const stop = state.logs.get(componentId);
+    if (!stop) throw new NotFoundError(`not following logs of ${componentId}`, { reason: 'not_subscribed' });
     stop();
-    state.logs.delete(id as string);
+    state.logs.delete(componentId);
     return { ok: true };
   }
-
-  /** Resolved by main.ts: component -> tenant (from the feed). */
-  componentTenant: (componentId: string) => string | undefined = () => undefined;
 
   flushSoon(room: Room): void {
     this.due.add(room);
@@ -387,6 +342,10 @@ export class EventLogGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
       if (this.rooms.get(eventId) === sub.room) this.rooms.delete(eventId);
     }
   }
+}
+
+function alreadySubscribed(message: string): AlreadyExistsError {
+  return new AlreadyExistsError(message, { reason: 'already_subscribed' });
 }
 
 function operationView(i: OperationInfo) {

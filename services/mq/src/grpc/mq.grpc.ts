@@ -2,7 +2,9 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { mqV1 } from '@wharf/contracts';
 import { GrpcServer, InvalidArgumentError, type ServiceImpl } from '@wharf/grpc';
 import type { Logger } from '@wharf/logging';
-import { LOGGER, QueueService } from '../queue/queue.service';
+import type { TransportSecurity } from '@wharf/pki';
+import { QueueService } from '../queue/queue.service';
+import { GRPC_ADDRESS, LOGGER, SECURITY } from '../tokens';
 import {
   checkPayload,
   checkRange,
@@ -16,9 +18,7 @@ import {
   MIN_LEASE_MS,
   orDefault,
   RuleViolation,
-} from '../queue/rules';
-
-export const GRPC_ADDRESS = Symbol('grpc-address');
+} from '../domain/rules';
 
 /** Rule violations become INVALID_ARGUMENT with the rule's message; everything else passes through the bridge's mapping. */
 function validated<T>(fn: () => T): T {
@@ -36,14 +36,17 @@ const CONSUMER = /^[A-Za-z0-9._:@-]{0,128}$/;
 @Injectable()
 export class MqGrpcService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   // Well above the payload limit, so an oversized payload gets INVALID_ARGUMENT naming the limit, not a transport error.
-  private readonly server = new GrpcServer({ maxReceiveMessageBytes: 16 * 1024 * 1024 });
+  private readonly server: GrpcServer;
   port = 0;
 
   constructor(
     private readonly queue: QueueService,
     @Inject(GRPC_ADDRESS) private readonly address: string,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(SECURITY) security: TransportSecurity,
+  ) {
+    this.server = new GrpcServer({ security, logger, maxReceiveMessageBytes: 16 * 1024 * 1024 });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.server.add(mqV1.MqService, this.impl());

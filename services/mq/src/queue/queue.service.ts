@@ -1,17 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { mqV1 } from '@wharf/contracts';
-import { KeyLayout, type Etcd3 } from '@wharf/etcd';
+import { KeyLayout, watchLive, type Etcd3, type LiveWatch } from '@wharf/etcd';
 import type { Logger } from '@wharf/logging';
-import type { Watcher } from 'etcd3';
-import { TopicDispatcher, type Waiter } from './dispatcher';
-import { MqMetrics } from './metrics';
-import { decodeTaskRecord, TaskStore } from './task-store';
+import { decodeTaskRecord, TaskStore } from '../adapters/etcd-task-store.adapter';
+import { TopicDispatcher, type Waiter } from '../domain/dispatcher';
+import { MqMetrics } from '../http/metrics';
+import { ETCD, LOGGER, MQ_SETTINGS } from '../tokens';
 
-export const ETCD = Symbol('etcd');
 /** Most payload bytes one Dequeue answer carries (one task always fits). */
 export const MAX_DEQUEUE_BYTES = 4 * 1024 * 1024;
-export const LOGGER = Symbol('logger');
-export const MQ_SETTINGS = Symbol('mq-settings');
 
 export interface MqSettings {
   keys: KeyLayout;
@@ -27,7 +24,7 @@ export interface MqSettings {
 export class QueueService implements OnModuleInit, OnApplicationShutdown {
   readonly store: TaskStore;
   private readonly dispatchers = new Map<string, TopicDispatcher>();
-  private watcher?: Watcher;
+  private watcher?: LiveWatch;
   private sweeper?: NodeJS.Timeout;
   private poller?: NodeJS.Timeout;
   private readonly draining = new AbortController();
@@ -46,7 +43,7 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     const prefix = this.settings.keys.mq.topicPrefix('task');
     // New or re-queued tasks of any topic wake that topic's local waiters at once, and the
     // event itself carries the record, so the claim needs no read.
-    this.watcher = await this.client.watch().prefix(prefix).create();
+    this.watcher = await watchLive(this.client, prefix);
     this.watcher.on('put', (kv) => {
       const [topic, taskId] = kv.key.toString().slice(prefix.length).split('/');
       const dispatcher = this.dispatchers.get(topic);
@@ -66,8 +63,13 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
       this.leaseChanged(topic, taskId, undefined);
       this.dispatchers.get(topic)?.forget(taskId);
     });
-    this.watcher.on('error', (err) => this.logger.warn({ err }, 'task watch failed; polling covers it until it recovers'));
-    this.watcher.on('connected', () => this.dispatchers.forEach((d) => d.rescan()));
+    this.watcher.on('retry', (err) => this.logger.warn({ err }, 'task watch cancelled by etcd; watching again (polling covers the gap)'));
+    // Events may have been missed (a reconnect, a compacted revision): ready tasks are found by
+    // reading, and the tasks Subscribe streams hold are read again (one acked elsewhere frees its slot).
+    this.watcher.on('resync', () => {
+      this.dispatchers.forEach((d) => d.rescan());
+      this.recheckLeases().catch((err) => this.logger.warn({ err }, 'reading held tasks after a watch gap failed; their slots free at lease expiry'));
+    });
     this.sweeper = setInterval(() => {
       this.store.sweepExpired().then(
         (n) => n > 0 && (this.metrics.expired.inc(n), this.logger.info({ expired: n }, 'leases expired; tasks queued again')),
@@ -208,6 +210,7 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
         dispatcher.kick();
       }
     };
+    listener.held = () => outstanding.keys();
     let listeners = this.leaseListeners.get(topic);
     if (!listeners) this.leaseListeners.set(topic, (listeners = new Set()));
     listeners.add(listener);
@@ -247,6 +250,18 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
   private leaseChanged(topic: string, taskId: string, lease: mqV1.TaskLease | undefined): void {
     this.leaseListeners.get(topic)?.forEach((l) => l(taskId, lease));
   }
+
+  /** After a gap in the watch: the current lease of every task a Subscribe stream of this instance holds. */
+  private async recheckLeases(): Promise<void> {
+    for (const [topic, listeners] of this.leaseListeners) {
+      const held = new Set([...listeners].flatMap((l) => [...(l.held?.() ?? [])]));
+      for (const taskId of held) {
+        const value = await this.client.get(this.settings.keys.mq.task(topic, taskId)).buffer();
+        this.leaseChanged(topic, taskId, value ? decodeTaskRecord(value).lease : undefined);
+      }
+    }
+  }
 }
 
-type LeaseListener = (taskId: string, lease: mqV1.TaskLease | undefined) => void;
+/** Told when a task's lease changes; held: the tasks its Subscribe stream holds. */
+type LeaseListener = ((taskId: string, lease: mqV1.TaskLease | undefined) => void) & { held?: () => Iterable<string> };

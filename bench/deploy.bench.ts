@@ -1,0 +1,244 @@
+// npm run bench -- deploy
+// In one run, against the machine's Docker Engine and a real data center (etcd, mq, event-log,
+// api-gateway, app-manager as processes on free 127.0.0.1 ports):
+//   wharf_ms       the API's deploy call (image already on the engine) -> first HTTP 200 from the new replica
+//   docker_run_ms  `docker run -d` of the same image on a network of its own + wait for its first HTTP 200
+//   scale10_ms     the API's scale 0 -> 10 call -> 10 replicas ready (in the endpoints)
+//   upgrade3_ms    the API's upgrade call on 3 replicas -> the operation's success (3 new ready, 3 old gone)
+// wharf_ms and docker_run_ms alternate over ROUNDS and the medians are compared (the machine is
+// shared: one-off runs swing by a lot). Everything is bounded in count and time; only this run's
+// containers (its own data-center label) are touched. The JSON line is printed last.
+import { create } from '@bufbuild/protobuf';
+import { eventlogV1, eventsV1 } from '@wharf/contracts';
+import { createEtcdClient, KeyLayout } from '@wharf/etcd';
+import { EtcdEventStore } from '@wharf/event-store';
+import { createClient } from '@wharf/grpc';
+import { LABEL } from '@wharf/runtime';
+import { clientSecurity, dockerClient, httpTestImage, startApiGateway, startAppManager, startEtcd, startEventLog, startMq } from '@wharf/testing';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const ROUNDS = 5;
+const CAP_MS = 60_000;
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const run = promisify(execFile);
+
+function get(host: string, port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host, port, path: '/', timeout: 500, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, everyMs = 5): Promise<T> {
+  const deadline = performance.now() + CAP_MS;
+  while (performance.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await sleep(everyMs);
+  }
+  throw new Error(`bench: timed out waiting for ${what}`);
+}
+
+async function main(): Promise<void> {
+  const runId = `bench${process.pid.toString(36)}`;
+  const dataCenter = runId;
+  const docker = dockerClient();
+  const image = `wharf-test/${runId}-web:1`;
+  const image2 = `wharf-test/${runId}-web:2`;
+  await httpTestImage(docker, image, 'one');
+  await httpTestImage(docker, image2, 'two');
+  const etcd = await startEtcd();
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-bench-eventlog-'));
+  const mq = await startMq(etcd);
+  const eventLog = await startEventLog(etcd, dir);
+  const gateway = await startApiGateway(etcd, mq.grpc, { WHARF_EVENTLOG_ADDR: eventLog.grpc });
+  const am = await startAppManager(etcd, mq.grpc, eventLog.grpc, { WHARF_DATA_CENTER: dataCenter, WHARF_DOCKER_NAME_PREFIX: runId });
+  const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
+  const keys = new KeyLayout();
+  const store = new EtcdEventStore({ client, keys });
+  const token = gateway.adminToken!;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${gateway.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  /** An operation call; the versions recorded a moment ago may not be in the API's read model yet (409 then). */
+  const operate = async (componentId: string, body: Record<string, unknown>) => {
+    for (let i = 0; ; i++) {
+      try {
+        return (await call('POST', `/tenants/bench/components/${componentId}/operations`, body)).event_id as string;
+      } catch (err) {
+        if (i >= 100 || !/: 409 /.test((err as Error).message)) throw err;
+        await sleep(20);
+      }
+    }
+  };
+  const finished = (eventId: string) =>
+    until(
+      `operation ${eventId}`,
+      async () => {
+        const op = await call('GET', `/tenants/bench/operations/${eventId}`);
+        if (op.status === 'failure' || op.status === 'timeout') throw new Error(`operation ${eventId} ${op.status}: ${op.message}`);
+        return op.status === 'success' ? op : undefined;
+      },
+      20,
+    );
+  const containers = (componentId: string) =>
+    docker.listContainers({ all: true, filters: { label: [`${LABEL.dataCenter}=${dataCenter}`, `${LABEL.componentId}=${componentId}`] } });
+  const readyEndpoints = async (componentId: string) => {
+    const json = await client.get(keys.endpoints.component(componentId)).string();
+    return json ? ((JSON.parse(json) as { endpoints?: unknown[] }).endpoints ?? []).length : 0;
+  };
+  const component = async (name: string, replicas: number) => {
+    const c = await call('POST', '/tenants/bench/apps/bench.web/components', {
+      name,
+      source: { image },
+      ports: [{ port: 8080, protocol: 'http' }],
+      replicas,
+      cpu_millis: 100,
+      memory_mib: 32,
+      probe: { kind: 'http', path: '/', port: 8080, period_s: 2, failure_threshold: 3 },
+    });
+    const id = c.id as string;
+    for (const [v, img] of [
+      ['v1', image],
+      ['v2', image2],
+    ])
+      await store.append(
+        `component/${id}`,
+        [{ message: create(eventsV1.VersionRecordedSchema, { componentId: id, versionId: v, image: img, status: 'success' }) }],
+        'any',
+      );
+    // Wait until the API's read model has the versions, so no 409 lands inside a measurement.
+    await until('the API to see the versions', async () => ((await call('GET', `/tenants/bench/components/${id}`)).versions === 2 ? true : undefined), 10);
+    return id;
+  };
+  /**
+   * An operation's lines with event-log's times. Prints them (from t0) with DEPLOY_BENCH_TIMELINE=1,
+   * and returns each new replica's start + first passing probe: from its "creating replica" line
+   * to its "is ready" line (with surge 1 they come in the same order).
+   */
+  const startToReady = async (eventId: string, t0Epoch: number): Promise<number[]> => {
+    const logClient = createClient(eventlogV1.EventLogService, eventLog.grpc, { security: clientSecurity(etcd, 'admin') });
+    const res = await logClient.read(create(eventlogV1.ReadRequestSchema, { eventId, limit: 1000 }));
+    logClient.close();
+    const creating: number[] = [];
+    const ready: number[] = [];
+    for (const e of res.entries) {
+      const text = e.body.case === 'line' ? e.body.value.text : e.body.case;
+      const at = e.body.case === 'line' ? Number(e.body.value.timeMs) : Number(e.storedMs);
+      if (process.env.DEPLOY_BENCH_TIMELINE) log(`  +${at - t0Epoch} ms ${text}`);
+      if (/^creating replica \d+\/\d+ of v2/.test(text ?? '')) creating.push(at);
+      if (/\(v2\) is ready: its probe passed$/.test(text ?? '')) ready.push(at);
+    }
+    return creating.map((c, i) => (ready[i] ?? c) - c);
+  };
+
+  try {
+    await call('POST', '/tenants', { name: 'bench' });
+    await call('POST', '/tenants/bench/apps', { name: 'web' });
+    const network = `${runId}-baseline`;
+    await docker.createNetwork({ Name: network, Labels: { [LABEL.dataCenter]: dataCenter } });
+
+    const wharf: number[] = [];
+    const baseline: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // docker run + wait for the first 200, as a person would do it.
+      let t0 = performance.now();
+      const { stdout } = await run('/usr/bin/docker', ['run', '-d', '--network', network, '--label', `${LABEL.dataCenter}=${dataCenter}`, image]);
+      const cid = stdout.trim();
+      const ip = (await docker.getContainer(cid).inspect()).NetworkSettings.Networks[network].IPAddress;
+      await until('docker run answering', async () => ((await get(ip, 8080)) === 200 ? true : undefined));
+      baseline.push(performance.now() - t0);
+      await docker.getContainer(cid).remove({ force: true });
+
+      // The same through Wharf: the API's deploy call to the first 200 from the new replica.
+      const id = await component(`r${round}`, 1);
+      t0 = performance.now();
+      await operate(id, { kind: 'deploy', version_id: 'v1' });
+      const address = await until('the replica to exist', async () => {
+        const [c] = await containers(id);
+        const net = c && Object.values(c.NetworkSettings.Networks)[0];
+        return net?.IPAddress ? net.IPAddress : undefined;
+      });
+      await until('the replica answering', async () => ((await get(address, 8080)) === 200 ? true : undefined));
+      wharf.push(performance.now() - t0);
+      log(`round ${round + 1}: docker run ${Math.round(baseline.at(-1)!)} ms, wharf ${Math.round(wharf.at(-1)!)} ms`);
+    }
+
+    // Scale 0 -> 10 ready.
+    const scaled = await component('scale', 0);
+    await finished(await operate(scaled, { kind: 'deploy', version_id: 'v1' }));
+    let t0 = performance.now();
+    await operate(scaled, { kind: 'scale', replicas: 10 });
+    await until('10 ready replicas', async () => ((await readyEndpoints(scaled)) >= 10 ? true : undefined), 20);
+    const scale10 = performance.now() - t0;
+    log(`scale 0 -> 10 ready: ${Math.round(scale10)} ms`);
+
+    // Rolling upgrade of 3 replicas (surge 1, unavailable 0).
+    const rolled = await component('roll', 3);
+    await finished(await operate(rolled, { kind: 'deploy', version_id: 'v1' }));
+    t0 = performance.now();
+    const t0Epoch = Date.now();
+    const upgrade = await operate(rolled, { kind: 'upgrade', version_id: 'v2' });
+    await finished(upgrade);
+    const upgrade3 = performance.now() - t0;
+    const perReplica = await startToReady(upgrade, t0Epoch);
+    const replicaMs = Math.round(perReplica.reduce((a, b) => a + b, 0) / Math.max(1, perReplica.length));
+    log(`upgrade of 3: ${Math.round(upgrade3)} ms; each new replica's start + first passing probe: ${perReplica.map(Math.round).join(', ')} ms`);
+
+    const wharfMs = Math.round(median(wharf));
+    const dockerMs = Math.round(median(baseline));
+    const result = {
+      bench: 'deploy',
+      wharf_ms: wharfMs,
+      docker_run_ms: dockerMs,
+      ratio: Math.round((wharfMs / dockerMs) * 100) / 100,
+      scale10_ms: Math.round(scale10),
+      upgrade3_ms: Math.round(upgrade3),
+      // The target for upgrade3_ms: 3 x (one replica's start + its first passing probe, as measured
+      // in this very upgrade, from app-manager's creating line to its ready line) + 2 s.
+      replica_start_probe_ms: replicaMs,
+      upgrade3_target_ms: 3 * replicaMs + 2000,
+      rounds: ROUNDS,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await am.stop();
+    await gateway.stop();
+    await eventLog.stop();
+    await mq.stop();
+    client.close();
+    await etcd.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    const filters = { label: [`${LABEL.dataCenter}=${dataCenter}`] };
+    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true, v: true });
+    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove();
+    for (const img of [image, image2]) await docker.getImage(img).remove({ force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,12 @@
+/**
+ * @wharf/runtime: the RuntimeDriver port app-manager runs replicas through, its Docker
+ * adapter, and the runtime-log collector event-log serves (any driver's logs, merged).
+ * The in-memory fake and the behaviour suite every adapter passes are in @wharf/testing.
+ */
+export * from './runtime-driver';
+export { LABEL, fromLabels, matchesSelector, selectorFilters, toLabels } from './labels';
+export { networkName, replicaName, volumeName, withSuffix } from './names';
+export { validateReplicaSpec } from './validate-spec';
+export { DriverLogCollector, lastLines, type DriverLogCollectorOptions, type RuntimeLogCollector, type RuntimeLogLine } from './runtime-log-collector';
+export { DockerDriver, registryOf, type DockerDriverOptions } from './docker/docker-driver';
+export { DockerLogDemuxer, parseTimestamped, usageFromStats } from './docker/docker-mapping';

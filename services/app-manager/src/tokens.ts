@@ -1,0 +1,3 @@
+/** DI tokens shared by more than one folder. */
+export const METRICS = Symbol('metrics');
+export const SHUTDOWN = Symbol('shutdown');
