@@ -119,7 +119,7 @@ if [ -f services/api-gateway/dist/main.js ]; then
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
   tls api-gateway
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
-    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_LB_DOMAIN="$LB_DOMAIN" \
     WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway env "${TLS[@]}" node services/api-gateway/dist/main.js
   wait_http "http://127.0.0.1:$API_PORT/readyz" api-gateway
 fi

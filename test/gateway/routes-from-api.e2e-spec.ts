@@ -57,6 +57,16 @@ it('routes a component created through the API by its default host and its own r
   expect(created.status).toBe(201);
   const id = created.body.id as string;
 
+  // The route is api's: the API refuses it to another component, naming the owner.
+  const taken = await admin('POST', '/api/v1/tenants/acme/apps/acme.shop/components', {
+    name: 'copy',
+    source: { image: 'busybox' },
+    ports: [{ port: 8080, protocol: 'http', public: true }],
+    routes: [{ host: 'api.example.com', path_prefix: '/v1/', port: 8080 }],
+  });
+  expect(taken.status).toBe(409);
+  expect(taken.body.error).toMatchObject({ code: 'route_owned', field: 'routes', message: expect.stringContaining('acme/shop/api (acme.shop.api)') });
+
   // No replica yet: the gateway says so.
   const unready = await within('the 503 page', 5000, async () => {
     const r = await viaGateway(lb.httpPort, 'api.shop.acme.localhost').catch(() => undefined);

@@ -1,4 +1,5 @@
 import { fields, z } from '@wharf/config';
+import { hostProblem } from '@wharf/routing';
 import { httpLimitsShape } from '@wharf/service-kit';
 import { tlsConfigShape } from '@wharf/pki';
 
@@ -19,6 +20,11 @@ export const apiConfigShape = {
     .string()
     .optional()
     .describe('the admin token to create on first start (wharf_<16 alphanumerics>_<43 base64url>); printed once when not given'),
+  WHARF_LB_DOMAIN: z
+    .string()
+    .default('localhost')
+    .refine((d) => !d.startsWith('*.') && hostProblem(d) === undefined, 'must be a lowercase DNS name')
+    .describe("the data center's domain, as lb-manager's WHARF_LB_DOMAIN: components' default hosts are under it, and no route may take another name in it"),
   WHARF_LOG_LEVEL: fields.logLevel(),
   ...httpLimitsShape,
   ...tlsConfigShape,
