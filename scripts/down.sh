@@ -2,7 +2,7 @@
 # Stops what `npm run up` started, by the pids it recorded; data under .wharf/data stays.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-RUN="$PWD/.wharf/run"
+RUN="${WHARF_STATE_DIR:-$PWD/.wharf}/run"
 [ -d "$RUN" ] || { echo "wharf: nothing to stop"; exit 0; }
 # services first, then etcd and the Docker Engine (only if `up` started it), so services can shut down cleanly
 for pidfile in $(ls "$RUN"/*.pid 2>/dev/null | grep -v '/etcd.pid$\|/dockerd.pid$') "$RUN/etcd.pid" "$RUN/dockerd.pid"; do

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-STATE="$ROOT/.wharf"
+STATE="${WHARF_STATE_DIR:-$ROOT/.wharf}"
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
 
 bash scripts/ensure-deps.sh
@@ -110,8 +110,8 @@ fi
 if [ -f services/event-log/dist/main.js ]; then
   tls event-log
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_EVENTLOG_GRPC_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_HTTP_PORT="$EVENTLOG_HTTP_PORT" \
-    WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
-  wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/health" event-log
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
+  wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/readyz" event-log
 fi
 
 if [ -f services/api-gateway/dist/main.js ]; then
@@ -164,7 +164,7 @@ echo "  etcd        $ETCD   $(etcd_status); client certificates only (CA and cer
 echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt --cert=$PKI/admin.crt --key=$PKI/admin.key endpoint health"
 [ -f services/mq/dist/main.js ] && {
   echo "  mq (gRPC)   127.0.0.1:$MQ_GRPC_PORT"
-  echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   health: http://127.0.0.1:$MQ_HTTP_PORT/health"
+  echo "  mq metrics  http://127.0.0.1:$MQ_HTTP_PORT/metrics   ready: http://127.0.0.1:$MQ_HTTP_PORT/readyz"
 }
 [ -f services/event-log/dist/main.js ] && {
   echo "  event-log   gRPC 127.0.0.1:$EVENTLOG_GRPC_PORT   socket.io + HTTP http://127.0.0.1:$EVENTLOG_HTTP_PORT"

@@ -3,6 +3,7 @@ import { createClient, type ServiceClient } from '@wharf/grpc';
 import type { TransportSecurity } from '@wharf/pki';
 import { join } from 'node:path';
 import type { EtcdInstance } from './etcd';
+import { waitFor } from './ports';
 import { spawnProcess, type ManagedProcess } from './process';
 
 /** The repository root, where the built services live (services/<name>/dist/main.js). */
@@ -97,7 +98,13 @@ export interface RunningEventLog {
 }
 
 /** Starts the built event-log as a real process on free ports; dataDir is shared by instances of one cluster. */
-export async function startEventLog(etcd: EtcdInstance, dataDir: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningEventLog> {
+export async function startEventLog(
+  etcd: EtcdInstance,
+  dataDir: string,
+  env: Record<string, string> = {},
+  timeoutMs = 30000,
+  options: { waitReady?: boolean } = {},
+): Promise<RunningEventLog> {
   // WHARF_TEST_EVENTLOG_NODE_ARGS (diagnosis only): extra node flags, e.g. --cpu-prof.
   const nodeArgs = process.env.WHARF_TEST_EVENTLOG_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const proc = spawnProcess(process.execPath, [...nodeArgs, join(ROOT, 'services', 'event-log', 'dist', 'main.js')], {
@@ -112,7 +119,22 @@ export async function startEventLog(etcd: EtcdInstance, dataDir: string, env: Re
     },
   });
   const [, grpc, http, instance] = await proc.waitForOutput(/event-log listening grpc=(\S+) http=(\S+) instance=(\S+)/, timeoutMs);
-  return { process: proc, grpc, url: `http://${http}`, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
+  const url = `http://${http}`;
+  // Listening is not ready: appends fail until its partitions are owned (as `npm run up` waits too).
+  if (options.waitReady ?? true) {
+    try {
+      await waitFor(
+        `event-log ${instance} ready`,
+        async () => ((await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined),
+        timeoutMs,
+        50,
+      );
+    } catch (err) {
+      await proc.stop('SIGKILL');
+      throw err;
+    }
+  }
+  return { process: proc, grpc, url, instance, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
 }
 
 export interface RunningAppManager {

@@ -1,6 +1,6 @@
-import { create } from '@bufbuild/protobuf';
-import { eventsV1, mqV1 } from '@wharf/contracts';
-import { createEtcdClient } from '@wharf/etcd';
+import { create, toJsonString } from '@bufbuild/protobuf';
+import { appmanagerV1, eventsV1, mqV1 } from '@wharf/contracts';
+import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
 import { decodeTask } from '@wharf/tasks';
@@ -178,6 +178,53 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     const stale = await dev('PUT', '/api/v1/tenants/acme/components/acme.shop.web', { ...spec, replicas: 9 }, { 'if-match': etag });
     expect(stale.status).toBe(409);
     expect((await dev('GET', '/api/v1/tenants/acme/components/acme.shop.web')).body.replicas).toBe(3);
+  });
+
+  it("shows what really runs from app-manager's status key, and nothing another tenant's status key says", async () => {
+    const dev = as('dev');
+    await dev('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: 'status', source: { image: 'busybox' } });
+    const path = '/api/v1/tenants/acme/components/acme.shop.status/status';
+    expect(await dev('GET', path)).toMatchObject({ status: 200, body: { component_id: 'acme.shop.status', state: 'unknown', replicas: [] } });
+    const raw = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
+    const key = new KeyLayout('/wharf').appmgr.status('acme.shop.status');
+    // What app-manager writes (proto3 JSON of wharf.appmanager.v1.ComponentStatus).
+    const status = create(appmanagerV1.ComponentStatusSchema, {
+      componentId: 'acme.shop.status',
+      tenantId: 'acme',
+      state: 'abnormal',
+      reason: '1 of 2 replicas ready: wharf-acme-shop-status-2 exited with code 3',
+      versionId: 'v1',
+      desiredReplicas: 2,
+      readyReplicas: 1,
+      changedAtMs: 1234n,
+      runtime: 'docker',
+      replicas: [
+        { name: 'wharf-acme-shop-status-1', slot: 1, versionId: 'v1', state: 'ready', node: 'n1', address: '172.18.0.2', startedAtMs: 1000n },
+        { name: 'wharf-acme-shop-status-2', slot: 2, versionId: 'v1', state: 'crashed', reason: 'exited with code 3', restarts: 2 },
+      ],
+    });
+    await raw.put(key).value(toJsonString(appmanagerV1.ComponentStatusSchema, status));
+    const got = await dev('GET', path);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({
+      state: 'abnormal',
+      reason: expect.stringMatching(/1 of 2 replicas ready/),
+      version_id: 'v1',
+      desired_replicas: 2,
+      ready_replicas: 1,
+      changed_at_ms: 1234,
+      runtime: 'docker',
+      replicas: [
+        { name: 'wharf-acme-shop-status-1', state: 'ready', address: '172.18.0.2', started_at_ms: 1000 },
+        { name: 'wharf-acme-shop-status-2', state: 'crashed', reason: 'exited with code 3', restarts: 2, started_at_ms: null },
+      ],
+    });
+    // A status key naming another tenant is not this component's: shown as unknown.
+    await raw.put(key).value(toJsonString(appmanagerV1.ComponentStatusSchema, { ...status, tenantId: 'globex' }));
+    expect((await dev('GET', path)).body).toMatchObject({ state: 'unknown', replicas: [] });
+    raw.close();
+    expect((await as('gus')('GET', path)).status).toBe(404);
+    expect((await as('gus')('GET', '/api/v1/tenants/globex/components/acme.shop.status/status')).status).toBe(404);
   });
 
   it('keeps secrets encrypted at rest', async () => {
@@ -382,6 +429,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       { name: 'GET components', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/apps/acme.shop/components'] },
       { name: 'GET component', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/components/acme.shop.web'] },
       { name: 'GET operations', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/operations'] },
+      { name: 'GET component status', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/components/acme.shop.web/status'] },
       { name: 'GET versions', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme/components/acme.shop.web/versions'] },
       {
         name: 'GET version',

@@ -8,6 +8,7 @@ import { ProbesModule, type Readiness } from '@wharf/service-kit';
 import { randomIds, systemClock, type Clock, type Ids } from '@wharf/system';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SecretBox } from './adapters/aes-secret-box.adapter';
+import { EtcdRuntimeStatus } from './adapters/etcd-runtime-status.adapter';
 import { CatalogSnapshotter } from './adapters/catalog-snapshotter';
 import { EtcdProbe } from './adapters/etcd-probe.adapter';
 import { EventLogSteps } from './adapters/event-log-steps.adapter';
@@ -27,6 +28,7 @@ import type { SecretSealer } from './domain/secret-sealer';
 import type { StepSource } from './domain/steps';
 import { TaskDispatcher } from './domain/task-dispatcher';
 import { TenantsService } from './domain/tenants.service';
+import { RuntimeStatusService } from './domain/runtime-status.service';
 import { VersionsService } from './domain/versions.service';
 import { HttpModule } from './http/http.module';
 import {
@@ -165,6 +167,12 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
           new ComponentsService(ctx, sealer, operations, { domain: config.WHARF_LB_DOMAIN }),
       ),
       factory(VersionsService, [GatewayContext], (ctx: GatewayContext) => new VersionsService(ctx)),
+      factory(
+        RuntimeStatusService,
+        [GatewayContext, ETCD, KeyLayout, ETCD_STATE],
+        (ctx: GatewayContext, client: Etcd3, keys: KeyLayout, etcd: DependencyState) =>
+          new RuntimeStatusService(ctx, new EtcdRuntimeStatus(client, keys, etcd)),
+      ),
       factory(READINESS_CHECKS, [ETCD_STATE, CATALOG], (etcd: DependencyState, projection: Projection<Catalog>) => {
         const checks = [etcdCheck(etcd), catalogCheck(projection)];
         options.readiness.add(...checks);

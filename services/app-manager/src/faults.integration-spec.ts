@@ -60,7 +60,9 @@ describe('app-manager: bad releases fail clearly and the previous version keeps 
   beforeAll(async () => {
     await httpTestImage(docker, tag('good'), 'version one');
     await buildTestImage(docker, tag('crash'), { cmd: ['sh', '-c', 'echo starting up; echo fatal: no config file >&2; exit 3'] });
-    await buildTestImage(docker, tag('oom'), { cmd: ['sh', '-c', 'a=xxxxxxxxxxxxxxxx; while true; do a="$a$a"; done'] });
+    // One 64 MiB buffer filled at once: over the 32 MiB limit within milliseconds, long before
+    // its probe could fail (a growing string took seconds on a loaded machine and lost that race).
+    await buildTestImage(docker, tag('oom'), { cmd: ['sh', '-c', 'exec dd if=/dev/zero of=/dev/null bs=64M count=1'] });
     s = await startStack('faults');
   }, 120_000);
   afterAll(async () => {

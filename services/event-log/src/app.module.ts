@@ -1,5 +1,6 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '@wharf/logging';
+import { ProbesModule, Readiness } from '@wharf/service-kit';
 import type { Authenticator } from './adapters/feed/authenticator';
 import type { RuntimeLogCollector } from './adapters/runtime-logs/runtime-log-collector';
 import { HttpController, type IngestMetricsSource } from './http/http.controller';
@@ -33,8 +34,18 @@ class Shutdown implements OnApplicationShutdown {
 @Module({})
 export class EventLogModule {
   static forRoot(o: EventLogModuleOptions): DynamicModule {
+    const engine = engineReadiness(o.operations);
+    // /livez and /readyz as every service has them; ready once every partition can take appends.
+    const probes = new Readiness().add({
+      name: 'partitions',
+      check: async () => {
+        const r = await engine();
+        return { ok: r.ready, detail: r.reason || undefined };
+      },
+    });
     return {
       module: EventLogModule,
+      imports: [ProbesModule.forRoot(probes)],
       controllers: [HttpController],
       providers: [
         { provide: OPERATION_LOG, useValue: o.operations },
@@ -45,8 +56,7 @@ export class EventLogModule {
         { provide: WS_SETTINGS, useValue: o.ws },
         { provide: LOGGER, useValue: o.logger },
         { provide: ON_SHUTDOWN, useValue: o.onShutdown },
-        // For the shared /readyz (service kit): ready once every partition can take appends.
-        { provide: READINESS, useValue: engineReadiness(o.operations) },
+        { provide: READINESS, useValue: engine },
         Shutdown,
         { provide: EventLogMetrics, useValue: o.metrics },
         EventLogGateway,

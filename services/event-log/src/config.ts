@@ -17,6 +17,16 @@ export const eventLogConfigShape = {
     .optional()
     .describe('HOST:PORT other instances forward to (default: the bound gRPC address)'),
   WHARF_HTTP_PORT: fields.port(32404),
+  WHARF_RUNTIME_LOGS: z
+    .enum(['docker', 'none'])
+    .default('docker')
+    .describe("where replicas' runtime logs come from: docker (the Engine at WHARF_DOCKER_SOCKET), none"),
+  WHARF_DATA_CENTER: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label')
+    .default('dc1')
+    .describe("this data center's name: only its replicas' logs are served (the label app-manager puts on them)"),
+  WHARF_DOCKER_SOCKET: z.string().default('/var/run/docker.sock').describe('the Docker Engine unix socket'),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address HTTP and socket.io bind to'),
   WHARF_EVENTLOG_DATA_DIR: z
     .string()

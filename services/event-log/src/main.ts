@@ -10,6 +10,7 @@ import { transportSecurityOrExit } from '@wharf/pki';
 import { systemClock } from '@wharf/system';
 import { resolve } from 'node:path';
 import { FeedCatalog } from './adapters/feed/feed-catalog.adapter';
+import { DockerDriver, DriverLogCollector } from '@wharf/runtime';
 import { MemoryRuntimeLogCollector } from './adapters/runtime-logs/runtime-log-collector';
 import { claimPartitionCount, isPartitionCountMismatch } from './adapters/storage/partition-count';
 import { EventLogModule } from './app.module';
@@ -59,7 +60,13 @@ async function main(): Promise<void> {
   const metrics = new EventLogMetrics();
   ingest.operations.onHandoff = (seconds) => metrics.handoff.observe(seconds);
   metrics.bindReadiness(engineReadiness(ingest.operations));
-  const runtimeLogs = new MemoryRuntimeLogCollector(clock);
+  // Replicas' stdout/stderr straight from the runtime app-manager runs them on.
+  const runtimeLogs =
+    config.WHARF_RUNTIME_LOGS === 'docker'
+      ? new DriverLogCollector(new DockerDriver({ socketPath: config.WHARF_DOCKER_SOCKET, dataCenter: config.WHARF_DATA_CENTER }), {
+          onWarning: (message, err) => logger.warn({ err: err instanceof Error ? err.message : undefined }, message),
+        })
+      : new MemoryRuntimeLogCollector(clock);
   const app = await NestFactory.create(
     EventLogModule.forRoot({
       operations: ingest.operations,

@@ -18,6 +18,12 @@ async function ready(el: RunningEventLog): Promise<boolean> {
   return m[1] === '1';
 }
 
+/** What GET /readyz answers (the probe `npm run up` and the harness wait on). */
+async function readyz(el: RunningEventLog): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; detail?: string }> } }> {
+  const res = await fetch(`${el.url}/readyz`);
+  return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> } };
+}
+
 /** One line for an operation of every partition. */
 function framesForEveryPartition(tag: string): eventlogV1.Frame[] {
   const frames: eventlogV1.Frame[] = [];
@@ -62,9 +68,12 @@ describe('event-log readiness', () => {
     const lease = etcdClient.lease(60);
     for (let p = 0; p < PARTITIONS; p++) await lease.put(keys.eventlog.partition(p)).value(ghost);
 
-    el = await startEventLog(etcd, dataDir, { WHARF_EVENTLOG_PARTITIONS: String(PARTITIONS), WHARF_EVENTLOG_LEASE_TTL_S: '2' });
+    el = await startEventLog(etcd, dataDir, { WHARF_EVENTLOG_PARTITIONS: String(PARTITIONS), WHARF_EVENTLOG_LEASE_TTL_S: '2' }, 30_000, { waitReady: false });
     grpc = createClient(eventlogV1.EventLogService, el.grpc, { security: clientSecurity(etcd, 'builder') });
     expect(await ready(el)).toBe(false);
+    const notReady = await readyz(el);
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.checks.partitions).toMatchObject({ ok: false, detail: expect.stringMatching(/owner el-ghost cannot be reached/) });
     // What not ready means: an append is refused (forwarded to an owner that is not there).
     await expect(grpc.append({ frames: framesForEveryPartition('before') }, { timeoutMs: 10_000 })).rejects.toBeInstanceOf(UnavailableError);
     expect(await ready(el)).toBe(false);
@@ -74,6 +83,7 @@ describe('event-log readiness', () => {
     await waitFor('ready', async () => ((await ready(el!)) ? true : undefined), 20_000, 10);
     const res = await grpc.append({ frames: framesForEveryPartition('after') }, { timeoutMs: 10_000 });
     expect(res).toMatchObject({ accepted: PARTITIONS, rejected: [] });
+    expect(await readyz(el)).toMatchObject({ status: 200, body: { status: 'ready', checks: { partitions: { ok: true } } } });
   });
 
   it('with etcd down: appends answer UNAVAILABLE naming etcd, not INTERNAL and without hanging, and it is not ready', async () => {

@@ -4,6 +4,7 @@ import type { Principal } from '@wharf/identity';
 import type { Response } from 'express';
 import type { z } from 'zod';
 import { ComponentsService } from '../domain/components.service';
+import { RuntimeStatusService } from '../domain/runtime-status.service';
 import * as S from '../domain/schemas';
 import { componentJson } from '../domain/views/component.view';
 import { ApiController, JSON_TYPE } from './api-controller.decorator';
@@ -15,7 +16,10 @@ import { parseBody, parseIfMatch, pathId } from './validation';
 /** Components; the component's ETag (its stream version) guards changes. */
 @ApiController('components')
 export class ComponentsController {
-  constructor(private readonly components: ComponentsService) {}
+  constructor(
+    private readonly components: ComponentsService,
+    private readonly runtime: RuntimeStatusService,
+  ) {}
 
   @Post('tenants/:tenant/apps/:app/components')
   @ApiBody(bodySchema(S.createComponentSchema))
@@ -50,6 +54,12 @@ export class ComponentsController {
     res.setHeader('ETag', `"${c.version}"`);
     res.setHeader('Content-Type', JSON_TYPE);
     return componentJson(c);
+  }
+
+  /** What really runs (app-manager's report): state with its reason, versions, replicas. */
+  @Get('tenants/:tenant/components/:component/status')
+  componentStatus(@Caller() p: Principal, @Param('tenant') tenant: string, @Param('component') component: string) {
+    return this.runtime.componentStatus(p, pathId(tenant, 'tenant'), pathId(component, 'component'));
   }
 
   @Put('tenants/:tenant/components/:component')
