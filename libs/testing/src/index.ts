@@ -2,6 +2,7 @@ export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance, type S
 export { createTestPki, type TestPki } from './pki';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort, waitFor } from './ports';
+export { rawHttp } from './raw-http';
 export { spawnProcess, type ManagedProcess } from './process';
 export {
   clientSecurity,
