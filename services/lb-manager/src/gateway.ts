@@ -7,7 +7,7 @@ import type { Clock } from '@wharf/system';
 import { join } from 'node:path';
 import { ensureDefaultCertificate } from './adapters/default-certificate.adapter';
 import { EtcdEndpoints } from './adapters/etcd-endpoints.adapter';
-import { NginxInstance, nginxMissing } from './adapters/nginx.adapter';
+import { closedToWorkers, NginxInstance, nginxMissing } from './adapters/nginx.adapter';
 import { RoutingTableClient } from './adapters/routing-table.adapter';
 import type { LbConfig } from './config';
 import { routeCatalogProjection, type RouteCatalog } from './domain/route-catalog';
@@ -53,6 +53,7 @@ export class Gateway {
   readonly sync: GatewaySync;
   readonly settings: GatewaySettings;
   private readonly box?: SecretBox;
+  private readonly dataDir: string;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -67,6 +68,7 @@ export class Gateway {
     this.store = new EtcdEventStore({ client: this.etcd, keys: this.keys });
     this.box = config.WHARF_SECRET_KEY ? new SecretBox(SecretBox.parseKey(config.WHARF_SECRET_KEY)) : undefined;
     const dataDir = config.WHARF_LB_DATA_DIR.replace(/\/+$/, '');
+    this.dataDir = dataDir;
     const instance = (name: string, socket: string, luaSourceDir?: string) =>
       new NginxInstance({
         name,
@@ -113,6 +115,12 @@ export class Gateway {
       'ndk_http_module.so',
     ]);
     if (missing) throw new Error(missing);
+    const closed = process.getuid?.() === 0 ? closedToWorkers(this.dataDir) : undefined;
+    if (closed)
+      this.logger.warn(
+        { dir: closed },
+        `nginx's workers (an unprivileged user) cannot enter ${closed}: requests whose body or response nginx buffers to disk under ${this.dataDir} will fail; chmod o+x it or choose another WHARF_LB_DATA_DIR`,
+      );
     const cert = await ensureDefaultCertificate({
       client: this.etcd,
       keys: this.keys,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { renderStreamConfig } from '../domain/render-nginx-config';
 import type { TcpRoute } from '../domain/gateway-state';
 import { settings } from '../domain/test-catalog';
-import { NginxInstance, NginxRejectedError } from './nginx.adapter';
+import { closedToWorkers, NginxInstance, NginxRejectedError } from './nginx.adapter';
 
 // The adapter against Debian's real nginx, in a prefix of its own: nginx -t before anything
 // is swapped in, a reload confirmed by the new generation, a refused config never replacing
@@ -86,4 +86,15 @@ describe('NginxInstance', () => {
     expect(again.masterPid).toBe(nginx.masterPid);
     expect(await again.apply(render([route(21001)]))).toBe('unchanged');
   });
+});
+
+it("names the first directory above a prefix that nginx's workers cannot enter", () => {
+  const top = mkdtempSync(join(tmpdir(), 'wharf-nginx-closed-')); // 0700, as mkdtemp makes it
+  try {
+    expect(closedToWorkers(join(top, 'lb', 'http'))).toBe(top);
+    chmodSync(top, 0o711);
+    expect(closedToWorkers(join(top, 'lb', 'http'))).toBeUndefined();
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
 });

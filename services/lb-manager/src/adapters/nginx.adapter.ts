@@ -15,7 +15,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RenderedConfig } from '../domain/render-nginx-config';
 import { nginxFile, type NginxPaths } from '../domain/settings';
 import { unixHttp } from './unix-http';
@@ -294,6 +294,21 @@ export class NginxInstance {
 }
 
 /** Starts nothing: says whether an nginx binary with the modules lb-manager needs is installed. */
+/**
+ * The first directory on the way to `dir` (itself included) that others may not enter, if any.
+ * nginx started by root runs its workers as an unprivileged user, and they write request bodies
+ * and buffered responses under the prefix: a 0700 directory above it (a mkdtemp state dir) makes
+ * those requests fail while everything else seems to work.
+ */
+export function closedToWorkers(dir: string): string | undefined {
+  const chain: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    chain.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  return chain.find((d) => existsSync(d) && (statSync(d).mode & 0o001) === 0);
+}
+
 export function nginxMissing(binary: string, modulesDir: string, modules: string[]): string | undefined {
   if (!existsSync(binary)) return `${binary} not found: install Debian's nginx (scripts/ensure-deps.sh does)`;
   const missing = modules.filter((m) => !existsSync(join(modulesDir, m)));
