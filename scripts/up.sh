@@ -23,6 +23,10 @@ REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
 CONSOLE_PORT="${WHARF_CONSOLE_PORT:-32600}"
 APPMGR_GRPC_PORT="${WHARF_APPMGR_GRPC_PORT:-32405}"
 APPMGR_HTTP_PORT="${WHARF_APPMGR_HTTP_PORT:-32406}"
+LB_HTTP_PORT="${WHARF_LB_HTTP_PORT:-32480}"
+LB_HTTPS_PORT="${WHARF_LB_HTTPS_PORT:-32443}"
+LB_ADMIN_PORT="${WHARF_LB_ADMIN_PORT:-32410}"
+LB_DOMAIN="${WHARF_LB_DOMAIN:-localhost}"
 ETCD="https://127.0.0.1:$ETCD_PORT"
 PKI="$STATE/pki"
 
@@ -117,7 +121,7 @@ if [ -f services/api-gateway/dist/main.js ]; then
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
   tls api-gateway
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
-    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_EVENTLOG_HTTP_URL="http://127.0.0.1:$EVENTLOG_HTTP_PORT" \
+    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_EVENTLOG_HTTP_URL="http://127.0.0.1:$EVENTLOG_HTTP_PORT" WHARF_LB_DOMAIN="$LB_DOMAIN" \
     WHARF_DC_NAME="${WHARF_DATA_CENTER:-dc1}" WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway env "${TLS[@]}" node services/api-gateway/dist/main.js
   wait_http "http://127.0.0.1:$API_PORT/readyz" api-gateway
 fi
@@ -132,6 +136,16 @@ if [ -f services/app-manager/dist/main.js ]; then
     WHARF_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" \
     WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start app-manager env "${TLS[@]}" node services/app-manager/dist/main.js
   wait_http "http://127.0.0.1:$APPMGR_HTTP_PORT/readyz" app-manager
+fi
+
+if [ -f services/lb-manager/dist/main.js ]; then
+  # The gateway: lb-manager drives its own nginx instances under .wharf/lb (never the system's).
+  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  tls lb-manager
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_HTTP_PORT="$LB_ADMIN_PORT" WHARF_LB_HTTP_PORT="$LB_HTTP_PORT" WHARF_LB_HTTPS_PORT="$LB_HTTPS_PORT" \
+    WHARF_LB_DOMAIN="$LB_DOMAIN" WHARF_LB_DATA_DIR="$STATE/lb" WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" \
+    start lb-manager env "${TLS[@]}" node services/lb-manager/dist/main.js
+  wait_http "http://127.0.0.1:$LB_ADMIN_PORT/readyz" lb-manager
 fi
 
 if [ -f console/server/dist/main.js ]; then
@@ -174,6 +188,10 @@ echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt
 }
 [ -f services/app-manager/dist/main.js ] && {
   echo "  app-manager gRPC 127.0.0.1:$APPMGR_GRPC_PORT   probes + metrics http://127.0.0.1:$APPMGR_HTTP_PORT   data center ${WHARF_DATA_CENTER:-dc1}"
+}
+[ -f services/lb-manager/dist/main.js ] && {
+  echo "  gateway     http://127.0.0.1:$LB_HTTP_PORT   https://127.0.0.1:$LB_HTTPS_PORT   (hosts <component>.<app>.<tenant>.$LB_DOMAIN)"
+  echo "  lb-manager  http://127.0.0.1:$LB_ADMIN_PORT/routes   metrics: /metrics"
 }
 [ -f console/server/dist/main.js ] && {
   echo "  console     http://127.0.0.1:$CONSOLE_PORT   API docs: http://127.0.0.1:$CONSOLE_PORT/docs"

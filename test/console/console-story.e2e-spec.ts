@@ -10,8 +10,8 @@ import { join } from 'node:path';
  * up prints the console's URL and first user; the CLI signs in to the console, adds the local
  * data center, makes an app and a component there and lists them across data centers; the web
  * UI served by that console signs in and shows the app; `npm run down` stops every process up
- * started, by pid. Building, deploying and routing need builder and lb-manager, which are not
- * in this repository yet: that part of the day is not here.
+ * started, by pid. Building and deploying from source need builder, which is not in this
+ * repository yet: that part of the day (and so routing a deployed component) is not here.
  */
 const ROOT = join(__dirname, '..', '..');
 const PORTS = [
@@ -25,6 +25,9 @@ const PORTS = [
   'REGISTRY_PORT',
   'APPMGR_GRPC_PORT',
   'APPMGR_HTTP_PORT',
+  'LB_HTTP_PORT',
+  'LB_HTTPS_PORT',
+  'LB_ADMIN_PORT',
   'CONSOLE_PORT',
 ];
 

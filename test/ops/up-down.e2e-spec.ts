@@ -44,6 +44,9 @@ describe('npm run up / npm run down', () => {
       'REGISTRY',
       'APPMGR_GRPC',
       'APPMGR_HTTP',
+      'LB_HTTP',
+      'LB_HTTPS',
+      'LB_ADMIN',
       'CONSOLE',
     ])
       ports[`WHARF_${name}_PORT`] = await freePort();
@@ -71,6 +74,7 @@ describe('npm run up / npm run down', () => {
       ['event-log', env.WHARF_EVENTLOG_HTTP_PORT],
       ['api-gateway', env.WHARF_API_PORT],
       ['app-manager', env.WHARF_APPMGR_HTTP_PORT],
+      ['lb-manager', env.WHARF_LB_ADMIN_PORT],
       ['console', env.WHARF_CONSOLE_PORT],
     ]) {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -84,13 +88,18 @@ describe('npm run up / npm run down', () => {
     });
     expect(created.status).toBe(201);
     expect((await fetch(`${api}/tenants`, { headers: { authorization: 'Bearer wharf_nope_nope' } })).status).toBe(401);
+    // The gateway answers (no route for this host yet).
+    expect((await fetch(`http://127.0.0.1:${env.WHARF_LB_HTTP_PORT}/`)).status).toBe(404);
 
     const pids = readdirSync(join(state, 'run'))
       .filter((f) => f.endsWith('.pid'))
       .map((f) => ({ name: f, pid: Number(readFileSync(join(state, 'run', f), 'utf8').trim()) }));
     expect(pids.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['etcd.pid', 'mq.pid', 'event-log.pid', 'api-gateway.pid', 'app-manager.pid', 'console.pid', 'registry.pid']),
+      expect.arrayContaining(['etcd.pid', 'mq.pid', 'event-log.pid', 'api-gateway.pid', 'app-manager.pid', 'lb-manager.pid', 'console.pid', 'registry.pid']),
     );
+    // lb-manager's nginx masters (its data plane) live under the state dir too; down must leave none.
+    for (const instance of ['http', 'stream'])
+      pids.push({ name: `lb/${instance}/nginx.pid`, pid: Number(readFileSync(join(state, 'lb', instance, 'run', 'nginx.pid'), 'utf8').trim()) });
     for (const p of pids) expect({ ...p, alive: alive(p.pid) }).toEqual({ ...p, alive: true });
 
     const down = await run('down.sh', env);

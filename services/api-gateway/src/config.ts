@@ -1,4 +1,5 @@
 import { fields, z } from '@wharf/config';
+import { hostProblem } from '@wharf/routing';
 import { httpLimitsShape } from '@wharf/service-kit';
 import { tlsConfigShape } from '@wharf/pki';
 
@@ -28,16 +29,15 @@ export const apiConfigShape = {
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label')
     .default('wharf')
     .describe('the name this data center advertises in GET /api/v1/info'),
-  WHARF_GATEWAY_DOMAIN: z
-    .string()
-    .max(253)
-    .regex(/^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS name')
-    .default('localhost')
-    .describe('the domain component routes get host names under (<component>.<app>.<tenant>.<domain>), advertised in GET /api/v1/info'),
   WHARF_PUBLIC_URL: z
     .url({ protocol: /^https?$/ })
     .optional()
     .describe("this API's address as clients reach it (default: the request's Host), advertised as the websocket URL"),
+  WHARF_LB_DOMAIN: z
+    .string()
+    .default('localhost')
+    .refine((d) => !d.startsWith('*.') && hostProblem(d) === undefined, 'must be a lowercase DNS name')
+    .describe("the data center's domain, as lb-manager's WHARF_LB_DOMAIN: components' default hosts are under it, and no route may take another name in it"),
   WHARF_LOG_LEVEL: fields.logLevel(),
   ...httpLimitsShape,
   ...tlsConfigShape,

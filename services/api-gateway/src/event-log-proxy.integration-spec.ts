@@ -29,7 +29,7 @@ describe('GET /api/v1/info and event-log under the API address (real processes, 
       WHARF_EVENTLOG_ADDR: eventLog.grpc,
       WHARF_EVENTLOG_HTTP_URL: eventLog.url,
       WHARF_DC_NAME: 'east',
-      WHARF_GATEWAY_DOMAIN: 'east.example',
+      WHARF_LB_DOMAIN: 'east.example',
     });
   });
   afterAll(async () => {

@@ -35,7 +35,8 @@ export class InfoController {
       // socket.io: io(websocket_url, { path: websocket_path, auth: { token } }); null when no event-log is configured.
       websocket_url: live ? base : null,
       websocket_path: live ? EVENT_LOG_PROXY_PATHS.socketIo : null,
-      gateway_domain: this.config.WHARF_GATEWAY_DOMAIN,
+      // The domain lb-manager gives components their default hosts under (the same WHARF_LB_DOMAIN).
+      gateway_domain: this.config.WHARF_LB_DOMAIN,
     };
   }
 }
