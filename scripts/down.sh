@@ -2,7 +2,8 @@
 # Stops what `npm run up` started, by the pids it recorded; data under .wharf/data stays.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-RUN="$PWD/.wharf/run"
+STATE="${WHARF_STATE_DIR:-$PWD/.wharf}"
+RUN="$STATE/run"
 [ -d "$RUN" ] || { echo "wharf: nothing to stop"; exit 0; }
 # services first, then etcd and the Docker Engine (only if `up` started it), so services can shut down cleanly
 for pidfile in $(ls "$RUN"/*.pid 2>/dev/null | grep -v '/etcd.pid$\|/dockerd.pid$') "$RUN/etcd.pid" "$RUN/dockerd.pid"; do
@@ -15,4 +16,16 @@ for pidfile in $(ls "$RUN"/*.pid 2>/dev/null | grep -v '/etcd.pid$\|/dockerd.pid
     echo "wharf: stopped $name (pid $pid)"
   fi
   rm -f "$pidfile"
+done
+# The gateway's nginx masters normally stop with lb-manager; one left behind by a lb-manager
+# that was killed keeps serving until here (its pid file is under <state>/lb/<instance>/run).
+for pidfile in "$STATE"/lb/*/run/nginx.pid; do
+  [ -f "$pidfile" ] || continue
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null && grep -q nginx "/proc/$pid/cmdline" 2>/dev/null; then
+    kill -QUIT "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
+    echo "wharf: stopped the gateway's nginx (pid $pid)"
+  fi
 done

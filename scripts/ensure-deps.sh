@@ -19,6 +19,17 @@ command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # The builder makes its Debian base image with debootstrap and runs git under setpriv (util-linux).
 [ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
 [ -x /usr/bin/setpriv ] || need_pkgs+=(util-linux)
+# The gateway's data plane (lb-manager): nginx with TCP (stream) and the Lua module its router
+# and balancer run in, cjson for the routing table; wrk for `npm run bench -- lb`. Debian's
+# nginx package may try to start the system's nginx: Wharf never uses it (own prefix).
+[ -x /usr/sbin/nginx ] || need_pkgs+=(nginx)
+dpkg -s libnginx-mod-stream >/dev/null 2>&1 || need_pkgs+=(libnginx-mod-stream)
+dpkg -s libnginx-mod-http-lua >/dev/null 2>&1 || need_pkgs+=(libnginx-mod-http-lua)
+dpkg -s lua-cjson >/dev/null 2>&1 || need_pkgs+=(lua-cjson)
+command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
+# Debian's Chromium, driven by playwright-core in the console's browser tests and bench
+# (a test tool's own browser download cannot work on these machines).
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "wharf: installing system packages: ${need_pkgs[*]}"
@@ -31,7 +42,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${need_pkgs[@]}" >/dev/null
   # Debian starts the packaged etcd and registry as system services; Wharf runs its own.
   if command -v systemctl >/dev/null 2>&1; then
-    for unit in etcd docker-registry; do
+    for unit in etcd docker-registry nginx; do
       systemctl is-active --quiet "$unit" 2>/dev/null && $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
     done
   fi

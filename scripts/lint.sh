@@ -10,6 +10,7 @@ echo "== type check (tsconfig.typecheck.json)"
 # The generated contracts are the only thing the check needs built (cached by Nx).
 npx nx run contracts:generate --output-style=static >/dev/null
 npx tsc -p tsconfig.typecheck.json
+npx tsc -p console/web/tsconfig.json
 echo "== eslint"
 npx eslint --max-warnings 0 .
 echo "== prettier --check"

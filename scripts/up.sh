@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-STATE="$ROOT/.wharf"
+# WHARF_STATE_DIR: somewhere else than .wharf/ (a test run of the whole data center beside a running one).
+STATE="${WHARF_STATE_DIR:-$ROOT/.wharf}"
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
 
 bash scripts/ensure-deps.sh
@@ -19,9 +20,14 @@ API_PORT="${WHARF_API_PORT:-32400}"
 EVENTLOG_GRPC_PORT="${WHARF_EVENTLOG_GRPC_PORT:-32403}"
 EVENTLOG_HTTP_PORT="${WHARF_EVENTLOG_HTTP_PORT:-32404}"
 REGISTRY_PORT="${WHARF_REGISTRY_PORT:-32500}"
+CONSOLE_PORT="${WHARF_CONSOLE_PORT:-32600}"
 APPMGR_GRPC_PORT="${WHARF_APPMGR_GRPC_PORT:-32405}"
 APPMGR_HTTP_PORT="${WHARF_APPMGR_HTTP_PORT:-32406}"
 BUILDER_HTTP_PORT="${WHARF_BUILDER_HTTP_PORT:-32407}"
+LB_HTTP_PORT="${WHARF_LB_HTTP_PORT:-32480}"
+LB_HTTPS_PORT="${WHARF_LB_HTTPS_PORT:-32443}"
+LB_ADMIN_PORT="${WHARF_LB_ADMIN_PORT:-32410}"
+LB_DOMAIN="${WHARF_LB_DOMAIN:-localhost}"
 ETCD="https://127.0.0.1:$ETCD_PORT"
 PKI="$STATE/pki"
 
@@ -117,7 +123,7 @@ if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -
 
 if [ -f services/builder/dist/main.js ]; then
   tls builder
-  # Builds (and the stack images, made once with debootstrap) under .wharf/builder.
+  # Builds (and the stack images, made once with debootstrap) under the state dir's builder/.
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
     WHARF_HTTP_PORT="$BUILDER_HTTP_PORT" WHARF_BUILDER_REGISTRY="127.0.0.1:$REGISTRY_PORT" \
     WHARF_BUILDER_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" WHARF_BUILDER_WORK_DIR="$STATE/builder" \
@@ -128,8 +134,8 @@ fi
 if [ -f services/api-gateway/dist/main.js ]; then
   tls api-gateway
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$API_PORT" \
-    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
-    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway env "${TLS[@]}" node services/api-gateway/dist/main.js
+    WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_EVENTLOG_HTTP_URL="http://127.0.0.1:$EVENTLOG_HTTP_PORT" WHARF_LB_DOMAIN="$LB_DOMAIN" \
+    WHARF_DC_NAME="${WHARF_DATA_CENTER:-dc1}" WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start api-gateway env "${TLS[@]}" node services/api-gateway/dist/main.js
   wait_http "http://127.0.0.1:$API_PORT/readyz" api-gateway
 fi
 
@@ -143,6 +149,25 @@ if [ -f services/app-manager/dist/main.js ]; then
     WHARF_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" \
     WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start app-manager env "${TLS[@]}" node services/app-manager/dist/main.js
   wait_http "http://127.0.0.1:$APPMGR_HTTP_PORT/readyz" app-manager
+fi
+
+if [ -f services/lb-manager/dist/main.js ]; then
+  # The gateway: lb-manager drives its own nginx instances under .wharf/lb (never the system's).
+  if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
+  tls lb-manager
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_HTTP_PORT="$LB_ADMIN_PORT" WHARF_LB_HTTP_PORT="$LB_HTTP_PORT" WHARF_LB_HTTPS_PORT="$LB_HTTPS_PORT" \
+    WHARF_LB_DOMAIN="$LB_DOMAIN" WHARF_LB_DATA_DIR="$STATE/lb" WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" \
+    start lb-manager env "${TLS[@]}" node services/lb-manager/dist/main.js
+  wait_http "http://127.0.0.1:$LB_ADMIN_PORT/readyz" lb-manager
+fi
+
+if [ -f console/server/dist/main.js ]; then
+  # The console: its own state on its own etcd prefix; data-center tokens sealed with its own key (made once).
+  if [ ! -f "$STATE/console.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/console.key"); fi
+  tls console
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_HTTP_PORT="$CONSOLE_PORT" WHARF_CONSOLE_SECRET_KEY="$(cat "$STATE/console.key")" \
+    start console env "${TLS[@]}" node console/server/dist/main.js
+  wait_http "http://127.0.0.1:$CONSOLE_PORT/readyz" console
 fi
 
 echo
@@ -179,6 +204,19 @@ echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt
 }
 [ -f services/builder/dist/main.js ] && {
   echo "  builder     http://127.0.0.1:$BUILDER_HTTP_PORT/metrics   ready: http://127.0.0.1:$BUILDER_HTTP_PORT/readyz"
+}
+[ -f services/lb-manager/dist/main.js ] && {
+  echo "  gateway     http://127.0.0.1:$LB_HTTP_PORT   https://127.0.0.1:$LB_HTTPS_PORT   (hosts <component>.<app>.<tenant>.$LB_DOMAIN)"
+  echo "  lb-manager  http://127.0.0.1:$LB_ADMIN_PORT/routes   metrics: /metrics"
+}
+[ -f console/server/dist/main.js ] && {
+  echo "  console     http://127.0.0.1:$CONSOLE_PORT   API docs: http://127.0.0.1:$CONSOLE_PORT/docs"
+  first="$(grep -ho 'console first user (shown once, store it now): .*' "$STATE/logs/console.log" 2>/dev/null | tail -1 | sed 's/.*: //' || true)"
+  # Printed once, at the console's first start.
+  if [ -n "$first" ]; then
+    echo "  first user  ${first% *} / password ${first#* }   (first start only: store it now)"
+    echo "              then: npx wharf login http://127.0.0.1:$CONSOLE_PORT --user ${first% *}; npx wharf dc add local http://127.0.0.1:$API_PORT --token <admin token>"
+  fi
 }
 echo "  registry    127.0.0.1:$REGISTRY_PORT   credentials: $STATE/registry/credentials"
 echo "  docker      /var/run/docker.sock$( [ -f "$STATE/run/dockerd.pid" ] && echo " (dockerd started by wharf)")"

@@ -17,7 +17,7 @@ function sources(dir: string): string[] {
     if (name === 'node_modules' || name === 'dist' || name === 'gen') continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out = out.concat(sources(path));
-    else if (name.endsWith('.ts')) out.push(path);
+    else if (name.endsWith('.ts') || name.endsWith('.tsx')) out.push(path);
   }
   return out;
 }
@@ -28,7 +28,7 @@ function importsOf(file: string): string[] {
 }
 
 function projectOf(path: string): string | undefined {
-  const m = relative(root, path).match(/^(libs|services)\/([^/]+)/);
+  const m = relative(root, path).match(/^(libs|services|console)\/([^/]+)/);
   return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
@@ -49,7 +49,7 @@ const serviceNames = (() => {
 })();
 
 describe('module boundaries', () => {
-  const files = [...sources(join(root, 'libs')), ...sources(join(root, 'services'))];
+  const files = [...sources(join(root, 'libs')), ...sources(join(root, 'services')), ...sources(join(root, 'console'))];
 
   it('finds the sources it checks', () => {
     expect(files.length).toBeGreaterThan(10);
@@ -64,7 +64,7 @@ describe('module boundaries', () => {
         expect({ spec, target }).toEqual({ spec, target: own });
       }
       const pkg = spec.match(/^@wharf\/([^/]+)/)?.[1];
-      if (pkg && !/\.(integration-)?spec\.ts$|^(libs|services)\/[^/]+\/test\//.test(rel) && `@wharf/${pkg}` !== manifestOf(own).name) {
+      if (pkg && !/\.(integration-)?spec\.ts$|^(libs|services|console)\/[^/]+\/test\//.test(rel) && `@wharf/${pkg}` !== manifestOf(own).name) {
         // Nx orders builds by package.json dependencies: an undeclared one races the build.
         expect({ spec, declaredIn: `${own}/package.json` }).toEqual({ spec, declaredIn: declared(own, `@wharf/${pkg}`) });
       }

@@ -54,6 +54,12 @@
  *                                           lb-manager and dependants; a replica leaves it before it
  *                                           is stopped; deleted with the component
  *
+ * Gateway (services/lb-manager):
+ *   <root>/lb/default-cert                  the data center's self-signed default certificate, JSON
+ *                                           {domain, cert_pem, key_pem | key_sealed_b64}: created once,
+ *                                           create-only, by whichever lb-manager instance starts first;
+ *                                           every instance serves the same one
+ *
  * etcd maintenance (libs/etcd maintainer.ts, run by every mq instance):
  *   <root>/maintenance/election/etcd/<lease id>   one key per candidate, on its lease (etcd3's
  *                                           Election); the oldest is the one maintainer that
@@ -117,6 +123,10 @@ export class KeyLayout {
   readonly endpoints = {
     prefix: () => `${this.root}/endpoints/`,
     component: (componentId: string) => `${this.root}/endpoints/${componentId}`,
+  };
+
+  readonly lb = {
+    defaultCertificate: () => `${this.root}/lb/default-cert`,
   };
 
   readonly maintenance = {

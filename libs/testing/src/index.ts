@@ -2,6 +2,7 @@ export { startEtcd, etcdBinary, TEST_ETCD_QUOTA_BYTES, type EtcdInstance, type S
 export { createTestPki, type TestPki } from './pki';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort, waitFor } from './ports';
+export { rawHttp } from './raw-http';
 export { spawnProcess, type ManagedProcess } from './process';
 export {
   clientSecurity,
@@ -9,11 +10,13 @@ export {
   startApiGateway,
   startAppManager,
   startBuilder,
+  startConsole,
   startEventLog,
   startMq,
   type RunningApiGateway,
   type RunningAppManager,
   type RunningBuilder,
+  type RunningConsole,
   type RunningEventLog,
   type RunningMq,
 } from './services';
@@ -35,3 +38,6 @@ export { setupDockerEngine, teardownDockerEngine } from './docker-global-setup';
 export { FakeRuntime, MemoryRuntimeDriver, type FakeImage } from './memory-runtime-driver';
 export { runtimeDriverBehaviour, type DriverFixture } from './runtime-driver-behaviour';
 export { startSocketProxy, type SocketProxy } from './socket-proxy';
+export { fakeWorkers, type Script } from './fake-workers';
+export { launchChromium } from './chromium';
+export { startDataCenter, type RunningDataCenter } from './data-center';

@@ -190,3 +190,35 @@ export async function startBuilder(etcd: EtcdInstance, env: Record<string, strin
   const [, http] = await proc.waitForOutput(/builder listening http=(\S+)/, timeoutMs);
   return { process: proc, url: `http://${http}`, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
 }
+
+export interface RunningConsole {
+  process: ManagedProcess;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** The first user and password it printed (a console without users), if any. */
+  firstUser?: { name: string; password: string };
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts the built console server as a real process on a free port, on its own etcd prefix (a test key for data-center tokens, a cheap bcrypt cost). */
+export async function startConsole(etcd: EtcdInstance, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningConsole> {
+  const proc = spawnProcess(process.execPath, [join(ROOT, 'console', 'server', 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      ...serviceEnv(etcd, 'console'),
+      WHARF_HTTP_PORT: '0',
+      WHARF_CONSOLE_SECRET_KEY: 'cd'.repeat(32),
+      WHARF_TEST_BCRYPT_COST: '4',
+      WHARF_LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  const [, http] = await proc.waitForOutput(/console listening http=(\S+)/, timeoutMs);
+  const m = proc.output().match(/console first user \(shown once, store it now\): (\S+) (\S+)/);
+  return {
+    process: proc,
+    url: `http://${http}`,
+    firstUser: m ? { name: m[1], password: m[2] } : undefined,
+    stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)),
+  };
+}

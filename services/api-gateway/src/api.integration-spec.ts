@@ -4,9 +4,8 @@ import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
 import { decodeTask } from '@wharf/tasks';
-import { startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
+import { rawHttp, startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import fc from 'fast-check';
-import { connect } from 'node:net';
 import { client, startApi, type RunningApi } from '../test/api-harness';
 
 describe('api-gateway over real HTTP, real etcd and real mq', () => {
@@ -116,16 +115,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
 
   it('bounds slow and oversized requests: 408 for a body shorter than its Content-Length, 431 for a 70 KB header, no reset', async () => {
     const { port } = new URL(api.url);
-    const raw = (bytes: string) =>
-      new Promise<{ text: string; reset: boolean }>((resolve) => {
-        const s = connect(Number(port), '127.0.0.1');
-        let text = '';
-        let reset = false;
-        s.on('data', (d) => (text += d.toString()));
-        s.on('error', (err: NodeJS.ErrnoException) => (reset ||= err.code === 'ECONNRESET'));
-        s.on('close', () => resolve({ text, reset }));
-        s.on('connect', () => s.write(bytes));
-      });
+    const raw = (bytes: string) => rawHttp(Number(port), bytes);
     const short = await raw(
       `POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"name":`,
     );

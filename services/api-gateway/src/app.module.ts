@@ -163,7 +163,8 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
       factory(
         ComponentsService,
         [GatewayContext, SECRET_SEALER, OperationsService],
-        (ctx: GatewayContext, sealer: SecretSealer, operations: OperationsService) => new ComponentsService(ctx, sealer, operations),
+        (ctx: GatewayContext, sealer: SecretSealer, operations: OperationsService) =>
+          new ComponentsService(ctx, sealer, operations, { domain: config.WHARF_LB_DOMAIN }),
       ),
       factory(VersionsService, [GatewayContext], (ctx: GatewayContext) => new VersionsService(ctx)),
       factory(

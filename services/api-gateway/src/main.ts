@@ -17,6 +17,7 @@ import type { DependencyState } from './domain/dependency-state';
 import { IdentityService } from './domain/identity.service';
 import { TaskDispatcher } from './domain/task-dispatcher';
 import { ErrorFilter } from './http/error.filter';
+import { EventLogProxy } from './http/event-log-proxy';
 import { httpMetrics, stateMetrics } from './http/metrics';
 import { serveOpenApi } from './http/openapi';
 import { CATALOG, ETCD_STATE, METRICS } from './tokens';
@@ -69,10 +70,14 @@ async function main(): Promise<void> {
       catalogLive: projection.live,
     };
   });
+  // socket.io and operation history are event-log's: proxied under this address (before the body parser).
+  const eventLogProxy = config.WHARF_EVENTLOG_HTTP_URL ? new EventLogProxy(config.WHARF_EVENTLOG_HTTP_URL, logger) : undefined;
+  if (eventLogProxy) app.use(eventLogProxy.middleware);
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
   serveOpenApi(app);
   const server = app.getHttpServer() as Server;
+  eventLogProxy?.attach(server);
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   const port = (server.address() as { port: number }).port;
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);

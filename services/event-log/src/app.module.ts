@@ -20,6 +20,8 @@ export interface EventLogModuleOptions {
   metrics: EventLogMetrics;
   ws: WsSettings;
   logger: Logger;
+  /** This process's /readyz (main.ts drains it on a signal before the servers close). */
+  readiness: Readiness;
   /** Runs after the servers stopped (ingest thread, feed, etcd). */
   onShutdown: () => Promise<void>;
 }
@@ -36,7 +38,7 @@ export class EventLogModule {
   static forRoot(o: EventLogModuleOptions): DynamicModule {
     const engine = engineReadiness(o.operations);
     // /livez and /readyz as every service has them; ready once every partition can take appends.
-    const probes = new Readiness().add({
+    o.readiness.add({
       name: 'partitions',
       check: async () => {
         const r = await engine();
@@ -45,7 +47,7 @@ export class EventLogModule {
     });
     return {
       module: EventLogModule,
-      imports: [ProbesModule.forRoot(probes)],
+      imports: [ProbesModule.forRoot(o.readiness)],
       controllers: [HttpController],
       providers: [
         { provide: OPERATION_LOG, useValue: o.operations },

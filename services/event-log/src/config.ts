@@ -1,5 +1,6 @@
 import { fields, z } from '@wharf/config';
 import { tlsConfigShape } from '@wharf/pki';
+import { httpLimitsShape } from '@wharf/service-kit';
 import { hostname } from 'node:os';
 
 /** Every setting of event-log, from the environment (or WHARF_CONFIG_FILE). */
@@ -102,6 +103,7 @@ export const eventLogConfigShape = {
   WHARF_EVENTLOG_HOT_ENTRIES: fields.positiveInt(2000, 'entries per operation kept in memory for catch-up'),
   WHARF_EVENTLOG_PUBLISH_STATUS: fields.flag(true),
   WHARF_LOG_LEVEL: fields.logLevel(),
+  ...httpLimitsShape,
   ...tlsConfigShape,
 };
 

@@ -8,6 +8,7 @@ import { EtcdEventStore } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
 import { transportSecurityOrExit } from '@wharf/pki';
 import { systemClock } from '@wharf/system';
+import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { resolve } from 'node:path';
 import { FeedCatalog } from './adapters/feed/feed-catalog.adapter';
 import { DockerDriver, DriverLogCollector } from '@wharf/runtime';
@@ -67,8 +68,10 @@ async function main(): Promise<void> {
           onWarning: (message, err) => logger.warn({ err: err instanceof Error ? err.message : undefined }, message),
         })
       : new MemoryRuntimeLogCollector(clock);
+  const readiness = new Readiness();
   const app = await NestFactory.create(
     EventLogModule.forRoot({
+      readiness,
       operations: ingest.operations,
       ingestMetrics: () => ingest.metrics(),
       authenticator: catalog,
@@ -91,10 +94,11 @@ async function main(): Promise<void> {
         etcd.close();
       },
     }),
+    new BoundedExpressAdapter(httpLimitsFrom(config)),
     { logger: new PinoNestLogger(logger), forceCloseConnections: true },
   );
   app.useWebSocketAdapter(new IoAdapter(app));
-  app.enableShutdownHooks();
+  stopOnSignals(app, { logger, readiness });
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
   // Partitions are taken only once both servers answer: forwarded calls can reach us from then on.
   const owned = await ingest.start();

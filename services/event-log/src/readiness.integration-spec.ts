@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { eventlogV1 } from '@wharf/contracts';
 import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { createClient, InternalError, UnavailableError, type ServiceClient } from '@wharf/grpc';
-import { clientSecurity, freePort, startEtcd, startEventLog, waitFor, type EtcdInstance, type RunningEventLog } from '@wharf/testing';
+import { clientSecurity, freePort, rawHttp, startEtcd, startEventLog, waitFor, type EtcdInstance, type RunningEventLog } from '@wharf/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,7 +68,19 @@ describe('event-log readiness', () => {
     const lease = etcdClient.lease(60);
     for (let p = 0; p < PARTITIONS; p++) await lease.put(keys.eventlog.partition(p)).value(ghost);
 
-    el = await startEventLog(etcd, dataDir, { WHARF_EVENTLOG_PARTITIONS: String(PARTITIONS), WHARF_EVENTLOG_LEASE_TTL_S: '2' }, 30_000, { waitReady: false });
+    el = await startEventLog(
+      etcd,
+      dataDir,
+      // Short HTTP limits, so a slow client's 408 comes quickly.
+      {
+        WHARF_EVENTLOG_PARTITIONS: String(PARTITIONS),
+        WHARF_EVENTLOG_LEASE_TTL_S: '2',
+        WHARF_HTTP_HEADERS_TIMEOUT_MS: '1000',
+        WHARF_HTTP_REQUEST_TIMEOUT_MS: '1500',
+      },
+      30_000,
+      { waitReady: false },
+    );
     grpc = createClient(eventlogV1.EventLogService, el.grpc, { security: clientSecurity(etcd, 'builder') });
     expect(await ready(el)).toBe(false);
     const notReady = await readyz(el);
@@ -84,6 +96,17 @@ describe('event-log readiness', () => {
     const res = await grpc.append({ frames: framesForEveryPartition('after') }, { timeoutMs: 10_000 });
     expect(res).toMatchObject({ accepted: PARTITIONS, rejected: [] });
     expect(await readyz(el)).toMatchObject({ status: 200, body: { status: 'ready', checks: { partitions: { ok: true } } } });
+  });
+
+  it('bounds slow and oversized HTTP requests as every service does: 408 for headers that never end, 431 for a 70 KB header, no reset', async () => {
+    const port = Number(new URL(el!.url).port);
+    // It takes no request bodies: the slow client is one that never finishes its headers.
+    const short = await rawHttp(port, 'GET /readyz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
+    expect(short.text).toMatch(/^HTTP\/1.1 408 /);
+    const big = await rawHttp(port, `GET /readyz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(70_000)}\r\n\r\n`);
+    expect(big.text).toMatch(/^HTTP\/1.1 431 /);
+    expect(big.reset).toBe(false);
+    expect((await fetch(`${el!.url}/livez`)).status).toBe(200);
   });
 
   it('with etcd down: appends answer UNAVAILABLE naming etcd, not INTERNAL and without hanging, and it is not ready', async () => {

@@ -43,7 +43,7 @@ export interface ComponentView {
   currentVersion?: string;
   previousVersion?: string;
   /** The API's views of this component, built on first read after a change (never snapshotted). */
-  cache?: { view?: unknown; json?: string; summary?: string };
+  cache?: { view?: unknown; json?: string; summary?: string; claims?: unknown };
 }
 
 export interface OperationView {

@@ -6,7 +6,8 @@ import type { SecretSealer } from './secret-sealer';
 
 /**
  * A validated request body as the ComponentSpec the events carry. Secret values are sealed
- * here, bound to `<component id>/<name>`, so no clear secret ever reaches the event store.
+ * here, bound to `<component id>/<name>` (a route's private key to `<component id>/tls/<host>`,
+ * as lb-manager opens it), so no clear secret ever reaches the event store.
  * Checks what the schema cannot: each variable once, no dependency on itself.
  */
 export function toComponentSpec(componentId: string, name: string, s: ComponentSpecInput, sealer: SecretSealer): eventsV1.ComponentSpec {
@@ -49,7 +50,13 @@ export function toComponentSpec(componentId: string, name: string, s: ComponentS
     },
     volumes: s.volumes.map((v) => ({ name: v.name, mountPath: v.mount_path, sizeMib: v.size_mib })),
     dependsOn: s.depends_on,
-    routes: s.routes.map((r) => ({ host: r.host, pathPrefix: r.path_prefix, port: r.port })),
+    routes: s.routes.map((r) => ({
+      host: r.host,
+      pathPrefix: r.path_prefix,
+      port: r.port,
+      httpsRedirect: r.https_redirect,
+      tls: r.tls && { certificatePem: r.tls.certificate_pem, sealedPrivateKey: sealer.seal(r.tls.private_key_pem, `${componentId}/tls/${r.host}`) },
+    })),
     tcpPorts: s.tcp_ports.map((t) => ({ listenPort: t.listen_port, port: t.port })),
   });
 }

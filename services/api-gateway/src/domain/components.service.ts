@@ -9,16 +9,18 @@ import { expectedVersion } from './if-match';
 import type { OperationsService } from './operations.service';
 import { mapPage, pageOfSorted, paginate, type Page, type PageQuery } from './pagination';
 import { assertComponentQuota } from './quota';
+import { assertRoutesAllowed, type RouteRules } from './route-claims';
 import type { ComponentSpecInput, CreateComponentInput } from './schemas';
 import type { SecretSealer } from './secret-sealer';
 import { componentSummary, componentSummaryJson, componentView } from './views/component.view';
 
-/** Components: create, read, replace the spec (guarded by If-Match); delete is an operation. */
+/** Components: create, read, replace the spec (guarded by If-Match, gateway routes checked); delete is an operation. */
 export class ComponentsService {
   constructor(
     private readonly ctx: GatewayContext,
     private readonly sealer: SecretSealer,
     private readonly operations: OperationsService,
+    private readonly routes: RouteRules,
   ) {}
 
   private liveComponents(tenantId: string): ComponentView[] {
@@ -33,6 +35,7 @@ export class ComponentsService {
     if (existing && !existing.deleted) throw new ConflictError(`component ${body.name} already exists in app ${appId}`);
     assertComponentQuota(tenant, this.liveComponents(tenantId), body);
     const { name, ...spec } = body;
+    assertRoutesAllowed(this.ctx.catalog, { id, tenantId, appId: app.id, name, spec }, this.routes, this.ctx.clock.now());
     await this.ctx.append(
       `component/${id}`,
       [create(eventsV1.ComponentCreatedSchema, { componentId: id, appId: app.id, tenantId, spec: toComponentSpec(id, name, spec, this.sealer) })],
@@ -76,6 +79,7 @@ export class ComponentsService {
     const { tenant } = this.ctx.tenantFor(p, tenantId, 'write');
     const expected = expectedVersion(`component ${componentId}`, c.version, ifMatch);
     assertComponentQuota(tenant, this.liveComponents(tenantId), spec, c);
+    assertRoutesAllowed(this.ctx.catalog, { id: componentId, tenantId, appId: c.appId, name: c.name, spec }, this.routes, this.ctx.clock.now());
     await this.ctx.append(
       `component/${componentId}`,
       [create(eventsV1.ComponentUpdatedSchema, { componentId, spec: toComponentSpec(componentId, c.name, spec, this.sealer) })],

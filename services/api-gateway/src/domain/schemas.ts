@@ -102,6 +102,14 @@ export const componentSpecSchema = z
               .regex(/^\/[^\s]*$/, 'must start with "/"')
               .default('/'),
             port,
+            https_redirect: z.boolean().default(false),
+            tls: z
+              .object({
+                certificate_pem: z.string().max(65536).describe("the host's certificate and its chain, PEM (leaf first)"),
+                private_key_pem: z.string().max(16384).describe('its private key, unencrypted PEM; stored sealed, never shown again'),
+              })
+              .strict()
+              .optional(),
           })
           .strict(),
       )

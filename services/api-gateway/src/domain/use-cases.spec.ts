@@ -7,6 +7,8 @@ import { createLogger } from '@wharf/logging';
 import { httpErrorOf } from '@wharf/service-kit';
 import { decodeTask } from '@wharf/tasks';
 import { ManualClock, SequentialIds } from '@wharf/testing';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MemoryEventStore } from '../../test/memory-event-store';
 import { SecretBox } from '../adapters/aes-secret-box.adapter';
 import { AppsService } from './apps.service';
@@ -40,7 +42,7 @@ async function setup() {
     identity: new IdentityService(ctx),
     tenants: new TenantsService(ctx),
     apps: new AppsService(ctx),
-    components: new ComponentsService(ctx, box, operations),
+    components: new ComponentsService(ctx, box, operations, { domain: 'dc1.example.com' }),
     versions: new VersionsService(ctx),
     operations,
   };
@@ -225,5 +227,114 @@ describe('the use cases', () => {
     expect(await status(() => gw.components.getComponent(vic, 'globex', 'acme.shop.api'))).toBe(404);
     expect(gw.tenants.listTenants(vic, { limit: 50 }).items.map((t) => t.id)).toEqual(['acme']);
     expect(await status(() => gw.identity.authenticate('Bearer nope'))).toBe(401);
+  });
+});
+
+describe('gateway routes (the rules of @wharf/routing, before anything is written)', () => {
+  const web = { port: 8080, protocol: 'http', public: true };
+  const fixture = (name: string) => readFileSync(join(__dirname, '__fixtures__', name), 'utf8');
+  const error = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (err) {
+      if (err instanceof WharfError) return { ...httpErrorOf(err), reason: err.reason, field: err.field };
+      throw err;
+    }
+    return undefined;
+  };
+  async function routed() {
+    const t = await setup();
+    const make = (name: string, extra: object, tenant = 'acme', app = 'acme.shop') =>
+      t.gw.components.createComponent(t.admin, tenant, app, createComponentSchema.parse({ name, source: { image: 'nginx' }, ports: [web], ...extra }));
+    await make('web', { routes: [{ host: 'shop.example.com', path_prefix: '/v1/', port: 8080 }], tcp_ports: [] });
+    return { ...t, make };
+  }
+
+  it('refuses a host + path prefix another component holds with 409 route_owned naming it, and appends nothing', async () => {
+    const { make, store } = await routed();
+    const before = store.events.length;
+    const refused = await error(make('copy', { routes: [{ host: 'shop.example.com', path_prefix: '/v1', port: 8080 }] }));
+    expect(refused).toMatchObject({ status: 409, reason: 'route_owned', field: 'routes' });
+    expect(refused?.body.error.message).toBe('shop.example.com/v1 is already routed to component acme/shop/web (acme.shop.web)');
+    expect(store.events.length).toBe(before);
+    expect(await status(make('v2', { routes: [{ host: 'shop.example.com', path_prefix: '/v2', port: 8080 }] }))).toBe('ok');
+    expect(await status(make('other', { routes: [{ host: 'www.example.com', port: 8080 }] }))).toBe('ok');
+  });
+
+  it("refuses a component's own default host to another and a taken TCP port; an update keeps its own claims", async () => {
+    const { gw, admin, make } = await routed();
+    expect(await error(make('two', { routes: [{ host: 'web.shop.acme.dc1.example.com', port: 8080 }] }))).toMatchObject({
+      status: 400,
+      field: 'routes[0].host',
+    });
+    const tcp = { ports: [{ port: 5432, protocol: 'tcp' }], tcp_ports: [{ listen_port: 15432, port: 5432 }] };
+    expect(await status(make('db', tcp))).toBe('ok');
+    expect(await error(make('db2', tcp))).toMatchObject({ status: 409, reason: 'route_owned', field: 'tcp_ports' });
+    const same = componentSpecSchema.parse({
+      source: { image: 'nginx:2' },
+      ports: [web],
+      routes: [{ host: 'shop.example.com', path_prefix: '/v1', port: 8080 }],
+    });
+    expect(await status(gw.components.updateComponent(admin, 'acme', 'acme.shop.web', same, undefined))).toBe('ok');
+  });
+
+  it('names the field of a route the gateway could not serve (400)', async () => {
+    const { make } = await routed();
+    const bad = async (extra: object) => (await error(make('bad', extra)))?.field;
+    expect(await bad({ routes: [{ host: 'a.example.com', port: 9090 }] })).toBe('routes[0].port');
+    expect(await bad({ routes: [{ host: 'a.example.com', path_prefix: '/a%20b', port: 8080 }] })).toBe('routes[0].path_prefix');
+    expect(await bad({ routes: [{ host: 'a.example.com', path_prefix: '/a/../b', port: 8080 }] })).toBe('routes[0].path_prefix');
+    expect(
+      await bad({
+        routes: [
+          { host: 'a.example.com', port: 8080 },
+          { host: 'a.example.com', path_prefix: '/', port: 8080 },
+        ],
+      }),
+    ).toBe('routes[1]');
+    expect(await bad({ tcp_ports: [{ listen_port: 15000, port: 8080 }] })).toBe('tcp_ports[0].port');
+  });
+
+  it("does not name another tenant's component that holds the route", async () => {
+    const { gw, admin, make } = await routed();
+    await gw.tenants.createTenant(admin, { name: 'globex' });
+    await gw.apps.createApp(admin, 'globex', { name: 'site', description: '' });
+    const refused = await error(make('web', { routes: [{ host: 'shop.example.com', path_prefix: '/v1', port: 8080 }] }, 'globex', 'globex.site'));
+    expect(refused).toMatchObject({ status: 409, reason: 'route_owned' });
+    expect(refused?.body.error.message).toBe('shop.example.com/v1 is already routed to a component of another tenant');
+  });
+
+  it('frees the claims of a deleted component', async () => {
+    const { gw, admin, store, make } = await routed();
+    const del = await gw.components.deleteComponent(admin, 'acme', 'acme.shop.web', undefined);
+    await store.append(
+      `operation/${del.event_id}`,
+      [{ message: create(eventsV1.OperationFinishedSchema, { eventId: del.event_id, status: eventsV1.OperationStatus.SUCCESS }) }],
+      'any',
+    );
+    expect(await status(make('next', { routes: [{ host: 'shop.example.com', path_prefix: '/v1', port: 8080 }] }))).toBe('ok');
+  });
+
+  it("stores a route's certificate with its key sealed for the component and host, after checking it fits the host and is valid now", async () => {
+    const { make, clock, box, catalog } = await routed();
+    const tls = { certificate_pem: fixture('shop.crt'), private_key_pem: fixture('shop.key') };
+    clock.set(Date.parse('2030-01-01T00:00:00Z'));
+    expect(await error(make('tls', { routes: [{ host: 'other.example.com', port: 8080, tls }] }))).toMatchObject({ status: 400, field: 'routes[0].tls' });
+    expect(await error(make('tls', { routes: [{ host: 'shop.example.com', port: 8080, tls: { ...tls, private_key_pem: 'nope' } }] }))).toMatchObject({
+      field: 'routes[0].tls',
+    });
+    expect(await status(make('tls', { routes: [{ host: 'shop.example.com', port: 8080, https_redirect: true, tls }] }))).toBe('ok');
+    const c = catalog().components.get('acme.shop.tls')!;
+    const route = c.spec.routes[0];
+    expect(route).toMatchObject({ httpsRedirect: true, tls: { certificatePem: tls.certificate_pem } });
+    expect(box.open(route.tls!.sealedPrivateKey, 'acme.shop.tls/tls/shop.example.com')).toBe(tls.private_key_pem);
+    expect(componentView(c).routes).toEqual([
+      { host: 'shop.example.com', path_prefix: '/', port: 8080, https_redirect: true, tls: { certificate_pem: tls.certificate_pem } },
+    ]);
+    expect(JSON.stringify(componentView(c))).not.toContain('PRIVATE KEY');
+    clock.set(Date.parse('2200-01-01T00:00:00Z'));
+    expect(await error(make('late', { routes: [{ host: 'shop.example.com', path_prefix: '/late', port: 8080, tls }] }))).toMatchObject({
+      field: 'routes[0].tls',
+    });
   });
 });

@@ -4,6 +4,7 @@ import { AuthGuard } from './caller';
 import { ComponentsController } from './components.controller';
 import { HealthController } from './health.controller';
 import { IdentityController } from './identity.controller';
+import { InfoController } from './info.controller';
 import { OperationsController } from './operations.controller';
 import { QueryParamsGuard } from './query-params';
 import { TenantsController } from './tenants.controller';
@@ -11,7 +12,16 @@ import { VersionsController } from './versions.controller';
 
 /** REST /api/v1 and /health, /metrics; the use cases come from the AppModule (global). */
 @Module({
-  controllers: [IdentityController, TenantsController, AppsController, ComponentsController, VersionsController, OperationsController, HealthController],
+  controllers: [
+    IdentityController,
+    TenantsController,
+    AppsController,
+    ComponentsController,
+    VersionsController,
+    OperationsController,
+    HealthController,
+    InfoController,
+  ],
   providers: [AuthGuard, QueryParamsGuard],
 })
 export class HttpModule {}

@@ -1,5 +1,6 @@
 import type { mqV1 } from '@wharf/contracts';
 import { MAX_CLAIM_BATCH, type ClaimFor, type ReadyTask } from './claims';
+import { systemClock, type Clock } from '@wharf/system';
 
 const MAX_HINTS = 1000;
 
@@ -49,6 +50,7 @@ export class TopicDispatcher {
     private readonly store: DispatchStore,
     private readonly onDelivered: (delivery: mqV1.Delivery) => void = () => undefined,
     private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   add(waiter: Waiter): void {
@@ -99,7 +101,7 @@ export class TopicDispatcher {
       .catch((err) => {
         this.onError(err);
         this.backlog = true;
-        this.schedule(Date.now() + 500); // etcd trouble: try again shortly
+        this.schedule(this.clock.now() + 500); // etcd trouble: try again shortly
       })
       .finally(() => {
         this.running = false;
@@ -164,7 +166,7 @@ export class TopicDispatcher {
         ready.forEach((r) => this.hints.delete(r.taskId));
       } else if (this.backlog) {
         const scan = ++this.scans;
-        ready = await this.store.ready(this.topic, Date.now(), slots.length);
+        ready = await this.store.ready(this.topic, this.clock.now(), slots.length);
         // Caught up unless the page was full or a rescan came in during the read.
         if (scan === this.scans && ready.length < slots.length) this.backlog = false;
         if (ready.length === 0) {
@@ -198,7 +200,7 @@ export class TopicDispatcher {
 
   private schedule(at: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.rescan(), Math.max(1, at - Date.now()));
+    this.timer = setTimeout(() => this.rescan(), Math.max(1, at - this.clock.now()));
     this.timer.unref();
   }
 }

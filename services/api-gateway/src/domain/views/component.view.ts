@@ -32,7 +32,14 @@ function buildComponentView(c: ComponentView) {
     volumes: s.volumes.map((v) => ({ name: v.name, mount_path: v.mountPath, size_mib: v.sizeMib })),
     stateful: s.volumes.length > 0,
     depends_on: s.dependsOn,
-    routes: s.routes.map((r) => ({ host: r.host, path_prefix: r.pathPrefix, port: r.port })),
+    // A route's certificate is public; its private key never leaves (sealed in the event store).
+    routes: s.routes.map((r) => ({
+      host: r.host,
+      path_prefix: r.pathPrefix,
+      port: r.port,
+      https_redirect: r.httpsRedirect,
+      tls: r.tls ? { certificate_pem: r.tls.certificatePem } : null,
+    })),
     tcp_ports: s.tcpPorts.map((t) => ({ listen_port: t.listenPort, port: t.port })),
     active_operation: c.activeOperation ?? null,
     current_version: c.currentVersion ?? null,

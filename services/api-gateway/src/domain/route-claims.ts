@@ -1,0 +1,78 @@
+import { ConflictError, invalidArgument } from '@wharf/errors';
+import { checkCertificate, claimsOf, describeClaim, routeConflicts, type OwnedClaims, type RouteClaim } from '@wharf/routing';
+import type { Catalog, ComponentView } from './catalog';
+import type { ComponentSpecInput } from './schemas';
+
+/** What the API needs to know of the gateway to check routes: the data center's domain (lb-manager's WHARF_LB_DOMAIN). */
+export interface RouteRules {
+  domain: string;
+}
+
+/** The candidate of a create or an update: who it is and the spec it asks for. */
+export interface RouteCandidate {
+  id: string;
+  tenantId: string;
+  appId: string;
+  name: string;
+  spec: ComponentSpecInput;
+}
+
+function namesOf(catalog: Catalog, c: { tenantId: string; appId: string; name: string }) {
+  return { tenant: catalog.identity.tenants.get(c.tenantId)?.name ?? c.tenantId, app: catalog.apps.get(c.appId)?.name ?? c.appId, component: c.name };
+}
+
+/** The request body's routes in the shape @wharf/routing reads (the generated ComponentSpec's). */
+function routedSpec(s: ComponentSpecInput) {
+  return {
+    ports: s.ports,
+    routes: s.routes.map((r) => ({ host: r.host, pathPrefix: r.path_prefix, port: r.port, httpsRedirect: r.https_redirect })),
+    tcpPorts: s.tcp_ports.map((t) => ({ listenPort: t.listen_port, port: t.port })),
+  };
+}
+
+/** A stored component's claims, made once per change of it (the catalog drops the cache on every event it folds for it). */
+function storedClaims(catalog: Catalog, c: ComponentView, rules: RouteRules): RouteClaim[] {
+  const cache = (c.cache ??= {});
+  return (cache.claims ??= claimsOf(namesOf(catalog, c), c.spec, { domain: rules.domain }).claims) as RouteClaim[];
+}
+
+/** Every other live component's claims: what the gateway serves now or will once it has replicas. */
+function ownedElsewhere(catalog: Catalog, exceptId: string, rules: RouteRules): OwnedClaims[] {
+  const owned: OwnedClaims[] = [];
+  for (const c of catalog.components.values()) {
+    if (c.deleted || c.id === exceptId || catalog.apps.get(c.appId)?.deleted) continue;
+    const claims = storedClaims(catalog, c, rules);
+    if (!claims.length) continue;
+    const names = namesOf(catalog, c);
+    owned.push({ owner: { componentId: c.id, name: `${names.tenant}/${names.app}/${names.component}` }, claims });
+  }
+  return owned;
+}
+
+/**
+ * The gateway rules a spec must meet before its event is written, the same @wharf/routing rules
+ * lb-manager serves by: each route and TCP port well formed and pointing at a port of the right
+ * protocol, no host squatting in the data center's domain, a certificate that fits its host and is
+ * valid now (400 naming the field); and no host + path prefix or TCP port another live component
+ * holds (409 conflict, reason route_owned, naming the owner when it is in the caller's tenant; another
+ * tenant's components are not named). An update keeps its own claims.
+ * Two racing creates can both pass; the gateway then serves the older claim, the same everywhere.
+ */
+export function assertRoutesAllowed(catalog: Catalog, candidate: RouteCandidate, rules: RouteRules, nowMs: number): void {
+  const { claims, problems } = claimsOf(namesOf(catalog, candidate), routedSpec(candidate.spec), { domain: rules.domain });
+  if (problems.length) throw invalidArgument(problems[0].field, problems[0].reason);
+  candidate.spec.routes.forEach((r, i) => {
+    if (!r.tls) return;
+    const check = checkCertificate({ certificatePem: r.tls.certificate_pem, privateKeyPem: r.tls.private_key_pem, host: r.host, nowMs });
+    if (!check.ok) throw invalidArgument(`routes[${i}].tls`, check.reason);
+  });
+  const conflicts = routeConflicts({ owner: { componentId: candidate.id, name: candidate.name }, claims }, ownedElsewhere(catalog, candidate.id, rules));
+  if (!conflicts.length) return;
+  const [first] = conflicts;
+  const owner =
+    catalog.components.get(first.owner.componentId)?.tenantId === candidate.tenantId
+      ? first.message
+      : `${describeClaim(first.claim)} is already routed to a component of another tenant`;
+  const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : '';
+  throw new ConflictError(`${owner}${more}`, { reason: 'route_owned', field: first.field });
+}
