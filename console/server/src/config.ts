@@ -4,10 +4,8 @@ import { httpLimitsShape } from '@wharf/service-kit';
 
 export const consoleConfigShape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
-  WHARF_CONSOLE_ETCD_PREFIX: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
-    .default('/wharf-console')
+  WHARF_CONSOLE_ETCD_PREFIX: fields
+    .etcdPrefix('/wharf-console')
     .describe("the console's own etcd key root (users, data centers, sessions); never a data center's"),
   WHARF_HTTP_PORT: fields.port(32600),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address the console binds to'),

@@ -23,6 +23,13 @@ export const fields = {
       def,
       'comma-separated http(s) URLs, e.g. http://127.0.0.1:2379',
     ),
+  /** The root every etcd key of the data center lives under (each service of one data center uses the same). */
+  etcdPrefix: (def = '/wharf') =>
+    z
+      .string()
+      .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
+      .default(def)
+      .describe('etcd key root, e.g. /wharf'),
   positiveInt: (def: number, what: string) => z.coerce.number().int().positive().default(def).describe(`a positive integer: ${what}`),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('a pino level'),
   flag: (def: boolean) =>

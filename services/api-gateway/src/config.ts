@@ -5,11 +5,7 @@ import { tlsConfigShape } from '@wharf/pki';
 
 export const apiConfigShape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
-  WHARF_ETCD_PREFIX: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
-    .default('/wharf')
-    .describe('etcd key root, e.g. /wharf'),
+  WHARF_ETCD_PREFIX: fields.etcdPrefix(),
   WHARF_MQ_ADDR: fields.hostPort('127.0.0.1:32401'),
   WHARF_EVENTLOG_ADDR: fields.hostPort().optional().describe("event-log's gRPC HOST:PORT, for operations' steps (optional)"),
   WHARF_HTTP_PORT: fields.port(32400),

@@ -231,11 +231,18 @@ describe('app-manager features on the Docker Engine', () => {
     const id = await createComponent(s, { tenant: 'acme', name: 'flaky' }, { ...http, replicas: 1 }, [{ id: 'v1', image: tag('v1') }]);
     expect((await finalStatus(s, await enqueue(s, 'deploy', id))).status).toBe('success');
     for (let crash = 1; crash <= 2; crash++) {
-      const [c] = await waitFor('a running replica', async () => {
+      // Kill a running replica; one that stopped between the listing and the kill (409) is looked for again.
+      await waitFor('a running replica killed', async () => {
         const list = await containersOf(s, id);
-        return list.length === 1 && list[0].State === 'running' ? list : undefined;
+        if (list.length !== 1 || list[0].State !== 'running') return undefined;
+        try {
+          await docker.getContainer(list[0].Id).kill({ signal: 'SIGKILL' });
+          return true;
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode === 409) return undefined;
+          throw err;
+        }
       });
-      await docker.getContainer(c.Id).kill({ signal: 'SIGKILL' });
       const status = await waitFor(
         'an abnormal status with its reason',
         async () => {

@@ -6,11 +6,7 @@ import { hostname } from 'node:os';
 /** Every setting of event-log, from the environment (or WHARF_CONFIG_FILE). */
 export const eventLogConfigShape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
-  WHARF_ETCD_PREFIX: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
-    .default('/wharf')
-    .describe('etcd key root, e.g. /wharf'),
+  WHARF_ETCD_PREFIX: fields.etcdPrefix(),
   WHARF_EVENTLOG_GRPC_ADDR: fields.hostPort('127.0.0.1:32403'),
   WHARF_EVENTLOG_ADVERTISE_GRPC: z
     .string()

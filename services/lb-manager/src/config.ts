@@ -11,11 +11,7 @@ const listenPort = (def: number) => z.coerce.number().int().min(1).max(65535).de
 /** Every setting of lb-manager, from the environment (or WHARF_CONFIG_FILE). */
 export const lbConfigShape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
-  WHARF_ETCD_PREFIX: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
-    .default('/wharf')
-    .describe('etcd key root, e.g. /wharf'),
+  WHARF_ETCD_PREFIX: fields.etcdPrefix(),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe("address lb-manager's own HTTP endpoints (probes, metrics, /routes) bind to"),
   WHARF_HTTP_PORT: fields.port(32410),
   WHARF_LOG_LEVEL: fields.logLevel(),

@@ -5,11 +5,7 @@ import { tlsConfigShape } from '@wharf/pki';
 /** Every setting of mq, from the environment (or WHARF_CONFIG_FILE). */
 export const mqConfigShape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints('https://127.0.0.1:32379'),
-  WHARF_ETCD_PREFIX: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
-    .default('/wharf')
-    .describe('etcd key root, e.g. /wharf'),
+  WHARF_ETCD_PREFIX: fields.etcdPrefix(),
   WHARF_MQ_GRPC_ADDR: fields.hostPort('127.0.0.1:32401'),
   WHARF_HTTP_PORT: fields.port(32402),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address the HTTP endpoints bind to'),

@@ -1,27 +1,10 @@
+import type { RuntimeLogCollector, RuntimeLogLine } from '@wharf/runtime';
 import type { Clock } from '@wharf/system';
 
-/** One line a replica of a component wrote to stdout or stderr. */
-export interface RuntimeLogLine {
-  /** The replica that wrote it (container or pod name). */
-  replica: string;
-  timeMs: number;
-  stream: 'stdout' | 'stderr';
-  text: string;
-}
+// The interface is @wharf/runtime's (its DriverLogCollector reads the runtime); this is the in-memory one.
+export type { RuntimeLogCollector, RuntimeLogLine } from '@wharf/runtime';
 
-/**
- * Runtime logs of a component's replicas, merged. The Docker and Kubernetes collectors (with
- * app-manager's runtime drivers) implement this; event-log serves it over socket.io.
- */
-export interface RuntimeLogCollector {
-  /**
-   * The last `tail` lines of all replicas merged by time, then every new line as it comes,
-   * until the returned function is called. onEnd: the source stopped (e.g. component deleted).
-   */
-  follow(componentId: string, tail: number, onLines: (lines: RuntimeLogLine[]) => void, onEnd?: (reason: string) => void): () => void;
-}
-
-/** In-memory collector: lines are pushed in (tests, and the embedded default until a runtime collector exists). */
+/** In-memory collector: lines are pushed in (tests, and WHARF_RUNTIME_LOGS=none). */
 export class MemoryRuntimeLogCollector implements RuntimeLogCollector {
   private readonly buffers = new Map<string, RuntimeLogLine[]>();
   private readonly followers = new Map<string, Set<(lines: RuntimeLogLine[]) => void>>();
