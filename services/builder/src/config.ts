@@ -5,11 +5,7 @@ import { httpLimitsShape } from '@wharf/service-kit';
 /** Every setting of the builder, from the environment (or WHARF_CONFIG_FILE). */
 export const builderConfigShape = {
   WHARF_ETCD_ENDPOINTS: fields.endpoints('http://127.0.0.1:32379'),
-  WHARF_ETCD_PREFIX: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'must look like /name')
-    .default('/wharf')
-    .describe('etcd key root, e.g. /wharf'),
+  WHARF_ETCD_PREFIX: fields.etcdPrefix(),
   WHARF_MQ_ADDR: fields.hostPort('127.0.0.1:32401'),
   WHARF_EVENTLOG_ADDR: fields.hostPort('127.0.0.1:32403'),
   WHARF_HTTP_HOST: z.string().default('127.0.0.1').describe('address /livez, /readyz and /metrics bind to'),
