@@ -38,6 +38,12 @@ describe('operationInfo', () => {
     expect(operationInfo('op', undefined, requested({ finished: { status: SUCCESS, message: '', failedStep: '', timeMs: 99 } }))?.status).toBe(SUCCESS);
   });
 
+  it('a decision whose entries are not all on disk yet is not shown: running until they are', () => {
+    const final = { status: SUCCESS, message: '', failedStep: '' } as const;
+    expect(operationInfo('op', stored({ final, durableSeq: 3, lastSeq: 5 }))).toMatchObject({ status: RUNNING, lastSeq: 3 });
+    expect(operationInfo('op', stored({ final, durableSeq: 5, lastSeq: 5 }))).toMatchObject({ status: SUCCESS, lastSeq: 5 });
+  });
+
   it('the feed’s target and tenant win over what frames said', () => {
     expect(operationInfo('op', stored({ tenantId: 'tx', target: 'component/x' }), requested())).toMatchObject({ tenantId: 't1', target: 'component/c1' });
     expect(operationInfo('op', stored({ tenantId: 'tx' }))?.tenantId).toBe('tx');

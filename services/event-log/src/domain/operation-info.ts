@@ -20,6 +20,8 @@ export interface StoredOperation {
   target: string;
   /** Highest seq on disk. */
   durableSeq: number;
+  /** Highest seq assigned, durable or not (a decision is shown once everything up to it is on disk). */
+  lastSeq?: number;
   firstMs: number;
   lastMs: number;
   final?: FinalDecision;
@@ -37,7 +39,10 @@ export interface RequestedOperation {
 /** The operation as its owner sees it: storage and feed together; undefined if neither knows it. */
 export function operationInfo(eventId: string, stored?: StoredOperation, requested?: RequestedOperation): OperationInfo | undefined {
   if (!stored && !requested) return undefined;
-  const final = stored?.final ?? requested?.finished;
+  // A decision made in memory is shown only once the entries leading to it (and its own final
+  // entry) are durable: a reader that sees a final status can then read the whole history.
+  const storedFinal = stored?.final && stored.durableSeq >= (stored.lastSeq ?? 0) ? stored.final : undefined;
+  const final = storedFinal ?? requested?.finished;
   const status = final ? final.status : stored?.durableSeq || requested?.started ? eventsV1.OperationStatus.RUNNING : eventsV1.OperationStatus.PENDING;
   return {
     eventId,
