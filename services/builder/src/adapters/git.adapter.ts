@@ -80,7 +80,7 @@ export class GitAdapter {
       if (err instanceof CheckoutError) throw err;
       if (tooBig) throw new CheckoutError(`the repository is larger than the limit of ${mib(req.maxBytes)} (stopped while cloning)`, lines);
       if (req.signal?.aborted) throw new CheckoutError('cancelled while cloning', lines);
-      throw new CheckoutError(explain(req, (err as Error).message, lines, this.options.idleTimeoutMs), lines);
+      throw new CheckoutError(explainGitError(req, (err as Error).message, lines, this.options.idleTimeoutMs), lines);
     } finally {
       clearInterval(sizeTimer);
       req.signal?.removeEventListener('abort', onAbort);
@@ -181,17 +181,25 @@ export class GitAdapter {
 const mib = (bytes: number) => `${Math.round(bytes / 1048576)} MiB`;
 const firstLine = (text: string) => text.trim().split('\n')[0];
 
-/** git's error in words a user can act on. */
-function explain(req: CheckoutRequest, message: string, lines: string[], idleTimeoutMs: number): string {
+/**
+ * git's error in words a user can act on. HTTP codes are matched as git prints them ("returned
+ * error: 403"), never as bare digits: a port like 34037 in the URL is not a 403.
+ */
+export function explainGitError(req: CheckoutRequest, message: string, lines: string[], idleTimeoutMs: number): string {
   const text = `${message}\n${lines.join('\n')}`;
   const where = req.url.display;
   const ref = req.ref.kind === 'commit' ? `commit ${req.ref.sha}` : `${req.ref.kind === 'branch' ? 'branch' : 'tag or branch'} ${req.ref.name}`;
   if (/Remote branch .* not found|couldn't find remote ref|not our ref/i.test(text)) return `${ref} not found in ${where}`;
-  if (/Authentication failed|could not read Username|could not read Password|Permission denied \(publickey|terminal prompts disabled|403/i.test(text)) {
+  if (
+    /Authentication failed|could not read Username|could not read Password|Permission denied \(publickey|terminal prompts disabled|returned error: 403|\b403 Forbidden/i.test(
+      text,
+    )
+  ) {
     return `authentication to ${where} failed: the repository is private or the credentials are wrong (give a token or an SSH key in the component's build credentials)`;
   }
   if (/Host key verification failed/i.test(text)) return `the SSH host key of ${req.url.host} does not match the known_hosts given`;
-  if (/repository .* not found|no such repository|not exported|does not appear to be a git repository|404/i.test(text)) return `repository ${where} not found`;
+  if (/repository .* not found|no such repository|not exported|does not appear to be a git repository|returned error: 404|\b404 Not Found/i.test(text))
+    return `repository ${where} not found`;
   const network = /Could not resolve host|Connection refused|unable to connect|Connection timed out|No route to host|Network is unreachable/i;
   if (network.test(text) || /Could not read from remote repository/i.test(text)) {
     // The line that says why (ssh's "connect to host ... Connection refused"), not git's closing advice.
