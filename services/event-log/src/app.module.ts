@@ -7,7 +7,7 @@ import { HttpController, type IngestMetricsSource } from './http/http.controller
 import { EventLogMetrics } from './metrics';
 import { engineReadiness } from './threads/engine-readiness';
 import type { OperationLog } from './threads/operation-log';
-import { AUTHENTICATOR, COMPONENT_TENANTS, INGEST_METRICS, LOGGER, ON_SHUTDOWN, OPERATION_LOG, READINESS, RUNTIME_LOGS, WS_SETTINGS } from './tokens';
+import { AUTHENTICATOR, COMPONENT_TENANTS, INGEST_METRICS, LOGGER, ON_SHUTDOWN, OPERATION_LOG, RUNTIME_LOGS, WS_SETTINGS } from './tokens';
 import { EventLogGateway, type ComponentTenants, type WsSettings } from './ws/eventlog.gateway';
 
 /** The streaming thread's app: HTTP (health, metrics, history) and socket.io. */
@@ -58,12 +58,10 @@ export class EventLogModule {
         { provide: WS_SETTINGS, useValue: o.ws },
         { provide: LOGGER, useValue: o.logger },
         { provide: ON_SHUTDOWN, useValue: o.onShutdown },
-        { provide: READINESS, useValue: engine },
         Shutdown,
         { provide: EventLogMetrics, useValue: o.metrics },
         EventLogGateway,
       ],
-      exports: [READINESS],
     };
   }
 }

@@ -13,8 +13,6 @@ export const WS_SETTINGS = Symbol('ws-settings');
 export const LOGGER = Symbol('logger');
 /** The ingest thread's metrics, merged into /metrics. */
 export const INGEST_METRICS = Symbol('ingest-metrics');
-/** Whether this instance can serve its main calls (a ReadinessProbe, for /readyz). */
-export const READINESS = Symbol('readiness');
 export const ON_SHUTDOWN = Symbol('on-shutdown');
 export const GRPC_ADDRESS = Symbol('grpc-address');
 export const INGEST_LIMITS = Symbol('ingest-limits');
