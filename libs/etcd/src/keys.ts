@@ -65,8 +65,13 @@
  *                                           Election); the oldest is the one maintainer that
  *                                           compacts, defragments and disarms NOSPACE
  *
- * Nodes (services/node-manager):
- *   <root>/nodes/<node_id>                  heartbeat, on the node's lease
+ * Nodes (services/node-manager, read through @wharf/nodes by api-gateway and app-manager):
+ *   <root>/nodes/<node_id>                  wharf.node.v1.NodeHeartbeat (proto3 JSON) on the node-manager's
+ *                                           lease: address, capacity, usage, health conditions. Gone when
+ *                                           the lease expires; the node's state is the fold of node/<id>
+ *   <root>/node-watch/election/nodes/<lease id>   one key per node-manager (etcd3's Election): the oldest
+ *                                           watches every heartbeat and marks a node whose key expired
+ *                                           ERROR_DETECTED
  *
  * Streams are named "<kind>/<id>" (tenant/…, app/…, component/…, node/…, operation/…).
  */
@@ -137,5 +142,7 @@ export class KeyLayout {
   readonly nodes = {
     prefix: () => `${this.root}/nodes/`,
     node: (nodeId: string) => `${this.root}/nodes/${nodeId}`,
+    /** Namespace of the lease watcher's election (etcd3 adds election/nodes/<lease id>). */
+    watchPrefix: () => `${this.root}/node-watch/`,
   };
 }

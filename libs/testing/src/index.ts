@@ -13,12 +13,14 @@ export {
   startConsole,
   startEventLog,
   startMq,
+  startNodeManager,
   type RunningApiGateway,
   type RunningAppManager,
   type RunningBuilder,
   type RunningConsole,
   type RunningEventLog,
   type RunningMq,
+  type RunningNodeManager,
 } from './services';
 export { startGitDaemon, type GitDaemon } from './git';
 export { startGitHttpServer, type GitHttpServer } from './git-http';

@@ -222,3 +222,24 @@ export async function startConsole(etcd: EtcdInstance, env: Record<string, strin
     stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)),
   };
 }
+
+export interface RunningNodeManager {
+  process: ManagedProcess;
+  /** http://HOST:PORT (probes, metrics, /node) */
+  url: string;
+  nodeId: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts the built node-manager as a real process for node `nodeId` (its HTTP on a free port).
+ * Several with different ids on one machine stand for several nodes; pass WHARF_DATA_CENTER
+ * unique to the test run, and WHARF_MQ_ADDR + WHARF_EVENTLOG_ADDR for node tasks.
+ */
+export async function startNodeManager(etcd: EtcdInstance, nodeId: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningNodeManager> {
+  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'node-manager', 'dist', 'main.js')], {
+    env: { ...process.env, ...serviceEnv(etcd, 'node-manager'), WHARF_NODE_ID: nodeId, WHARF_HTTP_PORT: '0', WHARF_LOG_LEVEL: 'warn', ...env },
+  });
+  const [, http] = await proc.waitForOutput(/node-manager listening http=(\S+)/, timeoutMs);
+  return { process: proc, url: `http://${http}`, nodeId, stop: async (signal = 'SIGTERM') => void (await proc.stop(signal)) };
+}
