@@ -24,6 +24,7 @@ CONSOLE_PORT="${WHARF_CONSOLE_PORT:-32600}"
 APPMGR_GRPC_PORT="${WHARF_APPMGR_GRPC_PORT:-32405}"
 APPMGR_HTTP_PORT="${WHARF_APPMGR_HTTP_PORT:-32406}"
 BUILDER_HTTP_PORT="${WHARF_BUILDER_HTTP_PORT:-32407}"
+NODEMGR_HTTP_PORT="${WHARF_NODEMGR_HTTP_PORT:-32408}"
 LB_HTTP_PORT="${WHARF_LB_HTTP_PORT:-32480}"
 LB_HTTPS_PORT="${WHARF_LB_HTTPS_PORT:-32443}"
 LB_ADMIN_PORT="${WHARF_LB_ADMIN_PORT:-32410}"
@@ -151,6 +152,15 @@ if [ -f services/app-manager/dist/main.js ]; then
   wait_http "http://127.0.0.1:$APPMGR_HTTP_PORT/readyz" app-manager
 fi
 
+if [ -f services/node-manager/dist/main.js ]; then
+  # This machine as the data center's one node: heartbeat, health conditions, lifecycle, node tasks.
+  tls node-manager
+  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+    WHARF_HTTP_PORT="$NODEMGR_HTTP_PORT" WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" \
+    start node-manager env "${TLS[@]}" node services/node-manager/dist/main.js
+  wait_http "http://127.0.0.1:$NODEMGR_HTTP_PORT/readyz" node-manager
+fi
+
 if [ -f services/lb-manager/dist/main.js ]; then
   # The gateway: lb-manager drives its own nginx instances under .wharf/lb (never the system's).
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
@@ -201,6 +211,9 @@ echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt
 }
 [ -f services/app-manager/dist/main.js ] && {
   echo "  app-manager gRPC 127.0.0.1:$APPMGR_GRPC_PORT   probes + metrics http://127.0.0.1:$APPMGR_HTTP_PORT   data center ${WHARF_DATA_CENTER:-dc1}"
+}
+[ -f services/node-manager/dist/main.js ] && {
+  echo "  node-manager http://127.0.0.1:$NODEMGR_HTTP_PORT/node   probes + metrics on the same port   (GET /api/v1/nodes as admin)"
 }
 [ -f services/builder/dist/main.js ] && {
   echo "  builder     http://127.0.0.1:$BUILDER_HTTP_PORT/metrics   ready: http://127.0.0.1:$BUILDER_HTTP_PORT/readyz"

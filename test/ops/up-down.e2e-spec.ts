@@ -1,4 +1,4 @@
-import { freePort } from '@wharf/testing';
+import { freePort, waitFor } from '@wharf/testing';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,7 @@ describe('npm run up / npm run down', () => {
       'APPMGR_GRPC',
       'APPMGR_HTTP',
       'BUILDER_HTTP',
+      'NODEMGR_HTTP',
       'LB_HTTP',
       'LB_HTTPS',
       'LB_ADMIN',
@@ -76,6 +77,7 @@ describe('npm run up / npm run down', () => {
       ['api-gateway', env.WHARF_API_PORT],
       ['app-manager', env.WHARF_APPMGR_HTTP_PORT],
       ['builder', env.WHARF_BUILDER_HTTP_PORT],
+      ['node-manager', env.WHARF_NODEMGR_HTTP_PORT],
       ['lb-manager', env.WHARF_LB_ADMIN_PORT],
       ['console', env.WHARF_CONSOLE_PORT],
     ]) {
@@ -89,6 +91,13 @@ describe('npm run up / npm run down', () => {
       body: JSON.stringify({ name: 'acme' }),
     });
     expect(created.status).toBe(201);
+    // The machine is the data center's one node: registered by node-manager, READY once its init checks pass.
+    const node = await waitFor('the node READY', async () => {
+      const r = await fetch(`${api}/nodes`, { headers: { authorization: `Bearer ${token}` } });
+      const items = ((await r.json()) as { items: { state: string; roles: string[] }[] }).items;
+      return items.length === 1 && items[0].state === 'READY' ? items[0] : undefined;
+    });
+    expect(node.roles).toContain('compute');
     expect((await fetch(`${api}/tenants`, { headers: { authorization: 'Bearer wharf_nope_nope' } })).status).toBe(401);
     // The gateway answers (no route for this host yet).
     expect((await fetch(`http://127.0.0.1:${env.WHARF_LB_HTTP_PORT}/`)).status).toBe(404);
@@ -104,6 +113,7 @@ describe('npm run up / npm run down', () => {
         'api-gateway.pid',
         'app-manager.pid',
         'builder.pid',
+        'node-manager.pid',
         'lb-manager.pid',
         'console.pid',
         'registry.pid',

@@ -1,8 +1,9 @@
 import { create, toJsonString } from '@bufbuild/protobuf';
-import { appmanagerV1, eventsV1, mqV1 } from '@wharf/contracts';
+import { appmanagerV1, eventsV1, mqV1, nodeV1 } from '@wharf/contracts';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
+import { NodeDirectory } from '@wharf/nodes';
 import { decodeTask } from '@wharf/tasks';
 import { rawHttp, startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import fc from 'fast-check';
@@ -15,6 +16,20 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
   let admin: ReturnType<typeof client>;
   const tokens: Record<string, string> = {};
   const as = (who: string) => client(api.url, tokens[who]);
+  /** node-manager's part, as it records it: the node's first event and, if reporting, its heartbeat key. */
+  const registerNode = async (id: string, reporting = false) => {
+    const raw = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
+    await new NodeDirectory(raw, new KeyLayout(), new EtcdEventStore({ client: raw })).register(
+      { nodeId: id, address: '127.0.0.1', roles: ['compute'], labels: {} },
+      'service:node-manager',
+    );
+    if (reporting)
+      await raw
+        .put(new KeyLayout().nodes.node(id))
+        .value(toJsonString(nodeV1.NodeHeartbeatSchema, create(nodeV1.NodeHeartbeatSchema, { nodeId: id, timeMs: BigInt(Date.now()) })));
+    raw.close();
+    return id;
+  };
 
   beforeAll(async () => {
     etcd = await startEtcd();
@@ -516,6 +531,28 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       { name: 'POST tenant', need: 'admin', make: async () => ['POST', '/api/v1/tenants', { name: fresh('t') }] },
       { name: 'POST user', need: 'admin', make: async () => ['POST', '/api/v1/users', { name: fresh('nu') }] },
       { name: 'GET users', need: 'admin', make: async () => ['GET', '/api/v1/users'] },
+      { name: 'GET nodes', need: 'admin', make: async () => ['GET', '/api/v1/nodes'] },
+      { name: 'GET node', need: 'admin', make: async () => ['GET', `/api/v1/nodes/${await registerNode(fresh('node'))}`] },
+      { name: 'POST node state', need: 'admin', make: async () => ['POST', `/api/v1/nodes/${await registerNode(fresh('node'))}/state`, { action: 'offline' }] },
+      {
+        name: 'PUT node labels',
+        need: 'admin',
+        make: async () => ['PUT', `/api/v1/nodes/${await registerNode(fresh('node'))}/labels`, { labels: { zone: 'a' } }],
+      },
+      { name: 'PUT node roles', need: 'admin', make: async () => ['PUT', `/api/v1/nodes/${await registerNode(fresh('node'))}/roles`, { roles: ['compute'] }] },
+      {
+        name: 'POST node task',
+        need: 'admin',
+        make: async () => ['POST', '/api/v1/node-tasks', { task: 'disk-usage', nodes: [await registerNode(fresh('node'), true)] }],
+      },
+      {
+        name: 'GET node task',
+        need: 'admin',
+        make: async () => {
+          const r = await admin('POST', '/api/v1/node-tasks', { task: 'disk-usage', nodes: [await registerNode(fresh('node'), true)] });
+          return ['GET', `/api/v1/node-tasks/${r.body.event_id}`];
+        },
+      },
     ];
     const grants: Record<string, Need[]> = {
       admin: ['auth', 'read', 'write', 'operate', 'manage', 'admin'],
@@ -568,6 +605,78 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
       const missing = await as('dev')('GET', '/api/v1/tenants/nosuchtenant');
       expect(foreign.body.error.message.replace('globex', 'X')).toBe(missing.body.error.message.replace('nosuchtenant', 'X'));
     });
+  });
+
+  it('nodes: admin views and moves them; bad labels, roles, ids, tasks and illegal moves are clear errors that change nothing', async () => {
+    await registerNode('edge-1', true);
+    await registerNode('edge-2');
+    const list = await admin('GET', '/api/v1/nodes');
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((n: { id: string }) => n.id)).toEqual(expect.arrayContaining(['edge-1', 'edge-2']));
+    const one = await admin('GET', '/api/v1/nodes/edge-1');
+    expect(one.body).toMatchObject({
+      id: 'edge-1',
+      state: 'NEW',
+      cordoned: false,
+      roles: ['compute'],
+      allowed_actions: ['init', 'offline'],
+      heartbeat: { alive: true },
+    });
+    expect((await admin('GET', '/api/v1/nodes/edge-2')).body.heartbeat).toEqual({ alive: false });
+
+    // Illegal moves name the state and what is allowed; nothing is written.
+    const cordon = await admin('POST', '/api/v1/nodes/edge-1/state', { action: 'cordon' });
+    expect(cordon.status).toBe(409);
+    expect(cordon.body.error.message).toBe('node edge-1 is NEW: cannot cordon; allowed from NEW: init, offline');
+    expect((await admin('POST', '/api/v1/nodes/edge-1/state', { action: 'explode' })).status).toBe(400);
+    expect((await admin('POST', '/api/v1/nodes/nope/state', { action: 'cordon' })).status).toBe(404);
+    expect((await admin('POST', '/api/v1/nodes/Bad_Id/state', { action: 'cordon' })).body.error.message).toContain('must be 1-52 characters');
+
+    // Labels: Kubernetes syntax, every bad one named, none applied.
+    expect((await admin('PUT', '/api/v1/nodes/edge-1/labels', { labels: { zone: 'eu-1', 'wharf.io/disk': 'ssd' } })).body.labels).toEqual({
+      zone: 'eu-1',
+      'wharf.io/disk': 'ssd',
+    });
+    const bad = await admin('PUT', '/api/v1/nodes/edge-1/labels', { labels: { zone: 'eu-2', 'bad key': 'x', ok: '-dash' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('label "bad key"');
+    expect(bad.body.error.message).toContain('label "ok"="-dash"');
+    expect(bad.body.error.field).toBe('labels["bad key"]');
+    expect((await admin('GET', '/api/v1/nodes/edge-1')).body.labels).toEqual({ zone: 'eu-1', 'wharf.io/disk': 'ssd' });
+    const roles = await admin('PUT', '/api/v1/nodes/edge-1/roles', { roles: ['gateway', 'cook'] });
+    expect(roles.status).toBe(400);
+    expect(roles.body.error.message).toContain('"cook" is no role');
+    expect((await admin('PUT', '/api/v1/nodes/edge-1/roles', { roles: ['gateway', 'compute'] })).body.roles).toEqual(['compute', 'gateway']);
+
+    // Node tasks: unknown task, unknown node, silent node, OFFLINE node.
+    const unknownTask = await admin('POST', '/api/v1/node-tasks', { task: 'format-disk', nodes: ['edge-1'] });
+    expect(unknownTask.status).toBe(400);
+    expect(unknownTask.body.error.message).toBe('"format-disk" is no node task (disk-usage, container-list, prune-images, health-check)');
+    const unknownNode = await admin('POST', '/api/v1/node-tasks', { task: 'disk-usage', nodes: ['edge-1', 'ghost'] });
+    expect(unknownNode.status).toBe(404);
+    expect(unknownNode.body.error.message).toBe('no such node: ghost');
+    const silent = await admin('POST', '/api/v1/node-tasks', { task: 'disk-usage', nodes: ['edge-2'] });
+    expect(silent.status).toBe(409);
+    expect(silent.body.error.message).toContain('edge-2 is not reporting');
+    expect((await admin('POST', '/api/v1/nodes/edge-1/state', { action: 'offline' })).body.state).toBe('OFFLINE');
+    const offline = await admin('POST', '/api/v1/node-tasks', { task: 'disk-usage', nodes: ['edge-1'] });
+    expect(offline.status).toBe(409);
+    expect(offline.body.error.message).toBe('node edge-1 is OFFLINE: an OFFLINE node runs no tasks');
+    expect((await admin('GET', '/api/v1/node-tasks/evt-00000000-0000-0000-0000-000000000000')).status).toBe(404);
+
+    // A task that is accepted is one mq task per node, on that node's topic.
+    await registerNode('edge-3', true);
+    const accepted = await admin('POST', '/api/v1/node-tasks', { task: 'container-list', nodes: ['edge-3'] });
+    expect(accepted.status).toBe(202);
+    const stats = await mq.admin.stats({ topics: ['node-task.edge-3'] });
+    expect(Number(stats.topics[0].depth)).toBe(1);
+    const task = await admin('GET', `/api/v1/node-tasks/${accepted.body.event_id}`);
+    expect(task.body).toMatchObject({ event_id: accepted.body.event_id, task: 'container-list', nodes: ['edge-3'], status: 'pending' });
+
+    const doc = (await client(api.url)('GET', '/docs/openapi.json')).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/nodes', '/api/v1/nodes/{node}', '/api/v1/nodes/{node}/labels', '/api/v1/node-tasks']),
+    );
   });
 
   it('finds no 5xx for random methods, paths and bodies (fast-check)', async () => {

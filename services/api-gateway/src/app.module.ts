@@ -23,6 +23,8 @@ import { DependencyState } from './domain/dependency-state';
 import { GatewayContext } from './domain/gateway-context';
 import { IdentityService } from './domain/identity.service';
 import { OperationsService } from './domain/operations.service';
+import { NodesService } from './domain/nodes.service';
+import { NodeDirectory } from '@wharf/nodes';
 import { catalogCheck, etcdCheck } from './domain/readiness';
 import type { SecretSealer } from './domain/secret-sealer';
 import type { StepSource } from './domain/steps';
@@ -167,6 +169,12 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
           new ComponentsService(ctx, sealer, operations, { domain: config.WHARF_LB_DOMAIN }),
       ),
       factory(VersionsService, [GatewayContext], (ctx: GatewayContext) => new VersionsService(ctx)),
+      factory(
+        NodesService,
+        [GatewayContext, ETCD, KeyLayout, EVENT_STORE, TASK_QUEUE, STEP_SOURCE],
+        (ctx: GatewayContext, client: Etcd3, keys: KeyLayout, store: EventStore, queue: MqTaskQueue, steps: StepSource | null) =>
+          new NodesService(ctx, new NodeDirectory(client, keys, store), store, queue, steps),
+      ),
       factory(
         RuntimeStatusService,
         [GatewayContext, ETCD, KeyLayout, ETCD_STATE],

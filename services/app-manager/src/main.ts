@@ -9,6 +9,7 @@ import { GrpcServer } from '@wharf/grpc';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
 import { transportSecurityOrExit } from '@wharf/pki';
 import { consume, createMqClient } from '@wharf/mq-client';
+import { NodeDirectory } from '@wharf/nodes';
 import { DockerDriver } from '@wharf/runtime';
 import { SecretBox } from '@wharf/secrets';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
@@ -28,6 +29,7 @@ import { fleetProjection, type Fleet } from './domain/fleet';
 import { appManagerService } from './grpc/app-manager.grpc';
 import { Reconciler } from './reconciler/reconciler';
 import { TaskHandler } from './tasks/task-handler';
+import { NodePlacement } from './adapters/node-placement';
 
 function secretKey(config: { WHARF_SECRET_KEY?: string; WHARF_DEV_MODE: boolean }, warn: (m: string) => void): Buffer {
   try {
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
     narrator,
     { maxSurge: settings.maxSurge, maxUnavailable: settings.maxUnavailable, maxReplicas: config.WHARF_APPMGR_MAX_REPLICAS },
     logger,
+    new NodePlacement(new NodeDirectory(etcd, keys, store)),
   );
   const mq = createMqClient(config.WHARF_MQ_ADDR, security);
   const stopConsuming = new AbortController();

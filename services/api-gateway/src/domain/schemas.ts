@@ -246,3 +246,23 @@ export const versionPageSchema = z
 
 export type ComponentSpecInput = z.infer<typeof componentSpecSchema>;
 export type CreateComponentInput = z.infer<typeof createComponentSchema>;
+
+/** Node routes (administrators only; @wharf/nodes checks labels, roles and task names with messages of its own). */
+export const nodeStateSchema = z
+  .object({
+    action: z
+      .enum(['cordon', 'uncordon', 'repair', 'offline'])
+      .describe('cordon: no new replicas (READY -> INITED); uncordon: back to READY; repair: ERROR -> NEW; offline: removed'),
+    reason: z.string().max(500).optional().describe('why, kept in the transition'),
+  })
+  .strict();
+export const nodeLabelsSchema = z
+  .object({ labels: z.record(z.string(), z.unknown()).describe('every label of the node from now on, Kubernetes syntax (name and value rules)') })
+  .strict();
+export const nodeRolesSchema = z.object({ roles: z.array(z.unknown()).max(4).describe('any of manage, compute, gateway, storage') }).strict();
+export const nodeTaskSchema = z
+  .object({
+    task: z.string().max(64).describe('disk-usage, container-list, prune-images or health-check'),
+    nodes: z.array(z.string().max(64)).min(1).max(100).describe('the node ids to run it on'),
+  })
+  .strict();

@@ -5,6 +5,7 @@ import { ComponentsController } from './components.controller';
 import { HealthController } from './health.controller';
 import { IdentityController } from './identity.controller';
 import { InfoController } from './info.controller';
+import { NodesController } from './nodes.controller';
 import { OperationsController } from './operations.controller';
 import { QueryParamsGuard } from './query-params';
 import { TenantsController } from './tenants.controller';
@@ -19,6 +20,7 @@ import { VersionsController } from './versions.controller';
     ComponentsController,
     VersionsController,
     OperationsController,
+    NodesController,
     HealthController,
     InfoController,
   ],

@@ -7,6 +7,7 @@ import { taskHeader } from '@wharf/tasks';
 import type { Narrator } from '../adapters/operation-narrator';
 import type { Fleet } from '../domain/fleet';
 import { intentOf, type IntentSettings } from '../domain/intents';
+import { placesNewReplicas, type PlacementGate } from '../domain/placement-gate';
 import { decodeAnyTask } from './task-decoding';
 
 export interface FleetView {
@@ -22,7 +23,8 @@ const ATTEMPTS = 5;
  * version the fold shows), and acknowledged. The reconciler of whichever instance owns the
  * component does the work and reports it. A task that cannot be acted on (garbage, unknown
  * component, nothing to restart) is answered in event-log as failed and acknowledged: retrying
- * it could not help. Redelivered tasks are recognised by their event_id and add nothing.
+ * it could not help. Redelivered tasks are recognised by their event_id and add nothing. A task
+ * that would place new replicas while no READY compute node is left is answered as failed too.
  */
 export class TaskHandler {
   constructor(
@@ -31,6 +33,7 @@ export class TaskHandler {
     private readonly narrator: Narrator,
     private readonly settings: IntentSettings,
     private readonly logger: Logger,
+    private readonly placement?: PlacementGate,
   ) {}
 
   async handle(task: MqTask): Promise<void> {
@@ -58,6 +61,15 @@ export class TaskHandler {
       if (!record || record.tenantId !== h.tenantId) {
         this.narrator.answer(op, false, `component ${h.componentId} does not exist in tenant ${h.tenantId}`);
         return;
+      }
+      // No READY compute node (e.g. the Docker host cordoned): refuse what would place new replicas; running ones stay.
+      if (this.placement && placesNewReplicas(decoded, record)) {
+        const blocker = await this.placement.blocker();
+        if (blocker) {
+          this.logger.info({ event_id: h.eventId, kind: h.kind, component: h.componentId, reason: blocker }, 'task refused: no node to place replicas on');
+          this.narrator.answer(op, false, `${h.kind} refused: ${blocker}`);
+          return;
+        }
       }
       let intent;
       try {
