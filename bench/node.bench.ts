@@ -10,7 +10,7 @@
 import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { NodeDirectory, nodeStream, type NodeStateName } from '@wharf/nodes';
-import { startEtcd, startNodeManager, waitFor, type EtcdInstance, type RunningNodeManager } from '@wharf/testing';
+import { ensureDockerEngine, startEtcd, startNodeManager, waitFor, type EtcdInstance, type RunningNodeManager } from '@wharf/testing';
 
 const TTL_S = Number(process.env.BENCH_NODE_TTL_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_NODE_ROUNDS ?? 3);
@@ -33,6 +33,8 @@ async function leaseExpiryMs(client: Etcd3): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // The nodes' runtime_reachable check pings the Docker Engine: the machine's, or one started (and stopped) here.
+  const engine = await ensureDockerEngine();
   const etcd: EtcdInstance = await startEtcd();
   const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   const store = new EtcdEventStore({ client, keys: new KeyLayout() });
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     for (const nm of running.values()) await nm.stop('SIGKILL').catch(() => undefined);
     client.close();
     await etcd.destroy();
+    await engine.stop();
   }
 }
 
