@@ -144,6 +144,39 @@ describe('Docker: the host as the one node, cordon, node tasks', () => {
     expect(await finalOf(third.body.event_id)).toMatchObject({ status: 'success' });
   });
 
+  it('runs a node task on several nodes: one step per node in event-log, done once the last reports', async () => {
+    // A second node (storage only, so placement is unchanged) with its own node-manager.
+    const second = await startNodeManager(etcd, 'store-1', {
+      WHARF_DATA_CENTER: dataCenter,
+      WHARF_MQ_ADDR: mq.grpc,
+      WHARF_EVENTLOG_ADDR: eventLog.grpc,
+      WHARF_NODE_ROLES: 'storage',
+      WHARF_NODE_REPORT_MS: '300',
+    });
+    try {
+      await waitFor('store-1 READY', async () => ((await call('GET', '/api/v1/nodes/store-1')).body.state === 'READY' ? true : undefined), 20_000, 100);
+      const accepted = await call('POST', '/api/v1/node-tasks', { task: 'disk-usage', nodes: ['host', 'store-1'] });
+      expect(accepted.status).toBe(202);
+      const task = await waitFor(
+        'the two-node task final',
+        async () => {
+          const r = await call('GET', `/api/v1/node-tasks/${accepted.body.event_id}`);
+          return r.body.status === 'success' || r.body.status === 'failure' ? r.body : undefined;
+        },
+        30_000,
+        200,
+      );
+      expect(task.status).toBe('success');
+      expect(task.steps.map((s: { name: string; status: string }) => [s.name, s.status]).sort()).toEqual([
+        ['node host', 'success'],
+        ['node store-1', 'success'],
+      ]);
+      expect(task.reported.map((r: { node: string }) => r.node).sort()).toEqual(['host', 'store-1']);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('runs a node task on the host: one step per node in event-log, the operation done', async () => {
     const accepted = await call('POST', '/api/v1/node-tasks', { task: 'container-list', nodes: ['host'] });
     expect(accepted.status).toBe(202);

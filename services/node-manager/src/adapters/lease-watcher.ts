@@ -20,8 +20,10 @@ export interface LeaseWatcherOptions {
  * watches <root>/nodes/. A heartbeat key that goes away (its lease expired, or was revoked)
  * turns its node INITED|READY -> ERROR_DETECTED (then ERROR on Docker, where nothing can move),
  * through the event store with optimistic concurrency, so a second writer can never double it.
- * On election, and every TTL after, it also sweeps: a node INITED or READY without a heartbeat
- * key is marked the same way (covers deaths while nobody led, and a watch that missed a delete).
+ * One TTL after its election, and every TTL after, it also sweeps: a node INITED or READY without
+ * a heartbeat key is marked the same way (covers deaths while nobody led, and a watch that missed
+ * a delete). Not at once: when a whole data center starts again, the node-managers that come up
+ * within a TTL of the first one are not failed for being late.
  * One watcher rather than every node-manager: N nodes cost one watch and one write per death,
  * not N; api-gateway is not the watcher because it is a request path that may run in any
  * number, while node-manager exists wherever a node does.
@@ -65,11 +67,10 @@ export class LeaseWatcher {
   private async lead(): Promise<void> {
     try {
       const prefix = this.keys.nodes.prefix();
-      // The watch first, then the sweep: a key that goes between the two is seen by one of them.
+      // The watch first, then the sweeps: a key that goes between the two is seen by one of them.
       this.watcher = await this.client.watch().prefix(prefix).create();
       this.watcher.on('delete', (kv) => void this.lost(kv.key.toString().slice(prefix.length), 'heartbeat lease expired'));
       this.watcher.on('error', (err) => this.logger.warn({ err: err.message }, 'node watch failed; the next sweep covers it'));
-      await this.sweep();
       this.sweepTimer = setInterval(() => void this.sweep(), this.o.ttlS * 1000);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'starting the node watch failed; the next sweep tries again');
