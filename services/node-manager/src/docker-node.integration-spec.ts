@@ -166,7 +166,7 @@ describe('Docker: the host as the one node, cordon, node tasks', () => {
         30_000,
         200,
       );
-      expect(task.status).toBe('success');
+      if (task.status !== 'success') throw new Error(`node task failed: ${JSON.stringify(task)}`);
       expect(task.steps.map((s: { name: string; status: string }) => [s.name, s.status]).sort()).toEqual([
         ['node host', 'success'],
         ['node store-1', 'success'],

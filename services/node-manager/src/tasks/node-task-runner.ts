@@ -103,12 +103,18 @@ export class NodeTaskRunner {
         step.line(
           `${m.disk.path}: ${size(used)} used of ${size(m.disk.totalBytes)}, ${size(m.disk.availableBytes)} free (${((used / m.disk.totalBytes) * 100).toFixed(1)}%)`,
         );
-        const df = await this.engine.diskUsage();
-        step.line(
-          `Docker Engine: ${Object.entries(df)
-            .map(([k, v]) => `${k} ${size(v)}`)
-            .join(', ')}`,
-        );
+        // The filesystem is the answer; the Engine's breakdown is extra, and its own errors (a build cache
+        // it cannot measure) are shown, not a failed task.
+        try {
+          const df = await this.engine.diskUsage();
+          step.line(
+            `Docker Engine: ${Object.entries(df)
+              .map(([k, v]) => `${k} ${size(v)}`)
+              .join(', ')}`,
+          );
+        } catch (err) {
+          step.line(`Docker Engine disk usage unavailable: ${(err as Error).message.trim()}`, 'warn');
+        }
         return;
       }
       case 'container-list': {
