@@ -2,7 +2,7 @@ import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { FailedPreconditionError } from '@wharf/errors';
 import { EtcdEventStore } from '@wharf/event-store';
 import { NodeDirectory, nodeStream, type NodeStateName } from '@wharf/nodes';
-import { startEtcd, startNodeManager, waitFor, type EtcdInstance, type RunningNodeManager } from '@wharf/testing';
+import { dockerSocket, startEtcd, startNodeManager, startSocketProxy, waitFor, type EtcdInstance, type RunningNodeManager } from '@wharf/testing';
 
 const TTL_S = 3;
 const env = { WHARF_NODE_LEASE_TTL_S: String(TTL_S), WHARF_NODE_REPORT_MS: '300', WHARF_DATA_CENTER: `nm-${process.pid}` };
@@ -21,8 +21,19 @@ describe('node-manager: registration, heartbeats, lease expiry, lifecycle', () =
     return nm;
   };
   const stateOf = async (id: string) => (await nodes.record(id))?.state;
+  /** Waits for a state; a timeout says where the node is and which of its conditions fail. */
   const until = (id: string, state: NodeStateName, timeoutMs = 15_000) =>
-    waitFor(`${id} ${state}`, async () => ((await stateOf(id)) === state ? true : undefined), timeoutMs, 50);
+    waitFor(
+      `${id} ${state}`,
+      async () => {
+        const view = await nodes.get(id).catch(() => undefined);
+        if (view?.record.state === state) return true;
+        const failing = view?.heartbeat?.conditions.filter((c) => !c.ok).map((c) => `${c.type}: ${c.message}`) ?? [];
+        throw new Error(`${id} is ${view?.record.state ?? 'not registered'}${failing.length ? `; failing ${failing.join('; ')}` : ''}`);
+      },
+      timeoutMs,
+      50,
+    );
   const leader = async () => {
     for (const nm of running.values()) {
       if (nm.process.child.exitCode !== null || nm.process.child.signalCode !== null) continue;
@@ -137,6 +148,25 @@ describe('node-manager: registration, heartbeats, lease expiry, lifecycle', () =
     await nodes.change(deadId, 'repair', { reason: 'fixed', actor: 'user:test' });
     await until(deadId, 'READY');
     expect((await nodes.record(deadId))!.transitions.slice(-3).map((t) => t.action)).toEqual(['repair', 'init', 'online']);
+  });
+
+  it("fails a READY node whose container runtime goes away, from its own node-manager's checks", async () => {
+    // The machine's engine is never stopped: a proxy in front of it is cut instead.
+    const proxy = await startSocketProxy(dockerSocket());
+    try {
+      await start('n6', { WHARF_DOCKER_SOCKET: proxy.path, WHARF_NODE_FAIL_AFTER: '3' });
+      await until('n6', 'READY');
+      await proxy.cut();
+      await until('n6', 'ERROR');
+      const [fail] = (await nodes.record('n6'))!.transitions.slice(-2);
+      expect(fail).toMatchObject({ from: 'READY', action: 'fail', to: 'ERROR_DETECTED', actor: 'service:node-manager' });
+      expect(fail.reason).toMatch(/^condition runtime_reachable failing: Docker Engine at .*engine\.sock/);
+      // Its heartbeat goes on (the node-manager lives), with the condition failing.
+      const hb = (await nodes.get('n6')).heartbeat!;
+      expect(hb.conditions.find((c) => c.type === 'runtime_reachable')).toMatchObject({ ok: false });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('keeps a node whose container runtime is unreachable NEW, saying why', async () => {
