@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfigOrExit } from '@wharf/config';
 import type { Projection } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
-import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
+import { boundedFastifyAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { transportSecurityOrExit } from '@wharf/pki';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -17,7 +17,8 @@ import type { DependencyState } from './domain/dependency-state';
 import { IdentityService } from './domain/identity.service';
 import { TaskDispatcher } from './domain/task-dispatcher';
 import { ErrorFilter } from './http/error.filter';
-import { EventLogProxy } from './http/event-log-proxy';
+import { EventLogProxy, isEventLogPath } from './http/event-log-proxy';
+import { acceptJsonBodies, BODY_LIMIT_BYTES } from './http/json-body';
 import { httpMetrics, stateMetrics } from './http/metrics';
 import { serveOpenApi } from './http/openapi';
 import { CATALOG, ETCD_STATE, METRICS } from './tokens';
@@ -40,19 +41,23 @@ async function main(): Promise<void> {
 
   // Creating the app catches the catalog up with the feed (app.module.ts).
   const readiness = new Readiness();
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ config, logger, secretKey: key, readiness, security }),
-    new BoundedExpressAdapter(httpLimitsFrom(config)),
-    { logger: new PinoNestLogger(logger), bodyParser: false },
-  );
+  // socket.io and operation history are event-log's: proxied under this address, taken before fastify parses anything.
+  const eventLogProxy = config.WHARF_EVENTLOG_HTTP_URL ? new EventLogProxy(config.WHARF_EVENTLOG_HTTP_URL, logger) : undefined;
+  const adapter = boundedFastifyAdapter(httpLimitsFrom(config), {
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    divert: eventLogProxy && { matches: isEventLogPath, handler: eventLogProxy.handle },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, logger, secretKey: key, readiness, security }), adapter, {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+  });
+  const server = app.getHttpAdapter().getInstance();
+  acceptJsonBodies(server);
   const adminToken = await app.get(IdentityService).bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
   if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
 
   const metrics = app.get<Registry>(METRICS);
-  // Our ETags are stream versions; express's own would hash every response body.
-  app.set('etag', false);
-  app.disable('x-powered-by');
-  app.use(httpMetrics(metrics));
+  httpMetrics(metrics)(server);
   const projection = app.get<Projection<Catalog>>(CATALOG);
   const tasks = app.get(TaskDispatcher);
   const etcd = app.get<DependencyState>(ETCD_STATE);
@@ -70,16 +75,12 @@ async function main(): Promise<void> {
       catalogLive: projection.live,
     };
   });
-  // socket.io and operation history are event-log's: proxied under this address (before the body parser).
-  const eventLogProxy = config.WHARF_EVENTLOG_HTTP_URL ? new EventLogProxy(config.WHARF_EVENTLOG_HTTP_URL, logger) : undefined;
-  if (eventLogProxy) app.use(eventLogProxy.middleware);
-  app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
   serveOpenApi(app);
-  const server = app.getHttpServer() as Server;
-  eventLogProxy?.attach(server);
+  const httpServer = app.getHttpServer() as Server;
+  eventLogProxy?.attach(httpServer);
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
-  const port = (server.address() as { port: number }).port;
+  const port = (httpServer.address() as { port: number }).port;
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);
   // SIGTERM/SIGINT: not ready, then app.close() runs AppModule's shutdown hooks in order.
   stopOnSignals(app, { logger, readiness });
