@@ -30,6 +30,7 @@ import { TaskDispatcher } from './domain/task-dispatcher';
 import { TenantsService } from './domain/tenants.service';
 import { RuntimeStatusService } from './domain/runtime-status.service';
 import { VersionsService } from './domain/versions.service';
+import { WebhooksService } from './domain/webhooks.service';
 import { HttpModule } from './http/http.module';
 import {
   CATALOG,
@@ -167,6 +168,11 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
           new ComponentsService(ctx, sealer, operations, { domain: config.WHARF_LB_DOMAIN }),
       ),
       factory(VersionsService, [GatewayContext], (ctx: GatewayContext) => new VersionsService(ctx)),
+      factory(
+        WebhooksService,
+        [GatewayContext, SECRET_SEALER, OperationsService],
+        (ctx: GatewayContext, sealer: SecretSealer, operations: OperationsService) => new WebhooksService(ctx, sealer, operations),
+      ),
       factory(
         RuntimeStatusService,
         [GatewayContext, ETCD, KeyLayout, ETCD_STATE],

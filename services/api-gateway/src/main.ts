@@ -7,7 +7,7 @@ import { createLogger, PinoNestLogger } from '@wharf/logging';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { transportSecurityOrExit } from '@wharf/pki';
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { SecretBox } from './adapters/aes-secret-box.adapter';
 import { AppModule } from './app.module';
@@ -16,7 +16,9 @@ import type { Catalog } from './domain/catalog';
 import type { DependencyState } from './domain/dependency-state';
 import { IdentityService } from './domain/identity.service';
 import { TaskDispatcher } from './domain/task-dispatcher';
+import { HOOKS_PATH } from './domain/webhooks.service';
 import { ErrorFilter } from './http/error.filter';
+import { HOOK_BODY_LIMIT } from './http/hooks.controller';
 import { EventLogProxy } from './http/event-log-proxy';
 import { httpMetrics, stateMetrics } from './http/metrics';
 import { serveOpenApi } from './http/openapi';
@@ -73,6 +75,9 @@ async function main(): Promise<void> {
   // socket.io and operation history are event-log's: proxied under this address (before the body parser).
   const eventLogProxy = config.WHARF_EVENTLOG_HTTP_URL ? new EventLogProxy(config.WHARF_EVENTLOG_HTTP_URL, logger) : undefined;
   if (eventLogProxy) app.use(eventLogProxy.middleware);
+  // Webhook deliveries are read as the exact bytes received (their HMAC is over them), bounded
+  // like every body; the JSON parser then leaves them alone.
+  app.useBodyParser('raw', { type: (req: IncomingMessage) => req.url?.startsWith(`${HOOKS_PATH}/`) === true, limit: HOOK_BODY_LIMIT });
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
   serveOpenApi(app);
