@@ -1,3 +1,6 @@
+import { mqV1 } from '@wharf/contracts';
+import { createClient } from '@wharf/grpc';
+import { decodeTask } from '@wharf/tasks';
 import {
   dockerClient,
   freePort,
@@ -17,7 +20,8 @@ import {
   type RunningEventLog,
   type RunningMq,
 } from '@wharf/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,6 +42,7 @@ describe('e2e: build a component from git through the API', () => {
   const docker = dockerClient();
   const cleanup: (() => Promise<unknown>)[] = [];
   const tenant = `e${Date.now().toString(36)}`;
+  let componentId = '';
 
   beforeAll(async () => {
     etcd = await startEtcd();
@@ -73,6 +78,33 @@ describe('e2e: build a component from git through the API', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
+  /** Pulls a version's image from the registry, runs it on the Docker Engine (port on 127.0.0.1) and answers what it serves. */
+  const imageAnswer = async (image: string) => {
+    const stream = (await docker.pull(image, {
+      authconfig: { username: registry.username, password: registry.password, serveraddress: registry.address },
+    })) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    cleanup.push(() => docker.getImage(image).remove({ force: true }));
+    const port = await freePort();
+    const container = await docker.createContainer({
+      Image: image,
+      Labels: { 'org.wharf.test': 'builder-e2e' },
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+    });
+    cleanup.push(() => container.remove({ force: true }));
+    await container.start();
+    return waitFor(
+      'the built image answering',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        return { status: res.status, body: await res.text() };
+      },
+      60_000,
+      200,
+    );
+  };
+
   it('answers 202, reports every step under the event id, records the version and the image answers', async () => {
     expect((await call('POST', '/tenants', { name: tenant })).status).toBe(201);
     const app = await call('POST', `/tenants/${tenant}/apps`, { name: 'shop' });
@@ -83,7 +115,7 @@ describe('e2e: build a component from git through the API', () => {
       ports: [{ port: 8080, protocol: 'http' }],
     });
     expect(component.status).toBe(201);
-    const componentId = component.body.id as string;
+    componentId = component.body.id as string;
 
     const accepted = await call('POST', `/tenants/${tenant}/components/${componentId}/operations`, { kind: 'build' });
     expect(accepted.status).toBe(202);
@@ -146,30 +178,56 @@ describe('e2e: build a component from git through the API', () => {
     );
     expect(op).toMatchObject({ event_id: eventId, status: 'success' });
 
-    const image = versions[0].image;
-    const stream = (await docker.pull(image, {
-      authconfig: { username: registry.username, password: registry.password, serveraddress: registry.address },
-    })) as NodeJS.ReadableStream;
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-    cleanup.push(() => docker.getImage(image).remove({ force: true }));
-    const port = await freePort();
-    const container = await docker.createContainer({
-      Image: image,
-      Labels: { 'org.wharf.test': 'builder-e2e' },
-      ExposedPorts: { '8080/tcp': {} },
-      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
-    });
-    cleanup.push(() => container.remove({ force: true }));
-    await container.start();
-    const answer = await waitFor(
-      'the built image answering',
+    expect(await imageAnswer(versions[0].image)).toEqual({ status: 200, body: 'hello from nodejs: two days are 172800000 ms\n' });
+  }, 400_000);
+
+  // Push-to-deploy: the component's webhook, a commit pushed to the git daemon, the signed push
+  // event posted as a git host would: the build of exactly that commit, its Version, and the
+  // rollout handed to app-manager under the same event id (no app-manager runs here: the
+  // upgrade task waits on mq, and the new image answers when run).
+  it('builds the pushed commit when a signed push event arrives, and hands its rollout to app-manager', async () => {
+    expect(componentId).not.toBe('');
+    const hook = await call('POST', `/tenants/${tenant}/components/${componentId}/webhook`);
+    expect(hook.status).toBe(201);
+    const server = readFileSync(join(__dirname, 'fixtures', 'nodejs', 'server.js'), 'utf8').replace('hello from nodejs', 'pushed to nodejs');
+    const commit = git.change('web', { 'server.js': server });
+    const body = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: commit, repository: { clone_url: git.url('web') } });
+    const signature = `sha256=${createHmac('sha256', hook.body.secret as string)
+      .update(body)
+      .digest('hex')}`;
+    const post = (sig: string) =>
+      fetch(hook.body.url as string, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': `e2e-${commit}`, 'x-hub-signature-256': sig },
+        body,
+      });
+    expect((await post(signature.replace(/.$/, (c) => (c === '0' ? '1' : '0')))).status).toBe(401);
+    const res = await post(signature);
+    const answer = (await res.json()) as { action: string; event_id: string; commit: string };
+    expect({ status: res.status, ...answer }).toMatchObject({ status: 202, action: 'build', commit, event_id: expect.stringMatching(/^evt-/) });
+
+    const version = await waitFor(
+      'the version of the pushed commit',
       async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-        return { status: res.status, body: await res.text() };
+        const list = await call('GET', `/tenants/${tenant}/components/${componentId}/versions`);
+        return ((list.body.items ?? []) as { build_event_id: string; source: string; image: string }[]).find((v) => v.build_event_id === answer.event_id);
       },
-      60_000,
-      200,
+      300_000,
+      500,
     );
-    expect(answer).toEqual({ status: 200, body: 'hello from nodejs: two days are 172800000 ms\n' });
+    expect(version.source).toBe(`${git.url('web')}#${commit}`);
+    const mqClient = createClient(mqV1.MqService, mq.grpc, { security: etcd.pki.security('builder') });
+    try {
+      const upgrade = await waitFor(
+        'the upgrade task after the build',
+        async () => (await mqClient.dequeue({ topic: 'upgrade', waitMs: 1000, leaseMs: 60000 })).deliveries.find((d) => d.task!.taskId === answer.event_id),
+        30_000,
+        100,
+      );
+      expect(decodeTask(upgrade.task!.payload, 'upgrade').kind).toMatchObject({ case: 'upgrade', value: { eventId: answer.event_id, componentId } });
+    } finally {
+      mqClient.close();
+    }
+    expect(await imageAnswer(version.image)).toEqual({ status: 200, body: 'pushed to nodejs: two days are 172800000 ms\n' });
   }, 400_000);
 });
