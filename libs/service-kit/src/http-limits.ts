@@ -1,7 +1,7 @@
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { fields } from '@wharf/config';
-import { createServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -60,13 +60,33 @@ export function clientErrorResponse(err: NodeJS.ErrnoException, limits: HttpLimi
  * side is closed and what the client still sends is read and dropped, for a moment, first.
  */
 export function answerClientErrors(server: Server, limits: HttpLimits): void {
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+  server.on('clientError', clientErrorHandler(limits));
+}
+
+/** The 'clientError' listener answerClientErrors installs (fastify takes it as its clientErrorHandler option). */
+export function clientErrorHandler(limits: HttpLimits): (err: NodeJS.ErrnoException, socket: Duplex) => void {
+  return (err, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     socket.end(clientErrorResponse(err, limits));
     socket.on('data', () => undefined);
     socket.on('error', () => undefined);
     setTimeout(() => socket.destroy(), 2000).unref();
-  });
+  };
+}
+
+/** The node:http server with the limits that can only be given at creation, for any framework's request handler. */
+export function boundedHttpServer(limits: HttpLimits, handler?: RequestListener): Server {
+  return createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often the timeouts above are enforced (Node's default, 30 s, would let them run late by as much).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    handler,
+  );
 }
 
 /** Nest's Express adapter with the limits applied to the server it creates (some of them can only be given at creation). */
@@ -77,17 +97,7 @@ export class BoundedExpressAdapter extends ExpressAdapter {
 
   override initHttpServer(options: NestApplicationOptions): void {
     if (options.httpsOptions) throw new Error('BoundedExpressAdapter serves plain HTTP; TLS ends in front of it');
-    const server = createServer(
-      {
-        maxHeaderSize: this.limits.maxHeaderBytes,
-        headersTimeout: this.limits.headersTimeoutMs,
-        requestTimeout: this.limits.requestTimeoutMs,
-        keepAliveTimeout: this.limits.keepAliveTimeoutMs,
-        // How often the timeouts above are enforced (Node's default, 30 s, would let them run late by as much).
-        connectionsCheckingInterval: Math.min(1000, this.limits.headersTimeoutMs),
-      },
-      this.getInstance(),
-    );
+    const server = boundedHttpServer(this.limits, this.getInstance());
     answerClientErrors(server, this.limits);
     this.setHttpServer(server);
   }

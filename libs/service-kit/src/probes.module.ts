@@ -1,6 +1,8 @@
 import { Controller, Get, Inject, Module, Res, type DynamicModule } from '@nestjs/common';
-import type { Response } from 'express';
 import { Readiness } from './readiness';
+
+/** What the probe needs of the reply: express's Response and fastify's reply both have it. */
+type StatusReply = { status(code: number): unknown };
 
 export const READINESS = Symbol('readiness');
 
@@ -15,7 +17,7 @@ export class ProbesController {
   }
 
   @Get('readyz')
-  async readyz(@Res({ passthrough: true }) res: Response) {
+  async readyz(@Res({ passthrough: true }) res: StatusReply) {
     const report = await this.readiness.report();
     res.status(report.ready ? 200 : 503);
     return { status: report.ready ? 'ready' : 'not_ready', checks: report.checks };

@@ -129,6 +129,32 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect((await admin('GET', '/api/v1/tenants')).body.items.map((t: { id: string }) => t.id)).toEqual(['acme', 'globex']);
   });
 
+  it('answers bodies it cannot take with 4xx naming why, and takes an empty JSON body as none', async () => {
+    const post = async (path: string, body: string | Buffer, type: string) => {
+      const res = await fetch(`${api.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${api.adminToken}`, 'content-type': type }, body });
+      return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string; field?: string } } };
+    };
+    expect(await post('/api/v1/tenants', '{"name":', 'application/json')).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid', message: 'body: malformed JSON', field: 'body' } },
+    });
+    expect(await post('/api/v1/tenants', '{"__proto__":{"admin":true},"name":"proto"}', 'application/json')).toMatchObject({ status: 400 });
+    const plain = await post('/api/v1/tenants', 'name=x', 'text/plain');
+    expect(plain.status).toBe(415);
+    expect(plain.body.error).toMatchObject({ code: 'unsupported_media_type', field: 'body' });
+    expect(plain.body.error!.message).toContain('application/json');
+    const huge = await post('/api/v1/tenants', JSON.stringify({ name: 'x', pad: 'a'.repeat(1024 * 1024) }), 'application/json');
+    expect(huge).toMatchObject({ status: 413, body: { error: { code: 'too_large', field: 'body' } } });
+    // No body where a body is required: the schema's own error, not a parser's.
+    const empty = await post('/api/v1/tenants', '', 'application/json');
+    expect(empty.status).toBe(400);
+    expect(empty.body.error!.code).toBe('invalid');
+    const unknown = await fetch(`${api.url}/api/v1/no-such-thing`, { headers: { authorization: `Bearer ${api.adminToken}` } });
+    expect({ status: unknown.status, body: await unknown.json() }).toEqual({ status: 404, body: { error: { code: 'not_found', message: 'no such route' } } });
+    // Nothing of the refused requests was accepted.
+    expect((await admin('GET', '/api/v1/tenants')).body.items.map((t: { id: string }) => t.id)).toEqual(['acme', 'globex']);
+  });
+
   it('exposes request and catalog metrics by route template', async () => {
     await admin('GET', '/api/v1/tenants/acme');
     const text = (await client(api.url)('GET', '/metrics')).body as string;

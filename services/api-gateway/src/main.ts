@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfigOrExit } from '@wharf/config';
 import type { Projection } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
-import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
+import { boundedFastifyAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { transportSecurityOrExit } from '@wharf/pki';
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { SecretBox } from './adapters/aes-secret-box.adapter';
 import { AppModule } from './app.module';
@@ -18,8 +18,8 @@ import { IdentityService } from './domain/identity.service';
 import { TaskDispatcher } from './domain/task-dispatcher';
 import { HOOKS_PATH } from './domain/webhooks.service';
 import { ErrorFilter } from './http/error.filter';
-import { HOOK_BODY_LIMIT } from './http/hooks.controller';
-import { EventLogProxy } from './http/event-log-proxy';
+import { EventLogProxy, isEventLogPath } from './http/event-log-proxy';
+import { acceptJsonBodies, BODY_LIMIT_BYTES } from './http/json-body';
 import { httpMetrics, stateMetrics } from './http/metrics';
 import { serveOpenApi } from './http/openapi';
 import { CATALOG, ETCD_STATE, METRICS } from './tokens';
@@ -42,19 +42,24 @@ async function main(): Promise<void> {
 
   // Creating the app catches the catalog up with the feed (app.module.ts).
   const readiness = new Readiness();
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ config, logger, secretKey: key, readiness, security }),
-    new BoundedExpressAdapter(httpLimitsFrom(config)),
-    { logger: new PinoNestLogger(logger), bodyParser: false },
-  );
+  // socket.io and operation history are event-log's: proxied under this address, taken before fastify parses anything.
+  const eventLogProxy = config.WHARF_EVENTLOG_HTTP_URL ? new EventLogProxy(config.WHARF_EVENTLOG_HTTP_URL, logger) : undefined;
+  const adapter = boundedFastifyAdapter(httpLimitsFrom(config), {
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    divert: eventLogProxy && { matches: isEventLogPath, handler: eventLogProxy.handle },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, logger, secretKey: key, readiness, security }), adapter, {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+  });
+  const server = app.getHttpAdapter().getInstance();
+  // Webhook deliveries stay the exact bytes received, unparsed: their HMAC is over them (webhooks.service.ts).
+  acceptJsonBodies(server, { keepRaw: (url) => url.startsWith(`${HOOKS_PATH}/`) });
   const adminToken = await app.get(IdentityService).bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
   if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
 
   const metrics = app.get<Registry>(METRICS);
-  // Our ETags are stream versions; express's own would hash every response body.
-  app.set('etag', false);
-  app.disable('x-powered-by');
-  app.use(httpMetrics(metrics));
+  httpMetrics(metrics)(server);
   const projection = app.get<Projection<Catalog>>(CATALOG);
   const tasks = app.get(TaskDispatcher);
   const etcd = app.get<DependencyState>(ETCD_STATE);
@@ -72,19 +77,12 @@ async function main(): Promise<void> {
       catalogLive: projection.live,
     };
   });
-  // socket.io and operation history are event-log's: proxied under this address (before the body parser).
-  const eventLogProxy = config.WHARF_EVENTLOG_HTTP_URL ? new EventLogProxy(config.WHARF_EVENTLOG_HTTP_URL, logger) : undefined;
-  if (eventLogProxy) app.use(eventLogProxy.middleware);
-  // Webhook deliveries are read as the exact bytes received (their HMAC is over them), bounded
-  // like every body; the JSON parser then leaves them alone.
-  app.useBodyParser('raw', { type: (req: IncomingMessage) => req.url?.startsWith(`${HOOKS_PATH}/`) === true, limit: HOOK_BODY_LIMIT });
-  app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalFilters(new ErrorFilter(logger));
   serveOpenApi(app);
-  const server = app.getHttpServer() as Server;
-  eventLogProxy?.attach(server);
+  const httpServer = app.getHttpServer() as Server;
+  eventLogProxy?.attach(httpServer);
   await app.listen(config.WHARF_HTTP_PORT, config.WHARF_HTTP_HOST);
-  const port = (server.address() as { port: number }).port;
+  const port = (httpServer.address() as { port: number }).port;
   process.stdout.write(`api-gateway listening http=${config.WHARF_HTTP_HOST}:${port}\n`);
   // SIGTERM/SIGINT: not ready, then app.close() runs AppModule's shutdown hooks in order.
   stopOnSignals(app, { logger, readiness });

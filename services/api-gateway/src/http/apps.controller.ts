@@ -1,7 +1,7 @@
 import { Body, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
 import type { Principal } from '@wharf/identity';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { AppsService } from '../domain/apps.service';
 import * as S from '../domain/schemas';
@@ -28,9 +28,9 @@ export class AppsController {
   }
 
   @Get('tenants/:tenant/apps/:app')
-  getApp(@Caller() p: Principal, @Param('tenant') tenant: string, @Param('app') app: string, @Res({ passthrough: true }) res: Response) {
+  getApp(@Caller() p: Principal, @Param('tenant') tenant: string, @Param('app') app: string, @Res({ passthrough: true }) res: FastifyReply) {
     const view = this.apps.getApp(p, pathId(tenant, 'tenant'), pathId(app, 'app'));
-    res.setHeader('ETag', `"${view.version}"`);
+    res.header('ETag', `"${view.version}"`);
     return view;
   }
 

@@ -1,9 +1,9 @@
 import { createParamDecorator, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Principal } from '@wharf/identity';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { IdentityService } from '../domain/identity.service';
 
-type AuthenticatedRequest = Request & { principal?: Principal };
+type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
 /** Every /api/v1 route needs a bearer token: 401 before anything else is looked at. */
 @Injectable()

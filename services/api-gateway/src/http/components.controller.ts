@@ -1,7 +1,7 @@
 import { Body, Delete, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
 import type { Principal } from '@wharf/identity';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { ComponentsService } from '../domain/components.service';
 import { RuntimeStatusService } from '../domain/runtime-status.service';
@@ -28,10 +28,10 @@ export class ComponentsController {
     @Param('tenant') tenant: string,
     @Param('app') app: string,
     @Body() body: unknown,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const view = await this.components.createComponent(p, pathId(tenant, 'tenant'), pathId(app, 'app'), parseBody(S.createComponentSchema, body));
-    res.setHeader('ETag', `"${view.version}"`);
+    res.header('ETag', `"${view.version}"`);
     return view;
   }
 
@@ -42,17 +42,17 @@ export class ComponentsController {
     @Param('tenant') tenant: string,
     @Param('app') app: string,
     @ValidQuery() q: z.infer<typeof S.pageSchema>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    res.setHeader('Content-Type', JSON_TYPE);
+    res.header('Content-Type', JSON_TYPE);
     return this.components.listComponentsJson(p, pathId(tenant, 'tenant'), pathId(app, 'app'), q);
   }
 
   @Get('tenants/:tenant/components/:component')
-  getComponent(@Caller() p: Principal, @Param('tenant') tenant: string, @Param('component') component: string, @Res({ passthrough: true }) res: Response) {
+  getComponent(@Caller() p: Principal, @Param('tenant') tenant: string, @Param('component') component: string, @Res({ passthrough: true }) res: FastifyReply) {
     const c = this.components.getComponent(p, pathId(tenant, 'tenant'), pathId(component, 'component'));
-    res.setHeader('ETag', `"${c.version}"`);
-    res.setHeader('Content-Type', JSON_TYPE);
+    res.header('ETag', `"${c.version}"`);
+    res.header('Content-Type', JSON_TYPE);
     return componentJson(c);
   }
 
@@ -70,7 +70,7 @@ export class ComponentsController {
     @Param('tenant') tenant: string,
     @Param('component') component: string,
     @Body() body: unknown,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const view = await this.components.updateComponent(
       p,
@@ -79,7 +79,7 @@ export class ComponentsController {
       parseBody(S.componentSpecSchema, body),
       parseIfMatch(ifMatch),
     );
-    res.setHeader('ETag', `"${view.version}"`);
+    res.header('ETag', `"${view.version}"`);
     return view;
   }
 

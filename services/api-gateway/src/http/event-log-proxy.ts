@@ -1,6 +1,5 @@
 import type { Logger } from '@wharf/logging';
-import type { NextFunction, Request, Response } from 'express';
-import { request, type IncomingMessage, type Server } from 'node:http';
+import { request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -43,17 +42,17 @@ export class EventLogProxy {
     return Number(this.target.port || (this.target.protocol === 'https:' ? 443 : 80));
   }
 
-  /** Express middleware, mounted before the body parser so request bodies stream through untouched. */
-  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
-    if (!isEventLogPath(req.originalUrl)) return next();
+  /** The node:http handler for requests whose path isEventLogPath: taken before the framework, so bodies stream through untouched. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = req.url ?? '/';
     const headers = { ...req.headers, host: this.target.host, 'x-forwarded-for': req.socket.remoteAddress ?? '' };
-    const upstream = request({ host: this.target.hostname, port: this.port, method: req.method, path: req.originalUrl, headers }, (answer) => {
+    const upstream = request({ host: this.target.hostname, port: this.port, method: req.method, path, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
     upstream.on('error', (err) => {
       this.logger.warn({ err: err.message }, 'event-log proxy: upstream failed');
-      if (!res.headersSent) res.status(503).setHeader('Retry-After', '1').type('application/json').send(UNAVAILABLE);
+      if (!res.headersSent) res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json' }).end(UNAVAILABLE);
       else res.destroy();
     });
     req.on('aborted', () => upstream.destroy());

@@ -1,16 +1,14 @@
 import { Controller, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { WebhooksService } from '../domain/webhooks.service';
+import type { RequestWithRawBody } from './json-body';
 import { QueryParamsGuard } from './query-params';
-
-/** The body limit of a delivery (main.ts reads it raw, before any JSON parser). */
-export const HOOK_BODY_LIMIT = '1mb';
 
 /**
  * Where git hosts post push events: no bearer token, the signature made with the webhook's
- * secret is the authentication. The body arrives as the exact bytes received (main.ts mounts
- * a raw parser on this path), which the HMAC is computed over.
+ * secret is the authentication. The body arrives as the exact bytes received, unparsed
+ * (json-body.ts keeps them for this path, main.ts), which the HMAC is computed over.
  */
 @ApiTags('webhooks')
 @UseGuards(QueryParamsGuard)
@@ -34,8 +32,8 @@ export class HooksController {
   @ApiResponse({ status: 202, description: 'build started (event_id) or push ignored (reason)' })
   @ApiResponse({ status: 401, description: 'missing or wrong signature or token: nothing started' })
   @ApiResponse({ status: 404, description: 'no such webhook' })
-  async receive(@Param('hook') hook: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  async receive(@Param('hook') hook: string, @Req() req: RequestWithRawBody, @Res({ passthrough: true }) res: FastifyReply) {
+    const raw = req.rawBody ?? Buffer.alloc(0);
     const answer = await this.webhooks.receive(hook, req.headers, raw);
     res.status(answer.status);
     return answer.body;

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Req, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { CONFIG } from '../tokens';
 import { EVENT_LOG_PROXY_PATHS } from './event-log-proxy';
@@ -24,7 +24,7 @@ export class InfoController {
   constructor(@Inject(CONFIG) private readonly config: ApiConfig) {}
 
   @Get('info')
-  info(@Req() req: Request) {
+  info(@Req() req: FastifyRequest) {
     const base = publicBase(this.config, req);
     const live = this.config.WHARF_EVENTLOG_HTTP_URL !== undefined;
     return {

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Request metrics by route template (never the raw path: ids would explode the label set). */
@@ -16,14 +16,13 @@ export function httpMetrics(registry: Registry) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
-  return (req: Request, res: Response, next: NextFunction) => {
-    const start = process.hrtime.bigint();
-    res.once('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      requests.inc({ method: req.method, route, status: String(res.statusCode) });
-      seconds.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
+  return (server: FastifyInstance): void => {
+    server.addHook('onResponse', (req, reply, done) => {
+      const route = req.routeOptions.url ?? 'unmatched';
+      requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+      seconds.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+      done();
     });
-    next();
   };
 }
 

@@ -1,13 +1,13 @@
 import { applyDecorators, createParamDecorator, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiQuery } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { noQuerySchema } from '../domain/schemas';
 import { parseQuery } from './validation';
 
 const QUERY_SCHEMA = 'wharf:query-schema';
-type QueryRequest = Request & { validQuery?: unknown };
+type QueryRequest = FastifyRequest & { validQuery?: unknown };
 
 /** What each schema makes of no query at all (its defaults), parsed once: most requests have none. */
 const emptyQuery = new WeakMap<z.ZodObject, object>();
@@ -38,7 +38,7 @@ export class QueryParamsGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const schema = this.reflector.get<z.ZodObject | undefined>(QUERY_SCHEMA, context.getHandler()) ?? noQuerySchema;
     const req = context.switchToHttp().getRequest<QueryRequest>();
-    // Without a "?" there is nothing to parse (and express 5 parses req.query anew on each read).
+    // Without a "?" there is nothing to parse: most requests take the schema's defaults, parsed once.
     req.validQuery = req.url.includes('?') ? parseQuery(schema, req.query) : defaultsOf(schema);
     return true;
   }

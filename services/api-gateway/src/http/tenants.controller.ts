@@ -1,7 +1,7 @@
 import { Body, Delete, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
 import type { Principal } from '@wharf/identity';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import * as S from '../domain/schemas';
 import { TenantsService } from '../domain/tenants.service';
@@ -16,8 +16,8 @@ import { parseBody, parseIfMatch, pathId } from './validation';
 export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
-  private etag(res: Response, tenantId: string): void {
-    res.setHeader('ETag', `"${this.tenants.tenantVersion(tenantId)}"`);
+  private etag(res: FastifyReply, tenantId: string): void {
+    res.header('ETag', `"${this.tenants.tenantVersion(tenantId)}"`);
   }
 
   @Post('tenants')
@@ -33,7 +33,7 @@ export class TenantsController {
   }
 
   @Get('tenants/:tenant')
-  getTenant(@Caller() p: Principal, @Param('tenant') tenant: string, @Res({ passthrough: true }) res: Response) {
+  getTenant(@Caller() p: Principal, @Param('tenant') tenant: string, @Res({ passthrough: true }) res: FastifyReply) {
     const view = this.tenants.getTenant(p, pathId(tenant, 'tenant'));
     this.etag(res, view.id);
     return view;
@@ -45,7 +45,7 @@ export class TenantsController {
     @Caller() p: Principal,
     @Param('tenant') tenant: string,
     @ValidQuery() q: z.infer<typeof S.memberPageSchema>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const page = this.tenants.listMembers(p, pathId(tenant, 'tenant'), q);
     this.etag(res, tenant);
@@ -59,7 +59,7 @@ export class TenantsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Param('tenant') tenant: string,
     @Body() body: unknown,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const m = parseBody(S.memberSchema, body);
     const out = await this.tenants.setMember(p, pathId(tenant, 'tenant'), m.user_id, m.role, parseIfMatch(ifMatch));
@@ -75,7 +75,7 @@ export class TenantsController {
     @Param('tenant') tenant: string,
     @Param('user') user: string,
     @Body() body: unknown,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const out = await this.tenants.setMember(
       p,
@@ -95,7 +95,7 @@ export class TenantsController {
   }
 
   @Get('tenants/:tenant/quota')
-  getQuota(@Caller() p: Principal, @Param('tenant') tenant: string, @Res({ passthrough: true }) res: Response) {
+  getQuota(@Caller() p: Principal, @Param('tenant') tenant: string, @Res({ passthrough: true }) res: FastifyReply) {
     const quota = this.tenants.getQuota(p, pathId(tenant, 'tenant'));
     this.etag(res, tenant);
     return quota;
@@ -108,7 +108,7 @@ export class TenantsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Param('tenant') tenant: string,
     @Body() body: unknown,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const quota = await this.tenants.setQuota(p, pathId(tenant, 'tenant'), parseBody(S.quotaSchema, body), parseIfMatch(ifMatch));
     this.etag(res, tenant);

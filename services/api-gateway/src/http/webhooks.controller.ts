@@ -1,7 +1,7 @@
 import { Delete, Get, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Principal } from '@wharf/identity';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { WebhooksService, type WebhookInfo } from '../domain/webhooks.service';
 import { CONFIG } from '../tokens';
@@ -18,7 +18,7 @@ export class WebhooksController {
     @Inject(CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  private withUrl<T extends WebhookInfo>(req: Request, w: T) {
+  private withUrl<T extends WebhookInfo>(req: FastifyRequest, w: T) {
     return { ...w, url: `${publicBase(this.config, req)}${w.path}` };
   }
 
@@ -33,18 +33,18 @@ export class WebhooksController {
     @Headers('if-match') ifMatch: string | undefined,
     @Param('tenant') tenant: string,
     @Param('component') component: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const w = await this.webhooks.setWebhook(p, pathId(tenant, 'tenant'), pathId(component, 'component'), parseIfMatch(ifMatch));
     res.status(w.created ? 201 : 200);
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Cache-Control', 'no-store');
     return this.withUrl(req, w);
   }
 
   @Get('tenants/:tenant/components/:component/webhook')
   @ApiOperation({ summary: "The component's webhook URL (never its secret)" })
-  getWebhook(@Caller() p: Principal, @Param('tenant') tenant: string, @Param('component') component: string, @Req() req: Request) {
+  getWebhook(@Caller() p: Principal, @Param('tenant') tenant: string, @Param('component') component: string, @Req() req: FastifyRequest) {
     return this.withUrl(req, this.webhooks.getWebhook(p, pathId(tenant, 'tenant'), pathId(component, 'component')));
   }
 
