@@ -1,10 +1,9 @@
-import { mqV1 } from '@wharf/contracts';
-import { createClient } from '@wharf/grpc';
-import { decodeTask } from '@wharf/tasks';
+import { LABEL } from '@wharf/runtime';
 import {
   dockerClient,
   freePort,
   startApiGateway,
+  startAppManager,
   startBuilder,
   startEtcd,
   startEventLog,
@@ -16,12 +15,13 @@ import {
   type GitDaemon,
   type RegistryInstance,
   type RunningApiGateway,
+  type RunningAppManager,
   type RunningBuilder,
   type RunningEventLog,
   type RunningMq,
 } from '@wharf/testing';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,11 +37,14 @@ describe('e2e: build a component from git through the API', () => {
   let git: GitDaemon;
   let api: RunningApiGateway;
   let builder: RunningBuilder;
+  let appManager: RunningAppManager;
   let token: string;
   let dataDir: string;
   const docker = dockerClient();
   const cleanup: (() => Promise<unknown>)[] = [];
   const tenant = `e${Date.now().toString(36)}`;
+  // app-manager sees and touches only this run's containers and networks.
+  const dataCenter = `builder-e2e-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   let componentId = '';
 
   beforeAll(async () => {
@@ -59,11 +62,33 @@ describe('e2e: build a component from git through the API', () => {
       WHARF_BUILDER_REGISTRY_PASSWORD: registry.password,
       WHARF_BUILDER_WORK_DIR: '/var/tmp/wharf-builder-test',
     });
+    const credentials = join(dataDir, 'registry-credentials');
+    writeFileSync(credentials, `${registry.username}:${registry.password}`, { mode: 0o600 });
+    appManager = await startAppManager(etcd, mq.grpc, eventLog.grpc, {
+      WHARF_DATA_CENTER: dataCenter,
+      WHARF_DOCKER_NAME_PREFIX: `t${dataCenter.replace(/[^a-z0-9]/g, '').slice(-12)}`,
+      WHARF_PULL_REGISTRIES: registry.address,
+      WHARF_REGISTRY_CREDENTIALS_FILE: credentials,
+      WHARF_APPMGR_DRAIN_MS: '200',
+      WHARF_APPMGR_STOP_GRACE_MS: '2000',
+    });
   }, 180_000);
 
   afterAll(async () => {
     for (const f of cleanup.reverse()) await f().catch(() => undefined);
-    await Promise.allSettled([builder?.stop(), api?.stop()]);
+    await Promise.allSettled([builder?.stop(), api?.stop(), appManager?.stop()]);
+    // What app-manager ran for this data center (and nothing else).
+    const filters = { label: [`${LABEL.dataCenter}=${dataCenter}`] };
+    for (const c of await docker.listContainers({ all: true, filters }).catch(() => []))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters }).catch(() => []))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
     await Promise.allSettled([mq?.stop(), eventLog?.stop(), registry?.destroy(), git?.stop()]);
     await etcd?.destroy();
     rmSync(dataDir, { recursive: true, force: true });
@@ -146,7 +171,8 @@ describe('e2e: build a component from git through the API', () => {
       300_000,
       500,
     );
-    expect(timeline.operation).toMatchObject({ status: 'success' });
+    // With its message, so a failure says why.
+    expect({ status: timeline.operation.status, message: timeline.operation.message }).toEqual({ status: 'success', message: null });
     const finished = timeline.entries.filter((e) => e.type === 'step_finished').map((e) => [e.step, e.status]);
     expect(finished).toEqual(['clone', 'detect', 'build', 'push', 'record'].map((s) => [s, 'success']));
     expect(timeline.entries.some((e) => e.type === 'line' && e.text === 'found package.json in the build directory')).toBe(true);
@@ -182,10 +208,9 @@ describe('e2e: build a component from git through the API', () => {
   }, 400_000);
 
   // Push-to-deploy: the component's webhook, a commit pushed to the git daemon, the signed push
-  // event posted as a git host would: the build of exactly that commit, its Version, and the
-  // rollout handed to app-manager under the same event id (no app-manager runs here: the
-  // upgrade task waits on mq, and the new image answers when run).
-  it('builds the pushed commit when a signed push event arrives, and hands its rollout to app-manager', async () => {
+  // event posted as a git host would: one operation from the build of exactly that commit to
+  // app-manager's new replica answering with the pushed code.
+  it('deploys the pushed commit when a signed push event arrives: one operation, the new replica answers', async () => {
     expect(componentId).not.toBe('');
     const hook = await call('POST', `/tenants/${tenant}/components/${componentId}/webhook`);
     expect(hook.status).toBe(201);
@@ -206,28 +231,47 @@ describe('e2e: build a component from git through the API', () => {
     const answer = (await res.json()) as { action: string; event_id: string; commit: string };
     expect({ status: res.status, ...answer }).toMatchObject({ status: 202, action: 'build', commit, event_id: expect.stringMatching(/^evt-/) });
 
-    const version = await waitFor(
-      'the version of the pushed commit',
+    // The build's final status is the deploy's (app-manager's done), under the same event id.
+    const op = await waitFor(
+      'the push-to-deploy operation to finish',
       async () => {
-        const list = await call('GET', `/tenants/${tenant}/components/${componentId}/versions`);
-        return ((list.body.items ?? []) as { build_event_id: string; source: string; image: string }[]).find((v) => v.build_event_id === answer.event_id);
+        const got = await call('GET', `/tenants/${tenant}/operations/${answer.event_id}`);
+        return ['success', 'failure', 'timeout'].includes(got.body.status as string) ? got.body : undefined;
       },
       300_000,
       500,
     );
+    expect(op).toMatchObject({ event_id: answer.event_id, kind: 'build' });
+    expect({ status: op.status, message: op.message, failed_step: op.failed_step }).toEqual({ status: 'success', message: null, failed_step: null });
+    const versions = (await call('GET', `/tenants/${tenant}/components/${componentId}/versions`)).body.items as {
+      id: string;
+      build_event_id: string;
+      source: string;
+    }[];
+    const version = versions.find((v) => v.build_event_id === answer.event_id)!;
     expect(version.source).toBe(`${git.url('web')}#${commit}`);
-    const mqClient = createClient(mqV1.MqService, mq.grpc, { security: etcd.pki.security('builder') });
-    try {
-      const upgrade = await waitFor(
-        'the upgrade task after the build',
-        async () => (await mqClient.dequeue({ topic: 'upgrade', waitMs: 1000, leaseMs: 60000 })).deliveries.find((d) => d.task!.taskId === answer.event_id),
-        30_000,
-        100,
-      );
-      expect(decodeTask(upgrade.task!.payload, 'upgrade').kind).toMatchObject({ case: 'upgrade', value: { eventId: answer.event_id, componentId } });
-    } finally {
-      mqClient.close();
-    }
-    expect(await imageAnswer(version.image)).toEqual({ status: 200, body: 'pushed to nodejs: two days are 172800000 ms\n' });
+    const status = await waitFor(
+      'the new version running',
+      async () => {
+        const got = await call('GET', `/tenants/${tenant}/components/${componentId}/status`);
+        const replicas = (got.body.replicas ?? []) as { state: string; version_id: string; address: string }[];
+        return replicas.length && replicas.every((r) => r.state === 'ready' && r.version_id === version.id && r.address) ? replicas : undefined;
+      },
+      60_000,
+      200,
+    );
+    // The replica's address is on the network app-manager made for this run's data center.
+    const served = await waitFor(
+      'the new replica answering',
+      async () => {
+        const got = await fetch(`http://${status[0].address}:8080/`, { signal: AbortSignal.timeout(2000) });
+        return { status: got.status, body: await got.text() };
+      },
+      30_000,
+      200,
+    );
+    expect(served).toEqual({ status: 200, body: 'pushed to nodejs: two days are 172800000 ms\n' });
+    // The same delivery again builds nothing.
+    expect((await post(signature)).status).toBe(200);
   }, 400_000);
 });
