@@ -1,0 +1,105 @@
+import { dockerClient, httpTestImage } from './docker';
+import { startKubernetesCluster, type KubernetesCluster } from './kubernetes-cluster';
+import { waitFor } from './ports';
+
+// Two nodes on one machine (node-manager's tests need them): each node's pods run on its own
+// containerd, answer from the host, and keep their logs (the nodes' log dirs are their own).
+
+const IMAGE = 'wharf-test/k8s-http:2';
+
+async function httpGet(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return { status: res.status, body: await res.text() };
+}
+
+interface Pod {
+  metadata: { name: string };
+  spec: { nodeName?: string };
+  status: { podIP?: string };
+}
+
+describe('startKubernetesCluster, two nodes', () => {
+  let cluster: KubernetesCluster | undefined;
+
+  beforeAll(async () => {
+    await httpTestImage(dockerClient(), IMAGE, 'hello from either node');
+    cluster = await startKubernetesCluster({ nodes: 2 });
+    await cluster.importImage(IMAGE);
+  }, 240_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 120_000);
+
+  it('registers two Ready nodes with their own IPs and pod CIDRs', async () => {
+    const c = cluster!;
+    const nodes = JSON.parse(await c.kubectl(['get', 'nodes', '-o', 'json'])) as {
+      items: { metadata: { name: string }; spec: { podCIDR: string }; status: { addresses: { type: string; address: string }[] } }[];
+    };
+    const seen = nodes.items.map((n) => ({
+      name: n.metadata.name,
+      podCidr: n.spec.podCIDR,
+      ip: n.status.addresses.find((a) => a.type === 'InternalIP')?.address,
+    }));
+    expect(seen.sort((a, b) => a.name.localeCompare(b.name))).toEqual(c.nodes.map((n) => ({ name: n.name, podCidr: n.podCidr, ip: n.ip })));
+    expect(new Set(c.nodes.map((n) => n.ip)).size).toBe(2);
+  });
+
+  it('spreads a 2-replica Deployment over both nodes; every pod answers from the host, through the Service, and keeps its log', async () => {
+    const c = cluster!;
+    const labels = { app: 'spread' };
+    await c.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name: 'spread', labels },
+            spec: {
+              replicas: 2,
+              selector: { matchLabels: labels },
+              template: {
+                metadata: { labels },
+                spec: {
+                  affinity: {
+                    podAntiAffinity: {
+                      requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' }],
+                    },
+                  },
+                  containers: [
+                    {
+                      name: 'web',
+                      image: IMAGE,
+                      imagePullPolicy: 'Never',
+                      ports: [{ containerPort: 8080 }],
+                      readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+                    },
+                  ],
+                },
+              },
+            },
+          },
+          { apiVersion: 'v1', kind: 'Service', metadata: { name: 'spread', labels }, spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] } },
+        ],
+      }),
+    );
+    await c.kubectl(['rollout', 'status', 'deployment/spread', '--timeout=60s']);
+    const pods = (JSON.parse(await c.kubectl(['get', 'pods', '-l', 'app=spread', '-o', 'json'])) as { items: Pod[] }).items;
+    expect(pods.map((p) => p.spec.nodeName).sort()).toEqual(['node-1', 'node-2']);
+    for (const pod of pods) {
+      const node = c.nodes.find((n) => n.name === pod.spec.nodeName)!;
+      expect(pod.status.podIP?.startsWith(node.podCidr.split('.').slice(0, 3).join('.') + '.')).toBe(true);
+      expect(await httpGet(`http://${pod.status.podIP}:8080/`)).toEqual({ status: 200, body: 'hello from either node' });
+    }
+    const clusterIp = (await c.kubectl(['get', 'service', 'spread', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    expect(await waitFor(`http://${clusterIp}/`, () => httpGet(`http://${clusterIp}/`).catch(() => undefined), 20_000, 200)).toEqual({
+      status: 200,
+      body: 'hello from either node',
+    });
+    // Each pod's log through its own kubelet: busybox httpd -v logs every request.
+    for (const pod of pods) expect(await c.kubectl(['logs', pod.metadata.name])).toMatch(/response:200/);
+  });
+});
