@@ -24,6 +24,8 @@ describe('startKubernetesCluster, two nodes', () => {
   beforeAll(async () => {
     await httpTestImage(dockerClient(), IMAGE, 'hello from either node');
     cluster = await startKubernetesCluster({ nodes: 2 });
+    // One JSON line for the record (not asserted: times depend on the machine's load).
+    console.log(JSON.stringify({ cluster: 'start', nodes: cluster.nodes.length, ...cluster.timings }));
     await cluster.importImage(IMAGE);
   }, 240_000);
 

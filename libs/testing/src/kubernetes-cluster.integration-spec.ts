@@ -71,6 +71,8 @@ describe('startKubernetesCluster, one node', () => {
     sysctlsBefore = readSysctls();
     await httpTestImage(dockerClient(), IMAGE, 'hello from a pod');
     cluster = await startKubernetesCluster();
+    // One JSON line for the record (not asserted: times depend on the machine's load).
+    console.log(JSON.stringify({ cluster: 'start', nodes: cluster.nodes.length, ...cluster.timings }));
     await cluster.importImage(IMAGE);
   }, 240_000);
 

@@ -90,6 +90,8 @@ export interface KubernetesCluster {
   kubectl(args: readonly string[], input?: string): Promise<string>;
   /** GET/POST/... on the API as admin; resolves with status and parsed JSON body. */
   api<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: T }>;
+  /** How long start-up took (ms from the call): apiserver ready, every node Ready, and the whole call. */
+  readonly timings: { readonly apiserverReadyMs: number; readonly nodesReadyMs: number; readonly totalMs: number };
   /** What it set up on the host: the network namespace, the host's veth end, the temp dir (for tests asserting that stop() removed them). */
   readonly host: { readonly netns: string; readonly hostLink: string; readonly dir: string };
   /** Pids of every process the cluster runs now: its components, containerd shims and the containers' processes. */
@@ -299,6 +301,8 @@ interface NodeRuntime {
  * (the pause image is built there and copied in). About 15 s. Call stop() in afterAll.
  */
 export async function startKubernetesCluster(options: StartKubernetesClusterOptions = {}): Promise<KubernetesCluster> {
+  const t0 = Date.now();
+  const timings = { apiserverReadyMs: 0, nodesReadyMs: 0, totalMs: 0 };
   const nodeCount = options.nodes ?? 1;
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new Error(`nodes: ${String(nodeCount)} — must be 1 or ${MAX_NODES}`);
   if (process.getuid?.() !== 0) throw new Error('startKubernetesCluster needs root (network namespaces, containerd, kubelet)');
@@ -447,6 +451,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
         60_000,
         200,
       );
+      timings.apiserverReadyMs = Date.now() - t0;
       started.push(
         spawnProcess(
           bin('kube-controller-manager'),
@@ -572,18 +577,30 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       `nodes ${names.join(', ')} Ready`,
       async () => {
         for (const [i, k] of kubelets) if (k.child.exitCode !== null) throw new Error(`kubelet of ${nodeName(i)} exited: ${k.output().slice(-3000)}`);
-        const res = await api<{ items?: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>(
-          'GET',
-          '/api/v1/nodes',
-        );
-        const ready = new Set(
-          (res.body.items ?? []).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name),
-        );
+        type NodeList = { items?: { metadata: { name: string }; spec?: { podCIDR?: string }; status?: { conditions?: { type: string; status: string }[] } }[] };
+        const items = (await api<NodeList>('GET', '/api/v1/nodes')).body.items ?? [];
+        // The kubelet's --pod-cidr is not written to its Node (only the controller-manager's IPAM
+        // does that, which would hand out CIDRs in its own order): the node's CNI range is set here.
+        for (const n of items) {
+          const index = names.indexOf(n.metadata.name) + 1;
+          if (index > 0 && !n.spec?.podCIDR) {
+            const podCidr = network.podCidr(index);
+            const patched = await api(
+              'PATCH',
+              `/api/v1/nodes/${n.metadata.name}`,
+              { spec: { podCIDR: podCidr, podCIDRs: [podCidr] } },
+              'application/strategic-merge-patch+json',
+            );
+            if (patched.status !== 200) throw new Error(`setting the pod CIDR of ${n.metadata.name}: ${patched.status} ${JSON.stringify(patched.body)}`);
+          }
+        }
+        const ready = new Set(items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name));
         return names.every((n) => ready.has(n)) || undefined;
       },
       options.readyTimeoutMs ?? 90_000,
       250,
     );
+    timings.nodesReadyMs = Date.now() - t0;
     await waitFor(
       'the default service account',
       async () => (await api('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200 || undefined,
@@ -606,8 +623,10 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
         await startKubelet(rt);
       },
     }));
+    timings.totalMs = Date.now() - t0;
     return {
       kubeconfigPath,
+      timings,
       server,
       token: users.admin.token,
       caPem: ca.certPem,
