@@ -104,4 +104,20 @@ describe('startKubernetesCluster, two nodes', () => {
     // Each pod's log through its own kubelet: busybox httpd -v logs every request.
     for (const pod of pods) expect(await c.kubectl(['logs', pod.metadata.name])).toMatch(/response:200/);
   });
+
+  it('a node whose kubelet is killed goes NotReady, and is Ready again once its kubelet restarts', async () => {
+    const c = cluster!;
+    const node2 = c.nodes[1];
+    const ready = async () => {
+      const node = (await c.api<{ status: { conditions: { type: string; status: string }[] } }>('GET', `/api/v1/nodes/${node2.name}`)).body;
+      return node.status.conditions.find((x) => x.type === 'Ready')?.status;
+    };
+    await node2.stopKubelet();
+    expect(node2.kubeletRunning()).toBe(false);
+    // node-monitor-grace-period is 16 s.
+    await waitFor(`${node2.name} NotReady`, async () => ((await ready()) !== 'True' ? true : undefined), 45_000, 500);
+    expect(c.nodes[0].kubeletRunning()).toBe(true);
+    await node2.startKubelet();
+    await waitFor(`${node2.name} Ready again`, async () => ((await ready()) === 'True' ? true : undefined), 45_000, 500);
+  }, 120_000);
 });

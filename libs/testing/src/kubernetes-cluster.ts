@@ -124,6 +124,11 @@ async function tryRun(command: string, args: readonly string[]): Promise<void> {
   await run(command, args).catch(() => undefined);
 }
 
+/** Not exited: a child killed by a signal keeps exitCode null (its signalCode is set). */
+function running(p: ManagedProcess | undefined): boolean {
+  return !!p && p.child.exitCode === null && p.child.signalCode === null;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -322,7 +327,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
   const stopNodeRuntime = async (rt: NodeRuntime) => {
     // Kill every container through containerd first: killing containerd or a shim leaves the containers running.
     const ctr = (...args: string[]) => run('ctr', ['-a', rt.socket, '-n', 'k8s.io', ...args], { timeoutMs: 15_000 });
-    if (rt.containerd.child.exitCode === null) {
+    if (running(rt.containerd)) {
       const tasks = (await ctr('tasks', 'ls', '-q').catch(() => ''))
         .split('\n')
         .map((t) => t.trim())
@@ -445,7 +450,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       await waitFor(
         'kube-apiserver /readyz',
         async () => {
-          if (apiserver.child.exitCode !== null) throw new Error(`kube-apiserver exited: ${apiserver.output().slice(-3000)}`);
+          if (!running(apiserver)) throw new Error(`kube-apiserver exited: ${apiserver.output().slice(-3000)}`);
           return (await api('GET', '/readyz')).status === 200 || undefined;
         },
         60_000,
@@ -522,7 +527,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       await waitFor(
         `containerd of ${nodeName(index)}`,
         async () => {
-          if (containerd.child.exitCode !== null) throw new Error(`containerd exited: ${containerd.output().slice(-3000)}`);
+          if (!running(containerd)) throw new Error(`containerd exited: ${containerd.output().slice(-3000)}`);
           await run('ctr', ['-a', socket, 'version'], { timeoutMs: 2000 });
           return true;
         },
@@ -576,7 +581,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     await waitFor(
       `nodes ${names.join(', ')} Ready`,
       async () => {
-        for (const [i, k] of kubelets) if (k.child.exitCode !== null) throw new Error(`kubelet of ${nodeName(i)} exited: ${k.output().slice(-3000)}`);
+        for (const [i, k] of kubelets) if (!running(k)) throw new Error(`kubelet of ${nodeName(i)} exited: ${k.output().slice(-3000)}`);
         type NodeList = { items?: { metadata: { name: string }; spec?: { podCIDR?: string }; status?: { conditions?: { type: string; status: string }[] } }[] };
         const items = (await api<NodeList>('GET', '/api/v1/nodes')).body.items ?? [];
         // The kubelet's --pod-cidr is not written to its Node (only the controller-manager's IPAM
@@ -614,12 +619,12 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       ip: network.nodeIp(rt.index),
       podCidr: network.podCidr(rt.index),
       containerdSocket: rt.socket,
-      kubeletRunning: () => kubelets.get(rt.index)?.child.exitCode === null,
+      kubeletRunning: () => running(kubelets.get(rt.index)),
       async stopKubelet(signal: NodeJS.Signals = 'SIGKILL') {
         await kubelets.get(rt.index)?.stop(signal);
       },
       async startKubelet() {
-        if (kubelets.get(rt.index)?.child.exitCode === null) return;
+        if (running(kubelets.get(rt.index))) return;
         await startKubelet(rt);
       },
     }));
@@ -637,7 +642,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       host: { netns: network.netns, hostLink: network.hostLink, dir },
       async processIds() {
         const pids = new Set<number>();
-        for (const p of [...started, ...kubelets.values()]) if (p.child.exitCode === null) pids.add(p.pid);
+        for (const p of [...started, ...kubelets.values()]) if (running(p)) pids.add(p.pid);
         for (const rt of rts) {
           for (const pid of processesInMountNs(rt.mntNs)) pids.add(pid);
           const tasks = await run('ctr', ['-a', rt.socket, '-n', 'k8s.io', 'tasks', 'ls']).catch(() => '');
