@@ -113,6 +113,37 @@ describe('startKubernetesCluster, one node', () => {
     expect(await c.kubectl(['logs', 'deployment/web'])).toMatch(/response:200/);
   });
 
+  it('lets pods reach a Service ClusterIP and the apiserver through the kubernetes Service', async () => {
+    const c = cluster!;
+    const clusterIp = (await c.kubectl(['get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    const apiIp = (await c.kubectl(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    // busybox-static wget segfaults in pods: nc speaks the HTTP by hand.
+    const script = [
+      `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${clusterIp} 80`,
+      `if nc -w 5 ${apiIp} 443 </dev/null; then echo api-open; else echo api-closed; fi`,
+    ].join('; ');
+    await c.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'client' },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'client', image: IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] },
+      }),
+    );
+    const phase = await waitFor(
+      'the client pod to finish',
+      async () => {
+        const p = (await c.kubectl(['get', 'pod', 'client', '-o', 'jsonpath={.status.phase}'])).trim();
+        return p === 'Succeeded' || p === 'Failed' ? p : undefined;
+      },
+      60_000,
+      500,
+    );
+    const log = await c.kubectl(['logs', 'client']);
+    expect({ phase, answered: log.includes('hello from a pod'), api: /api-open/.test(log) }).toEqual({ phase: 'Succeeded', answered: true, api: true });
+  });
+
   it('stop() ends every process it started and removes its namespace, link, temp dir and sysctl changes', async () => {
     const c = cluster!;
     const pids = await c.processIds();
