@@ -144,6 +144,34 @@ describe('startKubernetesCluster, one node', () => {
     expect({ phase, answered: log.includes('hello from a pod'), api: /api-open/.test(log) }).toEqual({ phase: 'Succeeded', answered: true, api: true });
   });
 
+  it('fails a pod whose image is not imported with an image pull error, and pulls nothing from outside', async () => {
+    const c = cluster!;
+    await c.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'absent' },
+        spec: { containers: [{ name: 'absent', image: 'wharf-test/not-imported:1', imagePullPolicy: 'IfNotPresent' }] },
+      }),
+    );
+    const reason = await waitFor(
+      'an image pull error',
+      async () => {
+        const r = (await c.kubectl(['get', 'pod', 'absent', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.reason}'])).trim();
+        return /ErrImagePull|ImagePullBackOff/.test(r) ? r : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(reason).toMatch(/ErrImagePull|ImagePullBackOff/);
+    const message = (await c.kubectl(['get', 'pod', 'absent', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}'])).trim();
+    expect(message).toContain('wharf-test/not-imported:1');
+    // The node's only resolver is its own loopback (an empty resolv.conf in its mount namespace).
+    expect(message).toMatch(/lookup registry-1\.docker\.io on (\[::1\]|127\.0\.0\.1):53/);
+    await c.kubectl(['delete', 'pod', 'absent', '--grace-period=0', '--force']);
+  });
+
   it('stop() ends every process it started and removes its namespace, link, temp dir and sysctl changes', async () => {
     const c = cluster!;
     const pids = await c.processIds();

@@ -478,6 +478,11 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       await pipeline((await docker.getImage(PAUSE_IMAGE).get()) as NodeJS.ReadableStream, createWriteStream(pauseTar));
     };
 
+    // No resolver for the nodes or their pods: a name lookup (an image pull of a name that is not
+    // imported) fails at once instead of leaving the machine.
+    const resolvConf = join(dir, 'resolv.conf');
+    writeFileSync(resolvConf, '');
+
     const startRuntime = async (index: number): Promise<NodeRuntime> => {
       const nodeDir = join(dir, nodeName(index));
       for (const d of ['cni', 'cni-ipam', 'log-pods', 'log-containers', 'kubelet', 'kubelet-pki']) mkdirSync(join(nodeDir, d), { recursive: true });
@@ -492,6 +497,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
         'mkdir -p /var/log/pods /var/log/containers',
         `mount --bind '${join(nodeDir, 'log-pods')}' /var/log/pods`,
         `mount --bind '${join(nodeDir, 'log-containers')}' /var/log/containers`,
+        `mount --bind '${resolvConf}' /etc/resolv.conf`,
         'echo namespace-ready',
         'exec sleep infinity',
       ].join('\n');
@@ -540,8 +546,6 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     const [, , rts] = await Promise.all([controlPlane(), pauseImage(), Promise.all(Array.from({ length: nodeCount }, (_, i) => startRuntime(i + 1)))]);
     await Promise.all(rts.map((rt) => run('ctr', ['-a', rt.socket, '-n', 'k8s.io', 'images', 'import', pauseTar], { timeoutMs: 60_000 })));
     rmSync(pauseTar, { force: true });
-    const resolvConf = join(dir, 'resolv.conf');
-    writeFileSync(resolvConf, '');
 
     const startKubelet = async (rt: NodeRuntime) => {
       const name = nodeName(rt.index);
