@@ -309,11 +309,11 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
   const t0 = Date.now();
   const timings = { apiserverReadyMs: 0, nodesReadyMs: 0, totalMs: 0 };
   const nodeCount = options.nodes ?? 1;
-  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new Error(`nodes: ${String(nodeCount)} — must be 1 or ${MAX_NODES}`);
-  if (process.getuid?.() !== 0) throw new Error('startKubernetesCluster needs root (network namespaces, containerd, kubelet)');
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new Error(`nodes: ${String(nodeCount)}: must be 1 or ${MAX_NODES}`);
   const binDir = kubernetesBinDir();
   const missing = BINARIES.filter((b) => !existsSync(join(binDir, b)));
   if (missing.length) throw new Error(`Kubernetes binaries missing in ${binDir} (${missing.join(', ')}): run scripts/kubernetes/build-binaries.sh`);
+  if (process.getuid?.() !== 0) throw new Error('startKubernetesCluster needs root (network namespaces, containerd, kubelet)');
   const bin = (name: string) => join(binDir, name);
 
   const started: ManagedProcess[] = [];
