@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { dockerClient, httpTestImage } from './docker';
 import { startKubernetesCluster, type KubernetesCluster } from './kubernetes-cluster';
 import { waitFor } from './ports';
@@ -119,5 +120,23 @@ describe('startKubernetesCluster, two nodes', () => {
     expect(c.nodes[0].kubeletRunning()).toBe(true);
     await node2.startKubelet();
     await waitFor(`${node2.name} Ready again`, async () => ((await ready()) === 'True' ? true : undefined), 45_000, 500);
+  }, 120_000);
+
+  it('stop() ends the processes of both nodes (the restarted kubelet and the containers it adopted included) and removes the namespace', async () => {
+    const c = cluster!;
+    const pids = await c.processIds();
+    await c.stop();
+    cluster = undefined;
+    const alive = pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+      } catch {
+        return false;
+      }
+    });
+    expect(alive).toEqual([]);
+    expect(existsSync(`/run/netns/${c.host.netns}`)).toBe(false);
+    expect(existsSync(c.host.dir)).toBe(false);
   }, 120_000);
 });
