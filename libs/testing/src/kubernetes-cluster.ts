@@ -543,10 +543,6 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       return rt;
     };
 
-    const [, , rts] = await Promise.all([controlPlane(), pauseImage(), Promise.all(Array.from({ length: nodeCount }, (_, i) => startRuntime(i + 1)))]);
-    await Promise.all(rts.map((rt) => run('ctr', ['-a', rt.socket, '-n', 'k8s.io', 'images', 'import', pauseTar], { timeoutMs: 60_000 })));
-    rmSync(pauseTar, { force: true });
-
     const startKubelet = async (rt: NodeRuntime) => {
       const name = nodeName(rt.index);
       const kubelet = spawnProcess('nsenter', [
@@ -571,15 +567,28 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       ]);
       kubelets.set(rt.index, kubelet);
     };
-    for (const rt of rts) await startKubelet(rt);
-    started.push(
-      spawnProcess('nsenter', [
-        `--net=/run/netns/${network.netns}`,
-        '--',
-        bin('kube-proxy'),
-        ...kubeProxyArgs({ kubeconfig: kubeconfig('kube-proxy', users.proxy), nodeName: nodeName(1), clusterCidr: network.clusterCidr }),
-      ]),
-    );
+    // The nodes come up while the apiserver starts: a kubelet retries its registration until the
+    // API answers, and its own start (runtime status, cAdvisor) overlaps the apiserver's.
+    const startNodes = async () => {
+      const [, runtimesUp] = await Promise.all([pauseImage(), Promise.all(Array.from({ length: nodeCount }, (_, i) => startRuntime(i + 1)))]);
+      await Promise.all(runtimesUp.map((rt) => run('ctr', ['-a', rt.socket, '-n', 'k8s.io', 'images', 'import', pauseTar], { timeoutMs: 60_000 })));
+      rmSync(pauseTar, { force: true });
+      for (const rt of runtimesUp) await startKubelet(rt);
+      started.push(
+        spawnProcess('nsenter', [
+          `--net=/run/netns/${network.netns}`,
+          '--',
+          bin('kube-proxy'),
+          ...kubeProxyArgs({ kubeconfig: kubeconfig('kube-proxy', users.proxy), nodeName: nodeName(1), clusterCidr: network.clusterCidr }),
+        ]),
+      );
+      return runtimesUp;
+    };
+    // Both settle before a failure is thrown, so stop() never races a half-started node.
+    const [planeUp, nodesUp] = await Promise.allSettled([controlPlane(), startNodes()]);
+    if (planeUp.status === 'rejected') throw planeUp.reason;
+    if (nodesUp.status === 'rejected') throw nodesUp.reason;
+    const rts = nodesUp.value;
 
     const names = rts.map((rt) => nodeName(rt.index));
     await waitFor(
