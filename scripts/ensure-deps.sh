@@ -27,6 +27,12 @@ dpkg -s libnginx-mod-stream >/dev/null 2>&1 || need_pkgs+=(libnginx-mod-stream)
 dpkg -s libnginx-mod-http-lua >/dev/null 2>&1 || need_pkgs+=(libnginx-mod-http-lua)
 dpkg -s lua-cjson >/dev/null 2>&1 || need_pkgs+=(lua-cjson)
 command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
+# The test Kubernetes cluster's node runtime: containerd through CRI (and its ctr), the CNI
+# plugins of its pod network, iptables and conntrack for kube-proxy.
+[ -x /usr/bin/containerd ] || need_pkgs+=(containerd)
+[ -x /usr/lib/cni/bridge ] || need_pkgs+=(containernetworking-plugins)
+command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+command -v conntrack >/dev/null 2>&1 || need_pkgs+=(conntrack)
 # Debian's Chromium, driven by playwright-core in the console's browser tests and bench
 # (a test tool's own browser download cannot work on these machines).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)

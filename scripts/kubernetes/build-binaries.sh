@@ -28,11 +28,13 @@ print_dir() { if [ "${1:-}" = "--print-bin-dir" ]; then echo "$BIN_DIR"; fi; }
 
 if all_built; then print_dir "${1:-}"; exit 0; fi
 
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-  log "need root to install packages and write $CACHE_ROOT"; exit 1
+# Installing packages and writing the machine-wide cache need root: re-run under sudo if there is one.
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { log "need root to install packages and write $CACHE_ROOT"; exit 1; }
+  exec sudo WHARF_CACHE_DIR="${WHARF_CACHE_DIR:-}" bash "$0" "$@"
 fi
 
-$SUDO mkdir -p "$CACHE_ROOT"
+mkdir -p "$CACHE_ROOT"
 # One builder at a time: a second caller waits here, then finds the binaries.
 exec 9>"$CACHE_ROOT/.build.lock"
 flock 9
@@ -54,8 +56,8 @@ command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 export DEBIAN_FRONTEND=noninteractive
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >/dev/null
+  apt-get update -qq
+  apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 work="$(mktemp -d "$CACHE_ROOT/build.XXXXXX")"
