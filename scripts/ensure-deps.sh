@@ -27,6 +27,12 @@ dpkg -s libnginx-mod-stream >/dev/null 2>&1 || need_pkgs+=(libnginx-mod-stream)
 dpkg -s libnginx-mod-http-lua >/dev/null 2>&1 || need_pkgs+=(libnginx-mod-http-lua)
 dpkg -s lua-cjson >/dev/null 2>&1 || need_pkgs+=(lua-cjson)
 command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
+# The test Kubernetes cluster's node runtime: containerd through CRI (and its ctr), the CNI
+# plugins of its pod network, iptables and conntrack for kube-proxy.
+[ -x /usr/bin/containerd ] || need_pkgs+=(containerd)
+[ -x /usr/lib/cni/bridge ] || need_pkgs+=(containernetworking-plugins)
+command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+command -v conntrack >/dev/null 2>&1 || need_pkgs+=(conntrack)
 # Debian's Chromium, driven by playwright-core in the console's browser tests and bench
 # (a test tool's own browser download cannot work on these machines).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
@@ -55,4 +61,11 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "wharf: installing npm packages"
   npm install --no-save --no-audit --no-fund
+fi
+
+# The test Kubernetes cluster's binaries (kube-apiserver, controller-manager, scheduler, kubelet,
+# kube-proxy built from Debian's source package, plus Debian's kubectl 1.20), cached outside the
+# repo by version: ~7 minutes once per machine, nothing afterwards. WHARF_SKIP_KUBERNETES=1 skips it.
+if [ "${WHARF_SKIP_KUBERNETES:-}" != 1 ]; then
+  bash scripts/kubernetes/build-binaries.sh
 fi

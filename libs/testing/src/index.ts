@@ -43,3 +43,5 @@ export { startSocketProxy, type SocketProxy } from './socket-proxy';
 export { fakeWorkers, type Script } from './fake-workers';
 export { launchChromium } from './chromium';
 export { startDataCenter, type RunningDataCenter } from './data-center';
+export { startKubernetesCluster, type KubernetesCluster, type KubernetesNode, type StartKubernetesClusterOptions } from './kubernetes-cluster';
+export { KUBERNETES_VERSION, kubernetesBinDir, PAUSE_IMAGE } from './kubernetes-cluster-config';

@@ -71,7 +71,9 @@ export interface RunningApiGateway {
 
 /** Starts the built api-gateway as a real process on a free port (WHARF_SECRET_KEY set to a test key). */
 export async function startApiGateway(etcd: EtcdInstance, mqAddress: string, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningApiGateway> {
-  const proc = spawnProcess(process.execPath, [join(ROOT, 'services', 'api-gateway', 'dist', 'main.js')], {
+  // WHARF_TEST_API_NODE_ARGS (diagnosis only): extra node flags, e.g. --cpu-prof.
+  const nodeArgs = process.env.WHARF_TEST_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawnProcess(process.execPath, [...nodeArgs, join(ROOT, 'services', 'api-gateway', 'dist', 'main.js')], {
     env: {
       ...process.env,
       ...serviceEnv(etcd, 'api-gateway'),

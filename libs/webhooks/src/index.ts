@@ -1,8 +1,8 @@
 /**
- * @wharf/webhooks: push-to-deploy webhooks, pure. api-gateway's route (POST
- * /api/v1/webhooks/<component id>) calls decideWebhook with the component's opened secret,
- * its git source and the raw request; 401 starts nothing.
+ * @wharf/webhooks: push-to-deploy webhooks, pure. api-gateway's receiver (POST
+ * /api/v1/hooks/<hook id>, an opaque random id) calls decideWebhook with the component's
+ * opened secret, its git source and the raw request; 401 starts nothing.
  */
 export { decideWebhook, type WebhookDecision, type WebhookTarget } from './webhook';
-export { parsePushEvent, providerOf, repositoryKey, type Headers, type ParseResult, type Provider, type PushEvent } from './push-event';
+export { deliveryIdOf, parsePushEvent, providerOf, repositoryKey, type Headers, type ParseResult, type Provider, type PushEvent } from './push-event';
 export { newWebhookSecret, verifyGitlabToken, verifyHubSignature } from './signatures';

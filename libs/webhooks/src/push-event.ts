@@ -33,6 +33,20 @@ export function providerOf(headers: Headers): Provider | undefined {
   return undefined;
 }
 
+/**
+ * The host's id of this delivery, the same when it delivers it again (GitHub's and Gitea's
+ * "Redeliver", GitLab's retries): a receiver that saw it already starts nothing new.
+ * Undefined when the host sends none, or a value no host would (over 128 characters).
+ */
+export function deliveryIdOf(provider: Provider, headers: Headers): string | undefined {
+  const names = provider === 'github' ? ['x-github-delivery', 'x-gitea-delivery'] : ['idempotency-key', 'x-gitlab-event-uuid'];
+  for (const name of names) {
+    const v = header(headers, name)?.trim();
+    if (v && v.length <= 128) return v;
+  }
+  return undefined;
+}
+
 const ZERO = /^0{40}$/;
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -44,12 +58,16 @@ function obj(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-export type ParseResult = { kind: 'push'; push: PushEvent } | { kind: 'ignored'; reason: string } | { kind: 'invalid'; reason: string };
+export type ParseResult =
+  | { kind: 'push'; push: PushEvent }
+  /** ping: the host's test delivery when the webhook is saved. */
+  | { kind: 'ignored'; reason: string; ping?: true }
+  | { kind: 'invalid'; reason: string };
 
 /** Reads a push event out of a webhook request whose signature was already verified. */
 export function parsePushEvent(provider: Provider, headers: Headers, rawBody: Buffer): ParseResult {
   const event = provider === 'github' ? (header(headers, 'x-github-event') ?? header(headers, 'x-gitea-event')) : header(headers, 'x-gitlab-event');
-  if (provider === 'github' && event === 'ping') return { kind: 'ignored', reason: 'ping event: the webhook is set up' };
+  if (provider === 'github' && event === 'ping') return { kind: 'ignored', reason: 'ping event: the webhook is set up', ping: true };
   if (provider === 'github' && event !== undefined && event !== 'push') return { kind: 'ignored', reason: `${event} event: only push events start builds` };
   if (provider === 'gitlab' && event !== undefined && event !== 'Push Hook' && event !== 'Tag Push Hook')
     return { kind: 'ignored', reason: `${event}: only push events start builds` };

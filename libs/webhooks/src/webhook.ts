@@ -1,4 +1,4 @@
-import { parsePushEvent, providerOf, repositoryKey, header, type Headers, type Provider, type PushEvent } from './push-event';
+import { deliveryIdOf, parsePushEvent, providerOf, repositoryKey, header, type Headers, type Provider, type PushEvent } from './push-event';
 import { verifyGitlabToken, verifyHubSignature } from './signatures';
 
 /** The component a webhook URL belongs to, as far as deciding on a push needs. */
@@ -11,8 +11,10 @@ export interface WebhookTarget {
 }
 
 export type WebhookDecision =
-  /** Start a build of exactly this commit that deploys when it succeeds (202). */
-  | { status: 202; action: 'build'; push: PushEvent; commit: string }
+  /** Start a build of exactly this commit that deploys when it succeeds (202); deliveryId: the host's id of the delivery, if it sent one. */
+  | { status: 202; action: 'build'; push: PushEvent; commit: string; deliveryId?: string }
+  /** The host's ping when the webhook is saved: it works, nothing to build. */
+  | { status: 200; action: 'ignore'; reason: string }
   /** Understood, nothing to do (202, so the git host does not retry): another branch, a ping, a deleted branch. */
   | { status: 202; action: 'ignore'; reason: string }
   /** Signature or token missing or wrong: nothing starts, nothing is said about the component. */
@@ -37,7 +39,7 @@ export function decideWebhook(target: WebhookTarget, headers: Headers, rawBody: 
   if (!signed) return { status: 401, action: 'reject', reason: provider === 'github' ? 'bad or missing X-Hub-Signature-256' : 'bad or missing X-Gitlab-Token' };
   const parsed = parsePushEvent(provider, headers, rawBody);
   if (parsed.kind === 'invalid') return { status: 400, action: 'reject', reason: parsed.reason };
-  if (parsed.kind === 'ignored') return { status: 202, action: 'ignore', reason: parsed.reason };
+  if (parsed.kind === 'ignored') return { status: parsed.ping ? 200 : 202, action: 'ignore', reason: parsed.reason };
   const push = parsed.push;
   const want = repositoryKey(target.gitUrl);
   if (want && push.repositoryUrls.length && !push.repositoryUrls.some((u) => repositoryKey(u) === want)) {
@@ -47,5 +49,6 @@ export function decideWebhook(target: WebhookTarget, headers: Headers, rawBody: 
   if (push.branch !== (target.branch || 'main'))
     return { status: 202, action: 'ignore', reason: `a push to branch ${push.branch}, the component follows ${target.branch || 'main'}` };
   if (push.deleted) return { status: 202, action: 'ignore', reason: `branch ${push.branch} was deleted` };
-  return { status: 202, action: 'build', push, commit: push.commit };
+  const deliveryId = deliveryIdOf(provider, headers);
+  return { status: 202, action: 'build', push, commit: push.commit, ...(deliveryId ? { deliveryId } : {}) };
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { SequentialIds } from '@wharf/testing';
 import fc from 'fast-check';
-import { decideWebhook, newWebhookSecret, parsePushEvent, repositoryKey, verifyGitlabToken, verifyHubSignature } from './index';
+import { decideWebhook, deliveryIdOf, newWebhookSecret, parsePushEvent, repositoryKey, verifyGitlabToken, verifyHubSignature } from './index';
 
 const secret = 'whsec-0123456789abcdef';
 const sha = 'a'.repeat(40);
@@ -154,6 +154,25 @@ describe('decideWebhook', () => {
       action: 'build',
       commit: sha,
     });
+  });
+
+  it('answers a signed ping 200 and starts nothing; an unsigned ping is 401 like any request', () => {
+    const body = Buffer.from(JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 }));
+    expect(decideWebhook(target, { 'x-github-event': 'ping', 'x-hub-signature-256': sign(body) }, body)).toEqual({
+      status: 200,
+      action: 'ignore',
+      reason: 'ping event: the webhook is set up',
+    });
+    expect(decideWebhook(target, { 'x-github-event': 'ping', 'x-hub-signature-256': sign(body, 'wrong') }, body)).toMatchObject({ status: 401 });
+  });
+
+  it("carries the host's delivery id with a build, so a redelivery is recognised", () => {
+    const body = githubPush();
+    expect(decideWebhook(target, { ...gh(body), 'x-github-delivery': 'd-1' }, body)).toMatchObject({ action: 'build', deliveryId: 'd-1' });
+    expect(decideWebhook(target, gh(body), body)).not.toHaveProperty('deliveryId');
+    expect(deliveryIdOf('gitlab', { 'Idempotency-Key': 'k-1', 'X-Gitlab-Event-UUID': 'u-1' })).toBe('k-1');
+    expect(deliveryIdOf('gitlab', { 'x-gitlab-event-uuid': 'u-1' })).toBe('u-1');
+    expect(deliveryIdOf('github', { 'x-github-delivery': 'x'.repeat(129) })).toBeUndefined();
   });
 
   it('answers 400 for a signed body that is not a push it can read', () => {

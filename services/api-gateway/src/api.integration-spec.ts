@@ -7,6 +7,7 @@ import { NodeDirectory } from '@wharf/nodes';
 import { decodeTask } from '@wharf/tasks';
 import { rawHttp, startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import fc from 'fast-check';
+import { createHmac } from 'node:crypto';
 import { client, startApi, type RunningApi } from '../test/api-harness';
 
 describe('api-gateway over real HTTP, real etcd and real mq', () => {
@@ -447,9 +448,24 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
   });
 
   describe('isolation matrix: every route x every role x a foreign tenant', () => {
-    type Need = 'auth' | 'read' | 'write' | 'operate' | 'manage' | 'admin';
+    // signed: the receiver of webhooks, whose signature (not a token) decides; unsigned: refused whoever calls.
+    type Need = 'auth' | 'read' | 'write' | 'operate' | 'manage' | 'admin' | 'signed' | 'unsigned';
     let n = 0;
     const fresh = (p: string) => `${p}${++n}`;
+    /** A fresh git component of acme (made by the admin), with a webhook when asked. */
+    const gitComponent = async (withHook: boolean) => {
+      const name = fresh('hooked');
+      await admin('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name, source: { git: { url: 'https://git.example.com/acme/site.git' } } });
+      const path = `/api/v1/tenants/acme/components/acme.shop.${name}`;
+      const hook = withHook ? (await admin('POST', `${path}/webhook`)).body : undefined;
+      return { path, hook };
+    };
+    const signedPing = async (): Promise<[string, string, unknown, Record<string, string>]> => {
+      const { hook } = await gitComponent(true);
+      const body = JSON.stringify({ zen: 'Speak like a human.' });
+      const signature = `sha256=${createHmac('sha256', hook.secret).update(body).digest('hex')}`;
+      return ['POST', hook.path, body, { 'x-github-event': 'ping', 'x-hub-signature-256': signature }];
+    };
     // Each route builds its own request (fresh names), after any set-up done as admin.
     const routes: { name: string; need: Need; make: () => Promise<[string, string, unknown?, Record<string, string>?]> }[] = [
       { name: 'GET tenant', need: 'read', make: async () => ['GET', '/api/v1/tenants/acme'] },
@@ -579,6 +595,15 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
           return ['GET', `/api/v1/node-tasks/${r.body.event_id}`];
         },
       },
+      { name: 'POST webhook', need: 'write', make: async () => ['POST', `${(await gitComponent(false)).path}/webhook`] },
+      { name: 'GET webhook', need: 'write', make: async () => ['GET', `${(await gitComponent(true)).path}/webhook`] },
+      { name: 'DELETE webhook', need: 'write', make: async () => ['DELETE', `${(await gitComponent(true)).path}/webhook`] },
+      { name: 'POST hook (signed)', need: 'signed', make: signedPing },
+      {
+        name: 'POST hook (unsigned)',
+        need: 'unsigned',
+        make: async () => ['POST', (await gitComponent(true)).hook.path, JSON.stringify({ ref: 'refs/heads/main' }), { 'x-github-event': 'push' }],
+      },
     ];
     const grants: Record<string, Need[]> = {
       admin: ['auth', 'read', 'write', 'operate', 'manage', 'admin'],
@@ -609,13 +634,15 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
                     ? 'ok'
                     : `other ${res.status}`;
         expected[route.name] =
-          who === 'anonymous'
-            ? '401'
-            : grants[who].includes(route.need)
-              ? 'ok'
-              : who === 'gus' && path.startsWith('/api/v1/tenants/acme')
-                ? '404' // a foreign tenant does not exist for you
-                : '403';
+          route.need === 'signed'
+            ? 'ok'
+            : route.need === 'unsigned' || who === 'anonymous'
+              ? '401'
+              : grants[who].includes(route.need)
+                ? 'ok'
+                : who === 'gus' && path.startsWith('/api/v1/tenants/acme')
+                  ? '404' // a foreign tenant does not exist for you
+                  : '403';
       }
       expect(outcome).toEqual(expected);
     });

@@ -32,6 +32,7 @@ import { TaskDispatcher } from './domain/task-dispatcher';
 import { TenantsService } from './domain/tenants.service';
 import { RuntimeStatusService } from './domain/runtime-status.service';
 import { VersionsService } from './domain/versions.service';
+import { WebhooksService } from './domain/webhooks.service';
 import { HttpModule } from './http/http.module';
 import {
   CATALOG,
@@ -174,6 +175,11 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
         [GatewayContext, ETCD, KeyLayout, EVENT_STORE, TASK_QUEUE, STEP_SOURCE],
         (ctx: GatewayContext, client: Etcd3, keys: KeyLayout, store: EventStore, queue: MqTaskQueue, steps: StepSource | null) =>
           new NodesService(ctx, new NodeDirectory(client, keys, store), store, queue, steps),
+      ),
+      factory(
+        WebhooksService,
+        [GatewayContext, SECRET_SEALER, OperationsService],
+        (ctx: GatewayContext, sealer: SecretSealer, operations: OperationsService) => new WebhooksService(ctx, sealer, operations),
       ),
       factory(
         RuntimeStatusService,

@@ -16,6 +16,7 @@ import type { Catalog } from './domain/catalog';
 import type { DependencyState } from './domain/dependency-state';
 import { IdentityService } from './domain/identity.service';
 import { TaskDispatcher } from './domain/task-dispatcher';
+import { HOOKS_PATH } from './domain/webhooks.service';
 import { ErrorFilter } from './http/error.filter';
 import { EventLogProxy, isEventLogPath } from './http/event-log-proxy';
 import { acceptJsonBodies, BODY_LIMIT_BYTES } from './http/json-body';
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
     bodyParser: false,
   });
   const server = app.getHttpAdapter().getInstance();
-  acceptJsonBodies(server);
+  // Webhook deliveries stay the exact bytes received, unparsed: their HMAC is over them (webhooks.service.ts).
+  acceptJsonBodies(server, { keepRaw: (url) => url.startsWith(`${HOOKS_PATH}/`) });
   const adminToken = await app.get(IdentityService).bootstrapAdmin(config.WHARF_ADMIN_TOKEN);
   if (adminToken) process.stdout.write(`admin token (shown once, store it now): ${adminToken}\n`);
 

@@ -26,6 +26,14 @@ export interface VersionView {
   timeMs: number;
 }
 
+/** A component's push-to-deploy webhook (WebhookSet); the secret stays sealed (base64 of iv | tag | ciphertext). */
+export interface WebhookView {
+  hookId: string;
+  sealedSecret: string;
+  createdAtMs: number;
+  rotatedAtMs: number;
+}
+
 export interface ComponentView {
   id: string;
   appId: string;
@@ -42,6 +50,7 @@ export interface ComponentView {
   /** The running version and the one before it (VersionDeployed). */
   currentVersion?: string;
   previousVersion?: string;
+  webhook?: WebhookView;
   /** The API's views of this component, built on first read after a change (never snapshotted). */
   cache?: { view?: unknown; json?: string; summary?: string; claims?: unknown };
 }
@@ -98,6 +107,8 @@ export class Catalog {
   readonly components = new Map<string, ComponentView>();
   readonly componentsByApp = new Map<string, Map<string, ComponentView>>();
   readonly operations = new Map<string, OperationView>();
+  /** Webhook id -> component id: how the unauthenticated receiver finds its component. */
+  readonly webhooks = new Map<string, string>();
   /** Called (live, not during replay) when a queued operation becomes its component's active one. */
   onActivated?: (op: OperationView) => void;
   /** Components of an app sorted by id, rebuilt lazily after the app's set changes (lists page through it). */
@@ -193,6 +204,28 @@ export class Catalog {
         }
         break;
       }
+      case 'wharf.events.v1.WebhookSet': {
+        const w = m as eventsV1.WebhookSet;
+        const c = this.components.get(w.componentId);
+        if (!c || c.deleted) break;
+        const same = c.webhook?.hookId === w.hookId;
+        if (c.webhook && !same) this.webhooks.delete(c.webhook.hookId);
+        c.webhook = {
+          hookId: w.hookId,
+          sealedSecret: Buffer.from(w.sealedSecret).toString('base64'),
+          createdAtMs: same ? c.webhook!.createdAtMs : e.timeMs,
+          rotatedAtMs: e.timeMs,
+        };
+        this.webhooks.set(w.hookId, c.id);
+        break;
+      }
+      case 'wharf.events.v1.WebhookRemoved': {
+        const w = m as eventsV1.WebhookRemoved;
+        const c = this.components.get(w.componentId);
+        if (c?.webhook?.hookId === w.hookId) c.webhook = undefined;
+        if (this.webhooks.get(w.hookId) === w.componentId) this.webhooks.delete(w.hookId);
+        break;
+      }
       case 'wharf.events.v1.OperationRequested': {
         const o = m as eventsV1.OperationRequested;
         const c = this.components.get(o.target.replace(/^component\//, ''));
@@ -257,6 +290,9 @@ export class Catalog {
   /** ComponentDeleted, or a delete operation that succeeded: the component is gone from every list. */
   private dropComponent(c: ComponentView): void {
     c.deleted = true;
+    // Its webhook's URL answers 404 from now on, also for a new component of the same name.
+    if (c.webhook) this.webhooks.delete(c.webhook.hookId);
+    c.webhook = undefined;
     this.componentsByApp.get(c.appId)?.delete(c.id);
     this.sortedByApp.delete(c.appId);
   }
@@ -288,6 +324,7 @@ export class Catalog {
       const view: ComponentView = { ...x, spec: fromBinary(eventsV1.ComponentSpecSchema, Buffer.from(x.spec, 'base64')) };
       c.components.set(view.id, view);
       if (view.deleted) continue;
+      if (view.webhook) c.webhooks.set(view.webhook.hookId, view.id);
       let byApp = c.componentsByApp.get(view.appId);
       if (!byApp) c.componentsByApp.set(view.appId, (byApp = new Map()));
       byApp.set(view.id, view);

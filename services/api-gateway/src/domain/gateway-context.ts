@@ -22,9 +22,12 @@ export class GatewayContext {
     return this.projection.state;
   }
 
-  /** Appends to one stream atomically; a lost race is 409 and appends nothing. */
-  async append(stream: string, events: Message[], expected: ExpectedVersion, principal: Principal | undefined, eventId?: string): Promise<void> {
-    const actor = principal ? `user:${principal.user.id}` : 'service:api-gateway';
+  /**
+   * Appends to one stream atomically; a lost race is 409 and appends nothing. The actor is the
+   * caller (user:<id>), a named one such as a webhook (webhook:<hook id>), or api-gateway itself.
+   */
+  async append(stream: string, events: Message[], expected: ExpectedVersion, principal: Principal | string | undefined, eventId?: string): Promise<void> {
+    const actor = typeof principal === 'string' ? principal : principal ? `user:${principal.user.id}` : 'service:api-gateway';
     let position: string;
     try {
       position = (

@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { clone, create } from '@bufbuild/protobuf';
 import { tasksV1, type eventsV1 } from '@wharf/contracts';
 import { ConflictError, FailedPreconditionError, invalidArgument } from '@wharf/errors';
 import { makeTask } from '@wharf/tasks';
@@ -23,6 +23,18 @@ export function buildSourceOf(spec: eventsV1.ComponentSpec): tasksV1.BuildSource
   return undefined;
 }
 
+/**
+ * The options of a build of `ref` (a commit a webhook was told about): the spec's git options
+ * with that revision; none without a ref.
+ */
+export function buildOptionsOf(spec: eventsV1.ComponentSpec, ref: string | undefined): tasksV1.BuildOptions | undefined {
+  if (!ref) return undefined;
+  const given = spec.source.case === 'git' ? spec.source.value.options : undefined;
+  const options = given ? clone(tasksV1.BuildOptionsSchema, given) : create(tasksV1.BuildOptionsSchema);
+  options.ref = ref;
+  return options;
+}
+
 /** Does this operation replace replicas one by one (so a pause or resume can act on it)? */
 export function isRollout(op: OperationView): boolean {
   return ROLLOUT_KINDS.has(op.kind as never) || (op.task?.kind.case === 'build' && op.task.kind.value.deployAfter);
@@ -36,15 +48,21 @@ function namedVersion(c: ComponentView, versionId: string | undefined): string {
 
 /**
  * The typed task of an accepted request, with everything its consumer needs resolved now:
- * the source to build, the version to roll back to (the previous one unless named), the
+ * the source to build (and the commit, for a webhook's push), the version to roll back to (the previous one unless named), the
  * rollout a pause or resume acts on.
  */
-export function operationTask(req: OperationRequest, target: TaskTarget, c: ComponentView, running: OperationView | undefined): tasksV1.Task {
+export function operationTask(
+  req: OperationRequest,
+  target: TaskTarget,
+  c: ComponentView,
+  running: OperationView | undefined,
+  buildRef?: string,
+): tasksV1.Task {
   switch (req.kind) {
     case 'build': {
       const source = buildSourceOf(c.spec);
       if (!source) throw new FailedPreconditionError(`component ${c.id} has no source to build`, { reason: 'no_source' });
-      return makeTask('build', { ...target, source, deployAfter: req.deploy_after });
+      return makeTask('build', { ...target, source, deployAfter: req.deploy_after, options: buildOptionsOf(c.spec, buildRef) });
     }
     case 'deploy':
     case 'upgrade':

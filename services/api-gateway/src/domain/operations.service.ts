@@ -2,6 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import { ConflictError, NotFoundError } from '@wharf/errors';
 import type { Principal } from '@wharf/identity';
+import type { ComponentView } from './catalog';
 import type { GatewayContext } from './gateway-context';
 import { expectedVersion } from './if-match';
 import { CONTROL_KINDS, kindValue } from './operation-kinds';
@@ -26,17 +27,33 @@ export class OperationsService {
 
   async requestOperation(p: Principal, tenantId: string, componentId: string, body: OperationRequest, ifMatch?: number) {
     const c = this.ctx.componentFor(p, tenantId, componentId, body.kind === 'delete' ? 'write' : 'operate');
-    const expected = expectedVersion(`component ${componentId}`, c.version, ifMatch);
+    return this.startOperation(c, body, { principal: p, ifMatch });
+  }
+
+  /**
+   * Accepts an operation on a component its caller was authorised for (requestOperation) or
+   * that a verified webhook names: appends OperationRequested, then hands the task to mq.
+   * `eventId` fixes the operation's id (a webhook delivery's, so a redelivery finds it);
+   * `buildRef` builds that commit instead of the branch's head.
+   */
+  async startOperation(
+    c: ComponentView,
+    body: OperationRequest,
+    by: { principal?: Principal; actor?: string; ifMatch?: number; eventId?: string; buildRef?: string },
+  ): Promise<{ event_id: string; queued: boolean }> {
+    const componentId = c.id;
+    const expected = expectedVersion(`component ${componentId}`, c.version, by.ifMatch);
     const control = CONTROL_KINDS.has(body.kind);
     if (c.activeOperation && !control && !('queue' in body && body.queue))
       throw new ConflictError(`operation ${c.activeOperation} on component ${componentId} has no final status yet; pass "queue": true to run after it`, {
         reason: 'operation_running',
       });
-    const eventId = `evt-${this.ctx.ids.uuid()}`;
+    const eventId = by.eventId ?? `evt-${this.ctx.ids.uuid()}`;
+    const tenantId = c.tenantId;
     const running = c.activeOperation ? this.ctx.catalog.operations.get(c.activeOperation) : undefined;
-    const task = operationTask(body, { eventId, tenantId, componentId }, c, running);
+    const task = operationTask(body, { eventId, tenantId, componentId }, c, running, by.buildRef);
     const requested = create(eventsV1.OperationRequestedSchema, { eventId, kind: kindValue(body.kind), target: `component/${componentId}`, tenantId, task });
-    await this.ctx.append(`component/${componentId}`, [requested], expected, p, eventId);
+    await this.ctx.append(`component/${componentId}`, [requested], expected, by.principal ?? by.actor, eventId);
     // Queued behind a running operation: mq gets it when the catalog hands over (see app.module.ts).
     const op = this.ctx.catalog.operations.get(eventId);
     const queued = !control && this.ctx.catalog.components.get(componentId)?.activeOperation !== eventId;

@@ -3,6 +3,7 @@ import { AppsController } from './apps.controller';
 import { AuthGuard } from './caller';
 import { ComponentsController } from './components.controller';
 import { HealthController } from './health.controller';
+import { HooksController } from './hooks.controller';
 import { IdentityController } from './identity.controller';
 import { InfoController } from './info.controller';
 import { NodesController } from './nodes.controller';
@@ -10,6 +11,7 @@ import { OperationsController } from './operations.controller';
 import { QueryParamsGuard } from './query-params';
 import { TenantsController } from './tenants.controller';
 import { VersionsController } from './versions.controller';
+import { WebhooksController } from './webhooks.controller';
 
 /** REST /api/v1 and /health, /metrics; the use cases come from the AppModule (global). */
 @Module({
@@ -21,6 +23,8 @@ import { VersionsController } from './versions.controller';
     VersionsController,
     OperationsController,
     NodesController,
+    WebhooksController,
+    HooksController,
     HealthController,
     InfoController,
   ],

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { CONFIG } from '../tokens';
 import { EVENT_LOG_PROXY_PATHS } from './event-log-proxy';
+import { publicBase } from './public-url';
 import { QueryParamsGuard } from './query-params';
 
 // Read once: the version this process runs, not whatever is on disk later.
@@ -24,9 +25,7 @@ export class InfoController {
 
   @Get('info')
   info(@Req() req: FastifyRequest) {
-    const base = (
-      this.config.WHARF_PUBLIC_URL ?? `${req.protocol}://${req.headers.host ?? `${this.config.WHARF_HTTP_HOST}:${this.config.WHARF_HTTP_PORT}`}`
-    ).replace(/\/$/, '');
+    const base = publicBase(this.config, req);
     const live = this.config.WHARF_EVENTLOG_HTTP_URL !== undefined;
     return {
       name: this.config.WHARF_DC_NAME,

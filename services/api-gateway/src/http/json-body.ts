@@ -21,13 +21,16 @@ export type RequestWithRawBody = FastifyRequest & { rawBody?: Buffer };
  * on the request, then parsed with fastify's own parser (which refuses __proto__ and constructor
  * poisoning). An empty body with a JSON content type is no body, as body-parser treated it:
  * clients send that on actions without arguments. Any other content type is 415 naming what is taken.
+ * JSON bodies of paths for which `keepRaw` holds (webhook deliveries) are kept as bytes only,
+ * unparsed: their route checks the signature over those bytes before it reads them.
  */
-export function acceptJsonBodies(server: FastifyInstance): void {
+export function acceptJsonBodies(server: FastifyInstance, options: { keepRaw?: (url: string) => boolean } = {}): void {
   server.removeAllContentTypeParsers();
   const parse = server.getDefaultJsonParser('error', 'error');
+  const raw = (req: FastifyRequest) => options.keepRaw?.(req.url) === true;
   server.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (req, body: Buffer, done) => {
     (req as RequestWithRawBody).rawBody = body;
-    if (body.length === 0) return done(null, undefined);
+    if (body.length === 0 || raw(req)) return done(null, undefined);
     void parse(req, body.toString('utf8'), (err, value) => (err ? done(new BodyError(400, 'body: malformed JSON'), undefined) : done(null, value)));
   });
   server.addContentTypeParser('*', (req, _payload, done) =>
