@@ -41,3 +41,4 @@ export { startSocketProxy, type SocketProxy } from './socket-proxy';
 export { fakeWorkers, type Script } from './fake-workers';
 export { launchChromium } from './chromium';
 export { startDataCenter, type RunningDataCenter } from './data-center';
+export { MemoryWorkloadDriver, type FakeWorkloadImage } from './memory-workload-driver';
