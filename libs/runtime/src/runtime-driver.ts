@@ -96,6 +96,12 @@ export interface EnvEntry {
   value: string;
   /** Opened from its sealed form for this container only: never logged, never a label. */
   secret: boolean;
+  /**
+   * The value is another component's host on the tenant's network (a dependency's <NAME>_HOST). A
+   * runtime with its own service discovery puts that component's address there instead (Kubernetes:
+   * its Service's DNS name, or its ClusterIP on a cluster without DNS); Docker uses the value (an alias).
+   */
+  hostOf?: { componentId: string; app: string; component: string };
 }
 
 export interface PortSpec {

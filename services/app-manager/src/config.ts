@@ -52,6 +52,11 @@ export const appManagerConfigShape = {
     )
     .pipe(z.array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be CIDRs like 10.250.0.0/24')))
     .describe("comma-separated CIDRs the gateway reaches pods from (its nodes), admitted by every tenant's NetworkPolicy"),
+  WHARF_KUBERNETES_CLUSTER_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a DNS name like cluster.local')
+    .optional()
+    .describe("the cluster's DNS domain when it runs DNS: dependencies are reached by Service name; unset: by ClusterIP"),
   WHARF_KUBERNETES_STORAGE_CLASS: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a DNS name')

@@ -68,6 +68,7 @@ function kubernetesDriver(
     WHARF_KUBERNETES_NAME_PREFIX: string;
     WHARF_KUBERNETES_GATEWAY_CIDRS: string[];
     WHARF_KUBERNETES_STORAGE_CLASS?: string;
+    WHARF_KUBERNETES_CLUSTER_DOMAIN?: string;
   },
   pullAuth: KubernetesDriverOptions['registryAuth'],
 ): KubernetesDriver {
@@ -78,6 +79,7 @@ function kubernetesDriver(
       namePrefix: config.WHARF_KUBERNETES_NAME_PREFIX,
       gatewayCidrs: config.WHARF_KUBERNETES_GATEWAY_CIDRS,
       storageClass: config.WHARF_KUBERNETES_STORAGE_CLASS,
+      clusterDomain: config.WHARF_KUBERNETES_CLUSTER_DOMAIN,
       registryAuth: pullAuth,
     });
   } catch (err) {

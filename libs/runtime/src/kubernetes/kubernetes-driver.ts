@@ -23,6 +23,9 @@ import {
   CONTAINER,
   FIELD_MANAGER,
   componentSelector,
+  dependencyServices,
+  serviceHostOf,
+  withHosts,
   ownedBy,
   parsePodId,
   podKey,
@@ -52,6 +55,8 @@ export interface KubernetesDriverOptions {
   cpuRequestRatio?: number;
   /** Last log lines kept in a crash-looping replica's reason (default 5). */
   crashLines?: number;
+  /** The cluster's DNS domain (e.g. cluster.local) when it runs DNS: dependencies are then reached by Service name, else by ClusterIP. */
+  clusterDomain?: string;
 }
 
 type ApiError = Error & { code?: number | string; body?: unknown; cause?: { code?: string } };
@@ -189,7 +194,7 @@ export class KubernetesDriver implements RuntimeDriver {
     if (spec.template.labels.dataCenter !== this.dataCenter)
       throw new ReplicaCreateError('invalid_spec', `workload of data center ${spec.template.labels.dataCenter} given to the driver of ${this.dataCenter}`);
     const choice = await this.apis();
-    const o = workloadObjects(spec, this.naming(choice));
+    const o = workloadObjects(await this.resolveHosts(spec), this.naming(choice));
     const ns = o.namespace.metadata!.name!;
     const name = o.workload.metadata!.name!;
     // A namespace of that name that is not this tenant's (another data center's, or nobody's) is never taken over.
@@ -233,6 +238,20 @@ export class KubernetesDriver implements RuntimeDriver {
         : this.apps.deleteNamespacedStatefulSet({ name, namespace: ns, propagationPolicy: 'Background' }),
     );
     if (!o.envSecret) await this.ignoring404('env secret delete', () => this.core.deleteNamespacedSecret({ name: envSecretName(name), namespace: ns }));
+  }
+
+  /** Dependency hosts as this cluster's pods reach them (a dependency not deployed yet keeps its alias until the next apply). */
+  private async resolveHosts(spec: WorkloadSpec): Promise<WorkloadSpec> {
+    const wanted = dependencyServices(spec);
+    if (wanted.size === 0) return spec;
+    const namespace = this.namespace(spec.template.labels.tenantId);
+    const hosts = new Map<string, string>();
+    for (const [env, name] of wanted) {
+      const service = await this.ignoring404('dependency service', () => this.core.readNamespacedService({ name, namespace }));
+      const host = serviceHostOf(service, this.options.clusterDomain);
+      if (host) hosts.set(env, host);
+    }
+    return withHosts(spec, hosts);
   }
 
   async removeWorkload(ref: { tenantId: string; componentId: string }): Promise<void> {

@@ -2,7 +2,17 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { LABEL } from '../labels';
 import { ReplicaCreateError, type WorkloadSpec } from '../runtime-driver';
 import { chooseApiVersions, groupsOf } from './kubernetes-discovery';
-import { ownedBy, parsePodId, podTrouble, replicaFromPod, workloadObjects, type KubernetesNaming } from './kubernetes-mapping';
+import {
+  dependencyServices,
+  ownedBy,
+  parsePodId,
+  podTrouble,
+  replicaFromPod,
+  serviceHostOf,
+  withHosts,
+  workloadObjects,
+  type KubernetesNaming,
+} from './kubernetes-mapping';
 import { namespaceName, workloadName } from './kubernetes-names';
 import { updateKind } from './kubernetes-driver';
 
@@ -221,6 +231,35 @@ describe('workloadObjects', () => {
       { apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop-api-x', uid: 'u-1', controller: false, blockOwnerDeletion: true },
     ]);
     expect(owned.metadata!.labels).toEqual(o.service.metadata!.labels);
+  });
+});
+
+describe('dependency hosts', () => {
+  const hostOf = { componentId: 'acme.shop.db', app: 'shop', component: 'db' };
+  const withDep = () =>
+    spec({
+      template: {
+        ...spec().template,
+        env: [
+          { name: 'DB_HOST', value: 'db.shop', secret: false, hostOf },
+          { name: 'DB_PORT', value: '5432', secret: false },
+        ],
+      },
+    });
+
+  it("point at the dependency's Service: its DNS name with cluster DNS, its ClusterIP without", () => {
+    const services = dependencyServices(withDep());
+    expect(services).toEqual(new Map([['DB_HOST', workloadName({ app: 'shop', component: 'db' }, 'acme.shop.db')]]));
+    const svc = { metadata: { name: 'shop-db-abc123', namespace: 'wharf-acme' }, spec: { clusterIP: '10.96.0.17' } };
+    expect(serviceHostOf(svc, 'cluster.local')).toBe('shop-db-abc123.wharf-acme.svc.cluster.local');
+    expect(serviceHostOf(svc, undefined)).toBe('10.96.0.17');
+    expect(serviceHostOf({ ...svc, spec: { clusterIP: 'None' } }, undefined)).toBeUndefined();
+    expect(serviceHostOf(undefined, undefined)).toBeUndefined();
+    const resolved = workloadObjects(withHosts(withDep(), new Map([['DB_HOST', '10.96.0.17']])), naming);
+    expect((resolved.workload as Any).spec.template.spec.containers[0].env).toEqual([
+      { name: 'DB_HOST', value: '10.96.0.17' },
+      { name: 'DB_PORT', value: '5432' },
+    ]);
   });
 });
 

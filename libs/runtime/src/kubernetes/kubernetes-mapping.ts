@@ -459,3 +459,29 @@ export function restartsOf(pod: V1Pod): number {
 export function workloadRef(spec: Pick<WorkloadSpec, 'template'>, namePrefix: string): { namespace: string; name: string } {
   return { namespace: namespaceName(namePrefix, spec.template.labels.tenantId), name: workloadName(spec.template.names, spec.template.labels.componentId) };
 }
+
+/** The Services the env's dependency hosts name, by env variable (in the workload's namespace). */
+export function dependencyServices(spec: WorkloadSpec): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of spec.template.env)
+    if (e.hostOf && !e.secret) out.set(e.name, workloadName({ app: e.hostOf.app, component: e.hostOf.component }, e.hostOf.componentId));
+  return out;
+}
+
+/**
+ * A dependency's host as pods reach it: its Service's DNS name where the cluster runs DNS
+ * (clusterDomain given), else its ClusterIP (Debian's test cluster has no CoreDNS). A headless
+ * Service (stateful) has no ClusterIP: without DNS the value stays as it was.
+ */
+export function serviceHostOf(service: V1Service | undefined, clusterDomain: string | undefined): string | undefined {
+  if (!service?.metadata?.name) return undefined;
+  if (clusterDomain) return `${service.metadata.name}.${service.metadata.namespace}.svc.${clusterDomain}`;
+  const ip = service.spec?.clusterIP;
+  return ip && ip !== 'None' ? ip : undefined;
+}
+
+/** The spec with the dependency hosts the cluster resolved put in (the others kept). */
+export function withHosts(spec: WorkloadSpec, hosts: Map<string, string>): WorkloadSpec {
+  if (hosts.size === 0) return spec;
+  return { ...spec, template: { ...spec.template, env: spec.template.env.map((e) => (hosts.has(e.name) ? { ...e, value: hosts.get(e.name)! } : e)) } };
+}

@@ -644,7 +644,7 @@ export class Reconciler {
 
   private replicaSpec(d: DesiredComponent, t: ReplicaTemplate, slot: number, restarts: number): ReplicaSpec {
     const env = t.env.map((e) => {
-      if (!e.secret) return { name: e.name, value: e.value, secret: false };
+      if (!e.secret) return { name: e.name, value: e.value, secret: false, ...(e.hostOf ? { hostOf: e.hostOf } : {}) };
       try {
         return { name: e.name, value: this.d.secrets.open(e.sealed, e.context), secret: true };
       } catch {
