@@ -56,3 +56,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "wharf: installing npm packages"
   npm install --no-save --no-audit --no-fund
 fi
+
+# The test Kubernetes cluster's binaries (kube-apiserver, controller-manager, scheduler, kubelet,
+# kube-proxy built from Debian's source package, plus Debian's kubectl 1.20), cached outside the
+# repo by version: ~7 minutes once per machine, nothing afterwards. WHARF_SKIP_KUBERNETES=1 skips it.
+if [ "${WHARF_SKIP_KUBERNETES:-}" != 1 ]; then
+  bash scripts/kubernetes/build-binaries.sh
+fi
