@@ -1,4 +1,4 @@
-import { KubernetesDriver, type ReplicaEvent, type ReplicaState, type WorkloadSpec } from '@wharf/runtime';
+import { DriverLogCollector, KubernetesDriver, type ReplicaEvent, type ReplicaState, type RuntimeLogLine, type WorkloadSpec } from '@wharf/runtime';
 import { randomBytes } from 'node:crypto';
 import { buildTestImage, dockerClient, httpTestImage } from './docker';
 import { startKubernetesCluster, type KubernetesCluster } from './kubernetes-cluster';
@@ -70,7 +70,11 @@ describe('KubernetesDriver on a real cluster', () => {
     stopWatch?.();
     await cluster?.stop();
     const docker = dockerClient();
-    for (const image of Object.values(IMAGES)) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of Object.values(IMAGES))
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
   }, 120_000);
 
   const ready = (versionId: string, n: number) =>
@@ -98,7 +102,10 @@ describe('KubernetesDriver on a real cluster', () => {
       { status: 200, body: 'v1' },
       { status: 200, body: 'v1' },
     ]);
-    expect(pods[0]).toMatchObject({ node: 'node-1', labels: { dataCenter: DC, tenantId: 'acme', componentId: 'acme.shop.api', versionId: 'v1', template: 'aaa111' } });
+    expect(pods[0]).toMatchObject({
+      node: 'node-1',
+      labels: { dataCenter: DC, tenantId: 'acme', componentId: 'acme.shop.api', versionId: 'v1', template: 'aaa111' },
+    });
     const ns = driver.namespace('acme');
     const deployments = (await c.api<Json>('GET', `/apis/apps/v1/namespaces/${ns}/deployments`)).body.items as Json[];
     expect(deployments).toHaveLength(1);
@@ -114,7 +121,12 @@ describe('KubernetesDriver on a real cluster', () => {
     const policy = (await c.api<Json>('GET', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/wharf-tenant-isolation`)).body;
     expect(policy.spec.podSelector).toEqual({});
     // Through the Service's ClusterIP too (kube-proxy writes its rules a moment later).
-    const viaService = await waitFor(`http://${svc.spec.clusterIP}:8080/`, () => httpGet(`http://${svc.spec.clusterIP}:8080/`).catch(() => undefined), 20_000, 200);
+    const viaService = await waitFor(
+      `http://${svc.spec.clusterIP}:8080/`,
+      () => httpGet(`http://${svc.spec.clusterIP}:8080/`).catch(() => undefined),
+      20_000,
+      200,
+    );
     expect(viaService).toEqual({ status: 200, body: 'v1' });
     // exec (command probes) and the secret env from the Secret.
     const env = await driver.exec(pods[0].id, ['env'], { timeoutMs: 10_000 });
@@ -177,12 +189,32 @@ describe('KubernetesDriver on a real cluster', () => {
     expect(await driver.removeVolumes({ componentId: 'acme.shop.db' })).toEqual(['data-' + pending.name]);
   });
 
+  it("collects the runtime logs of all a component's pods, tagged, and follows new lines (event-log's collector)", async () => {
+    const pods = await ready('v2', 3);
+    const seen: RuntimeLogLine[] = [];
+    const stop = new DriverLogCollector(driver, { settleMs: 300, rescanMs: 1000 }).follow('acme.shop.api', 5, (lines) => seen.push(...lines));
+    try {
+      // Each request is a new line in the answering pod's log (busybox httpd -v).
+      await answers(pods);
+      await waitFor(
+        'a line of every pod',
+        async () => (pods.every((p) => seen.some((l) => l.replica === p.name && /response:200/.test(l.text))) ? true : undefined),
+        30_000,
+        200,
+      );
+    } finally {
+      stop();
+    }
+  });
+
   it('removes a workload with its objects, then the tenant namespace once nothing is left', async () => {
     const c = cluster!;
     const ns = driver.namespace('acme');
     expect(await driver.releaseTenant('acme')).toBe(false);
+    const started = Date.now();
     await driver.removeWorkload({ tenantId: 'acme', componentId: 'acme.shop.api' });
     await waitFor('every pod gone', async () => ((await driver.listReplicas({ tenantId: 'acme' })).length === 0 ? true : undefined), 60_000, 250);
+    process.stdout.write(`${JSON.stringify({ measure: 'k8s-remove-workload-pods-gone', ms: Date.now() - started })}\n`);
     expect(((await c.api<Json>('GET', `/apis/apps/v1/namespaces/${ns}/deployments`)).body.items as Json[]).length).toBe(0);
     expect(((await c.api<Json>('GET', `/api/v1/namespaces/${ns}/services`)).body.items as Json[]).length).toBe(0);
     expect(await driver.releaseTenant('acme')).toBe(true);
