@@ -282,6 +282,10 @@ export class KubernetesDriver implements RuntimeDriver {
       await this.ignoring404('statefulset scale', () => this.apps.replaceNamespacedStatefulSetScale(zero(name)));
       await this.ignoring404('statefulset delete', () => this.apps.deleteNamespacedStatefulSet({ name, namespace: ns, propagationPolicy: 'Background' }));
     }
+    // A StatefulSet deletes its pods one by one, and it is gone already: its pods go now, directly
+    // (no controller is left to make them again; a Deployment's ReplicaSets were scaled to 0 above).
+    if (statefulSets?.items.length)
+      await this.ignoring404('statefulset pods delete', () => this.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector }));
     // The owner references take the children with the workload; these are removed at once as well,
     // so the component's Service stops answering now and a Secret made before its owner is not left.
     for (const name of names) {
