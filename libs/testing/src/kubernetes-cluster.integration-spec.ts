@@ -71,6 +71,8 @@ describe('startKubernetesCluster, one node', () => {
     sysctlsBefore = readSysctls();
     await httpTestImage(dockerClient(), IMAGE, 'hello from a pod');
     cluster = await startKubernetesCluster();
+    // One JSON line for the record (not asserted: times depend on the machine's load).
+    console.log(JSON.stringify({ cluster: 'start', nodes: cluster.nodes.length, ...cluster.timings }));
     await cluster.importImage(IMAGE);
   }, 240_000);
 
@@ -107,8 +109,67 @@ describe('startKubernetesCluster, one node', () => {
     expect(viaService).toEqual({ status: 200, body: 'hello from a pod' });
 
     // The pod's own log is readable through the apiserver (apiserver -> kubelet with its client certificate).
-    const logs = await c.kubectl(['logs', 'deployment/web']);
-    expect(typeof logs).toBe('string');
+    // busybox httpd -v logs every request it answered.
+    expect(await c.kubectl(['logs', 'deployment/web'])).toMatch(/response:200/);
+  });
+
+  it('lets pods reach a Service ClusterIP and the apiserver through the kubernetes Service', async () => {
+    const c = cluster!;
+    const clusterIp = (await c.kubectl(['get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    const apiIp = (await c.kubectl(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    // busybox-static wget segfaults in pods: nc speaks the HTTP by hand.
+    const script = [
+      `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${clusterIp} 80`,
+      `if nc -w 5 ${apiIp} 443 </dev/null; then echo api-open; else echo api-closed; fi`,
+    ].join('; ');
+    await c.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'client' },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'client', image: IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] },
+      }),
+    );
+    const phase = await waitFor(
+      'the client pod to finish',
+      async () => {
+        const p = (await c.kubectl(['get', 'pod', 'client', '-o', 'jsonpath={.status.phase}'])).trim();
+        return p === 'Succeeded' || p === 'Failed' ? p : undefined;
+      },
+      60_000,
+      500,
+    );
+    const log = await c.kubectl(['logs', 'client']);
+    expect({ phase, answered: log.includes('hello from a pod'), api: /api-open/.test(log) }).toEqual({ phase: 'Succeeded', answered: true, api: true });
+  });
+
+  it('fails a pod whose image is not imported with an image pull error, and pulls nothing from outside', async () => {
+    const c = cluster!;
+    await c.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'absent' },
+        spec: { containers: [{ name: 'absent', image: 'wharf-test/not-imported:1', imagePullPolicy: 'IfNotPresent' }] },
+      }),
+    );
+    const reason = await waitFor(
+      'an image pull error',
+      async () => {
+        const r = (await c.kubectl(['get', 'pod', 'absent', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.reason}'])).trim();
+        return /ErrImagePull|ImagePullBackOff/.test(r) ? r : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(reason).toMatch(/ErrImagePull|ImagePullBackOff/);
+    const message = (await c.kubectl(['get', 'pod', 'absent', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}'])).trim();
+    expect(message).toContain('wharf-test/not-imported:1');
+    // The node's only resolver is its own loopback (an empty resolv.conf in its mount namespace).
+    expect(message).toMatch(/lookup registry-1\.docker\.io on (\[::1\]|127\.0\.0\.1):53/);
+    await c.kubectl(['delete', 'pod', 'absent', '--grace-period=0', '--force']);
   });
 
   it('stop() ends every process it started and removes its namespace, link, temp dir and sysctl changes', async () => {

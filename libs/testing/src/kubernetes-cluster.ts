@@ -90,6 +90,8 @@ export interface KubernetesCluster {
   kubectl(args: readonly string[], input?: string): Promise<string>;
   /** GET/POST/... on the API as admin; resolves with status and parsed JSON body. */
   api<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: T }>;
+  /** How long start-up took (ms from the call): apiserver ready, every node Ready, and the whole call. */
+  readonly timings: { readonly apiserverReadyMs: number; readonly nodesReadyMs: number; readonly totalMs: number };
   /** What it set up on the host: the network namespace, the host's veth end, the temp dir (for tests asserting that stop() removed them). */
   readonly host: { readonly netns: string; readonly hostLink: string; readonly dir: string };
   /** Pids of every process the cluster runs now: its components, containerd shims and the containers' processes. */
@@ -120,6 +122,11 @@ function run(command: string, args: readonly string[], options: { input?: string
 
 async function tryRun(command: string, args: readonly string[]): Promise<void> {
   await run(command, args).catch(() => undefined);
+}
+
+/** Not exited: a child killed by a signal keeps exitCode null (its signalCode is set). */
+function running(p: ManagedProcess | undefined): boolean {
+  return !!p && p.child.exitCode === null && p.child.signalCode === null;
 }
 
 function alive(pid: number): boolean {
@@ -299,12 +306,14 @@ interface NodeRuntime {
  * (the pause image is built there and copied in). About 15 s. Call stop() in afterAll.
  */
 export async function startKubernetesCluster(options: StartKubernetesClusterOptions = {}): Promise<KubernetesCluster> {
+  const t0 = Date.now();
+  const timings = { apiserverReadyMs: 0, nodesReadyMs: 0, totalMs: 0 };
   const nodeCount = options.nodes ?? 1;
-  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new Error(`nodes: ${String(nodeCount)} — must be 1 or ${MAX_NODES}`);
-  if (process.getuid?.() !== 0) throw new Error('startKubernetesCluster needs root (network namespaces, containerd, kubelet)');
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new Error(`nodes: ${String(nodeCount)}: must be 1 or ${MAX_NODES}`);
   const binDir = kubernetesBinDir();
   const missing = BINARIES.filter((b) => !existsSync(join(binDir, b)));
   if (missing.length) throw new Error(`Kubernetes binaries missing in ${binDir} (${missing.join(', ')}): run scripts/kubernetes/build-binaries.sh`);
+  if (process.getuid?.() !== 0) throw new Error('startKubernetesCluster needs root (network namespaces, containerd, kubelet)');
   const bin = (name: string) => join(binDir, name);
 
   const started: ManagedProcess[] = [];
@@ -318,7 +327,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
   const stopNodeRuntime = async (rt: NodeRuntime) => {
     // Kill every container through containerd first: killing containerd or a shim leaves the containers running.
     const ctr = (...args: string[]) => run('ctr', ['-a', rt.socket, '-n', 'k8s.io', ...args], { timeoutMs: 15_000 });
-    if (rt.containerd.child.exitCode === null) {
+    if (running(rt.containerd)) {
       const tasks = (await ctr('tasks', 'ls', '-q').catch(() => ''))
         .split('\n')
         .map((t) => t.trim())
@@ -441,12 +450,13 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       await waitFor(
         'kube-apiserver /readyz',
         async () => {
-          if (apiserver.child.exitCode !== null) throw new Error(`kube-apiserver exited: ${apiserver.output().slice(-3000)}`);
+          if (!running(apiserver)) throw new Error(`kube-apiserver exited: ${apiserver.output().slice(-3000)}`);
           return (await api('GET', '/readyz')).status === 200 || undefined;
         },
         60_000,
         200,
       );
+      timings.apiserverReadyMs = Date.now() - t0;
       started.push(
         spawnProcess(
           bin('kube-controller-manager'),
@@ -468,6 +478,11 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       await pipeline((await docker.getImage(PAUSE_IMAGE).get()) as NodeJS.ReadableStream, createWriteStream(pauseTar));
     };
 
+    // No resolver for the nodes or their pods: a name lookup (an image pull of a name that is not
+    // imported) fails at once instead of leaving the machine.
+    const resolvConf = join(dir, 'resolv.conf');
+    writeFileSync(resolvConf, '');
+
     const startRuntime = async (index: number): Promise<NodeRuntime> => {
       const nodeDir = join(dir, nodeName(index));
       for (const d of ['cni', 'cni-ipam', 'log-pods', 'log-containers', 'kubelet', 'kubelet-pki']) mkdirSync(join(nodeDir, d), { recursive: true });
@@ -482,6 +497,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
         'mkdir -p /var/log/pods /var/log/containers',
         `mount --bind '${join(nodeDir, 'log-pods')}' /var/log/pods`,
         `mount --bind '${join(nodeDir, 'log-containers')}' /var/log/containers`,
+        `mount --bind '${resolvConf}' /etc/resolv.conf`,
         'echo namespace-ready',
         'exec sleep infinity',
       ].join('\n');
@@ -517,7 +533,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       await waitFor(
         `containerd of ${nodeName(index)}`,
         async () => {
-          if (containerd.child.exitCode !== null) throw new Error(`containerd exited: ${containerd.output().slice(-3000)}`);
+          if (!running(containerd)) throw new Error(`containerd exited: ${containerd.output().slice(-3000)}`);
           await run('ctr', ['-a', socket, 'version'], { timeoutMs: 2000 });
           return true;
         },
@@ -530,8 +546,6 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     const [, , rts] = await Promise.all([controlPlane(), pauseImage(), Promise.all(Array.from({ length: nodeCount }, (_, i) => startRuntime(i + 1)))]);
     await Promise.all(rts.map((rt) => run('ctr', ['-a', rt.socket, '-n', 'k8s.io', 'images', 'import', pauseTar], { timeoutMs: 60_000 })));
     rmSync(pauseTar, { force: true });
-    const resolvConf = join(dir, 'resolv.conf');
-    writeFileSync(resolvConf, '');
 
     const startKubelet = async (rt: NodeRuntime) => {
       const name = nodeName(rt.index);
@@ -571,19 +585,31 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     await waitFor(
       `nodes ${names.join(', ')} Ready`,
       async () => {
-        for (const [i, k] of kubelets) if (k.child.exitCode !== null) throw new Error(`kubelet of ${nodeName(i)} exited: ${k.output().slice(-3000)}`);
-        const res = await api<{ items?: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>(
-          'GET',
-          '/api/v1/nodes',
-        );
-        const ready = new Set(
-          (res.body.items ?? []).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name),
-        );
+        for (const [i, k] of kubelets) if (!running(k)) throw new Error(`kubelet of ${nodeName(i)} exited: ${k.output().slice(-3000)}`);
+        type NodeList = { items?: { metadata: { name: string }; spec?: { podCIDR?: string }; status?: { conditions?: { type: string; status: string }[] } }[] };
+        const items = (await api<NodeList>('GET', '/api/v1/nodes')).body.items ?? [];
+        // The kubelet's --pod-cidr is not written to its Node (only the controller-manager's IPAM
+        // does that, which would hand out CIDRs in its own order): the node's CNI range is set here.
+        for (const n of items) {
+          const index = names.indexOf(n.metadata.name) + 1;
+          if (index > 0 && !n.spec?.podCIDR) {
+            const podCidr = network.podCidr(index);
+            const patched = await api(
+              'PATCH',
+              `/api/v1/nodes/${n.metadata.name}`,
+              { spec: { podCIDR: podCidr, podCIDRs: [podCidr] } },
+              'application/strategic-merge-patch+json',
+            );
+            if (patched.status !== 200) throw new Error(`setting the pod CIDR of ${n.metadata.name}: ${patched.status} ${JSON.stringify(patched.body)}`);
+          }
+        }
+        const ready = new Set(items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name));
         return names.every((n) => ready.has(n)) || undefined;
       },
       options.readyTimeoutMs ?? 90_000,
       250,
     );
+    timings.nodesReadyMs = Date.now() - t0;
     await waitFor(
       'the default service account',
       async () => (await api('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200 || undefined,
@@ -597,17 +623,19 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       ip: network.nodeIp(rt.index),
       podCidr: network.podCidr(rt.index),
       containerdSocket: rt.socket,
-      kubeletRunning: () => kubelets.get(rt.index)?.child.exitCode === null,
+      kubeletRunning: () => running(kubelets.get(rt.index)),
       async stopKubelet(signal: NodeJS.Signals = 'SIGKILL') {
         await kubelets.get(rt.index)?.stop(signal);
       },
       async startKubelet() {
-        if (kubelets.get(rt.index)?.child.exitCode === null) return;
+        if (running(kubelets.get(rt.index))) return;
         await startKubelet(rt);
       },
     }));
+    timings.totalMs = Date.now() - t0;
     return {
       kubeconfigPath,
+      timings,
       server,
       token: users.admin.token,
       caPem: ca.certPem,
@@ -618,7 +646,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       host: { netns: network.netns, hostLink: network.hostLink, dir },
       async processIds() {
         const pids = new Set<number>();
-        for (const p of [...started, ...kubelets.values()]) if (p.child.exitCode === null) pids.add(p.pid);
+        for (const p of [...started, ...kubelets.values()]) if (running(p)) pids.add(p.pid);
         for (const rt of rts) {
           for (const pid of processesInMountNs(rt.mntNs)) pids.add(pid);
           const tasks = await run('ctr', ['-a', rt.socket, '-n', 'k8s.io', 'tasks', 'ls']).catch(() => '');
