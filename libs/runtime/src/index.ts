@@ -10,3 +10,7 @@ export { validateReplicaSpec } from './validate-spec';
 export { DriverLogCollector, lastLines, type DriverLogCollectorOptions, type RuntimeLogCollector, type RuntimeLogLine } from './runtime-log-collector';
 export { DockerDriver, registryOf, type DockerDriverOptions } from './docker/docker-driver';
 export { DockerLogDemuxer, parseTimestamped, usageFromStats } from './docker/docker-mapping';
+export { KubernetesDriver, type KubernetesDriverOptions } from './kubernetes/kubernetes-driver';
+export { chooseApiVersions, type ApiChoice, type ApiGroupInfo } from './kubernetes/kubernetes-discovery';
+export { replicaFromPod, validateWorkloadSpec, workloadObjects, FIELD_MANAGER } from './kubernetes/kubernetes-mapping';
+export { namespaceName, workloadName } from './kubernetes/kubernetes-names';

@@ -58,6 +58,12 @@ export interface RuntimeDriver {
   watch(onEvent: (event: ReplicaEvent) => void, onError?: (err: Error) => void): () => void;
   /** Drivers with capabilities.rollout = 'runtime' only: hand the whole workload to the runtime. */
   applyWorkload?(workload: WorkloadSpec): Promise<void>;
+  /**
+   * Drivers with capabilities.rollout = 'runtime' only: remove a component's workload and what
+   * belongs to it (its service, env secret, disruption budget); its volumes stay until removeVolumes.
+   * A missing workload is not an error.
+   */
+  removeWorkload?(ref: { tenantId: string; componentId: string }): Promise<void>;
 }
 
 export interface RuntimeCapabilities {
@@ -90,6 +96,12 @@ export interface EnvEntry {
   value: string;
   /** Opened from its sealed form for this container only: never logged, never a label. */
   secret: boolean;
+  /**
+   * The value is another component's host on the tenant's network (a dependency's <NAME>_HOST). A
+   * runtime with its own service discovery puts that component's address there instead (Kubernetes:
+   * its Service's DNS name, or its ClusterIP on a cluster without DNS); Docker uses the value (an alias).
+   */
+  hostOf?: { componentId: string; app: string; component: string };
 }
 
 export interface PortSpec {
@@ -213,6 +225,21 @@ export interface ReplicaEvent {
   labels?: ReplicaLabels;
 }
 
+/** A health check the runtime runs itself (capabilities.probes = 'runtime'). */
+export interface WorkloadProbe {
+  kind: 'http' | 'tcp' | 'exec';
+  /** http only. */
+  path: string;
+  /** http and tcp. */
+  port: number;
+  /** exec only: argv, no shell. */
+  command: string[];
+  initialDelayMs: number;
+  periodMs: number;
+  /** Failures in a row before the probe counts as failed. */
+  failureThreshold: number;
+}
+
 /** A whole component for runtimes that roll out themselves (Kubernetes Deployments/StatefulSets). */
 export interface WorkloadSpec {
   template: Omit<ReplicaSpec, 'labels'> & { labels: Omit<ReplicaLabels, 'slot' | 'restarts'> };
@@ -221,4 +248,12 @@ export interface WorkloadSpec {
   maxSurge: number;
   maxUnavailable: number;
   paused: boolean;
+  /** Failing: the replica leaves the endpoints. None: ready once it runs. */
+  readiness?: WorkloadProbe;
+  /** Failing: the replica is restarted. */
+  liveness?: WorkloadProbe;
+  /** The release's restart generation: a restart raises it, which rolls every replica. */
+  generation: number;
+  /** A rollout that has made no progress for this long is reported as failed by the runtime. */
+  progressDeadlineMs: number;
 }

@@ -43,5 +43,6 @@ export { startSocketProxy, type SocketProxy } from './socket-proxy';
 export { fakeWorkers, type Script } from './fake-workers';
 export { launchChromium } from './chromium';
 export { startDataCenter, type RunningDataCenter } from './data-center';
+export { MemoryWorkloadDriver, type FakeWorkloadImage } from './memory-workload-driver';
 export { startKubernetesCluster, type KubernetesCluster, type KubernetesNode, type StartKubernetesClusterOptions } from './kubernetes-cluster';
 export { KUBERNETES_VERSION, kubernetesBinDir, PAUSE_IMAGE } from './kubernetes-cluster-config';

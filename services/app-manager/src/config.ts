@@ -31,7 +31,37 @@ export const appManagerConfigShape = {
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label')
     .default('dc1')
     .describe('this data center: every replica, volume and network carries it, and nothing else is ever touched'),
-  WHARF_RUNTIME: z.enum(['docker']).default('docker').describe('the runtime driver (kubernetes comes with its own issue)'),
+  WHARF_RUNTIME: z
+    .enum(['docker', 'kubernetes'])
+    .default('docker')
+    .describe('the runtime driver: docker (one machine, the embedded default) or kubernetes (a cluster rolls the components out)'),
+  WHARF_KUBECONFIG: z.string().optional().describe("kubeconfig file of the cluster (WHARF_RUNTIME=kubernetes); unset: the pod's in-cluster service account"),
+  WHARF_KUBERNETES_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a short DNS label starting with a letter')
+    .default('wharf')
+    .describe('first part of every tenant namespace (<prefix>-<tenant>); data centers sharing a cluster use different ones'),
+  WHARF_KUBERNETES_GATEWAY_CIDRS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be CIDRs like 10.250.0.0/24')))
+    .describe("comma-separated CIDRs the gateway reaches pods from (its nodes), admitted by every tenant's NetworkPolicy"),
+  WHARF_KUBERNETES_CLUSTER_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a DNS name like cluster.local')
+    .optional()
+    .describe("the cluster's DNS domain when it runs DNS: dependencies are reached by Service name; unset: by ClusterIP"),
+  WHARF_KUBERNETES_STORAGE_CLASS: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a DNS name')
+    .optional()
+    .describe("storage class of volumes' claims (the cluster's default when unset)"),
   WHARF_DOCKER_SOCKET: z.string().default('/var/run/docker.sock').describe('the Docker Engine unix socket'),
   WHARF_DOCKER_NAME_PREFIX: z
     .string()

@@ -10,7 +10,7 @@ import { createLogger, PinoNestLogger } from '@wharf/logging';
 import { transportSecurityOrExit } from '@wharf/pki';
 import { consume, createMqClient } from '@wharf/mq-client';
 import { NodeDirectory } from '@wharf/nodes';
-import { DockerDriver } from '@wharf/runtime';
+import { DockerDriver, KubernetesDriver, type KubernetesDriverOptions, type RuntimeDriver } from '@wharf/runtime';
 import { SecretBox } from '@wharf/secrets';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { systemClock } from '@wharf/system';
@@ -62,6 +62,35 @@ function registryAuth(file: string | undefined, registry: string | undefined) {
   return { username: text.slice(0, colon), password: text.slice(colon + 1), serveraddress: registry };
 }
 
+/** The kubernetes driver, or exit naming WHARF_KUBECONFIG when the cluster's config cannot be read. */
+function kubernetesDriver(
+  config: {
+    WHARF_DATA_CENTER: string;
+    WHARF_KUBECONFIG?: string;
+    WHARF_KUBERNETES_NAME_PREFIX: string;
+    WHARF_KUBERNETES_GATEWAY_CIDRS: string[];
+    WHARF_KUBERNETES_STORAGE_CLASS?: string;
+    WHARF_KUBERNETES_CLUSTER_DOMAIN?: string;
+  },
+  pullAuth: KubernetesDriverOptions['registryAuth'],
+): KubernetesDriver {
+  try {
+    return new KubernetesDriver({
+      dataCenter: config.WHARF_DATA_CENTER,
+      kubeconfigPath: config.WHARF_KUBECONFIG,
+      namePrefix: config.WHARF_KUBERNETES_NAME_PREFIX,
+      gatewayCidrs: config.WHARF_KUBERNETES_GATEWAY_CIDRS,
+      storageClass: config.WHARF_KUBERNETES_STORAGE_CLASS,
+      clusterDomain: config.WHARF_KUBERNETES_CLUSTER_DOMAIN,
+      registryAuth: pullAuth,
+    });
+  } catch (err) {
+    const where = config.WHARF_KUBECONFIG ? `cannot load ${config.WHARF_KUBECONFIG}` : 'unset, and this is not a pod with a service account';
+    process.stderr.write(`${new ConfigError([`WHARF_KUBECONFIG: ${where}: ${(err as Error).message}`]).message}\n`);
+    process.exit(78);
+  }
+}
+
 /** Events after which a component's dependants may have to roll (their env names its ports). */
 const MOVES_DEPENDANTS = new Set(['wharf.events.v1.VersionDeployed', 'wharf.events.v1.ComponentRetired', 'wharf.events.v1.ComponentCreated']);
 
@@ -80,15 +109,19 @@ async function main(): Promise<void> {
   const store = new EtcdEventStore({ client: etcd, keys });
   const clock = systemClock;
   const mutex = etcdMutex(etcd);
-  const driver = new DockerDriver({
-    exclusive: (key, work) => mutex(keys.locks.key(key), work),
-    socketPath: config.WHARF_DOCKER_SOCKET,
-    dataCenter: config.WHARF_DATA_CENTER,
-    namePrefix: config.WHARF_DOCKER_NAME_PREFIX,
-    pullRegistries: config.WHARF_PULL_REGISTRIES,
-    registryAuth: registryAuth(config.WHARF_REGISTRY_CREDENTIALS_FILE, config.WHARF_PULL_REGISTRIES[0]),
-    publishHost: config.WHARF_DOCKER_PUBLISH_HOST,
-  });
+  const pullAuth = registryAuth(config.WHARF_REGISTRY_CREDENTIALS_FILE, config.WHARF_PULL_REGISTRIES[0]);
+  const driver: RuntimeDriver =
+    config.WHARF_RUNTIME === 'kubernetes'
+      ? kubernetesDriver(config, pullAuth)
+      : new DockerDriver({
+          exclusive: (key, work) => mutex(keys.locks.key(key), work),
+          socketPath: config.WHARF_DOCKER_SOCKET,
+          dataCenter: config.WHARF_DATA_CENTER,
+          namePrefix: config.WHARF_DOCKER_NAME_PREFIX,
+          pullRegistries: config.WHARF_PULL_REGISTRIES,
+          registryAuth: pullAuth,
+          publishHost: config.WHARF_DOCKER_PUBLISH_HOST,
+        });
   const eventLog = new EventLogClient({ address: config.WHARF_EVENTLOG_ADDR, security, producer: `app-manager-${instance}`, onWarning: (m) => logger.warn(m) });
   const narrator = new EventLogNarrator(eventLog);
 

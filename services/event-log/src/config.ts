@@ -15,9 +15,15 @@ export const eventLogConfigShape = {
     .describe('HOST:PORT other instances forward to (default: the bound gRPC address)'),
   WHARF_HTTP_PORT: fields.port(32404),
   WHARF_RUNTIME_LOGS: z
-    .enum(['docker', 'none'])
+    .enum(['docker', 'kubernetes', 'none'])
     .default('docker')
-    .describe("where replicas' runtime logs come from: docker (the Engine at WHARF_DOCKER_SOCKET), none"),
+    .describe("where replicas' runtime logs come from: docker (the Engine at WHARF_DOCKER_SOCKET), kubernetes (the cluster of WHARF_KUBECONFIG), none"),
+  WHARF_KUBECONFIG: z.string().optional().describe("kubeconfig of the cluster (WHARF_RUNTIME_LOGS=kubernetes); unset: the pod's in-cluster service account"),
+  WHARF_KUBERNETES_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a short DNS label starting with a letter')
+    .default('wharf')
+    .describe("first part of the tenant namespaces (app-manager's WHARF_KUBERNETES_NAME_PREFIX)"),
   WHARF_DATA_CENTER: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label')

@@ -2,7 +2,7 @@ import './threadpool';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { loadConfigOrExit } from '@wharf/config';
+import { ConfigError, loadConfigOrExit } from '@wharf/config';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createLogger, PinoNestLogger } from '@wharf/logging';
@@ -11,7 +11,7 @@ import { systemClock } from '@wharf/system';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { resolve } from 'node:path';
 import { FeedCatalog } from './adapters/feed/feed-catalog.adapter';
-import { DockerDriver, DriverLogCollector } from '@wharf/runtime';
+import { DockerDriver, DriverLogCollector, KubernetesDriver, type RuntimeDriver } from '@wharf/runtime';
 import { MemoryRuntimeLogCollector } from './adapters/runtime-logs/runtime-log-collector';
 import { claimPartitionCount, isPartitionCountMismatch } from './adapters/storage/partition-count';
 import { EventLogModule } from './app.module';
@@ -62,12 +62,25 @@ async function main(): Promise<void> {
   ingest.operations.onHandoff = (seconds) => metrics.handoff.observe(seconds);
   metrics.bindReadiness(engineReadiness(ingest.operations));
   // Replicas' stdout/stderr straight from the runtime app-manager runs them on.
+  const logDriver = (): RuntimeDriver => {
+    if (config.WHARF_RUNTIME_LOGS === 'docker') return new DockerDriver({ socketPath: config.WHARF_DOCKER_SOCKET, dataCenter: config.WHARF_DATA_CENTER });
+    try {
+      return new KubernetesDriver({
+        dataCenter: config.WHARF_DATA_CENTER,
+        kubeconfigPath: config.WHARF_KUBECONFIG,
+        namePrefix: config.WHARF_KUBERNETES_NAME_PREFIX,
+      });
+    } catch (err) {
+      process.stderr.write(`${new ConfigError([`WHARF_KUBECONFIG: cannot load the cluster's config: ${(err as Error).message}`]).message}\n`);
+      process.exit(78);
+    }
+  };
   const runtimeLogs =
-    config.WHARF_RUNTIME_LOGS === 'docker'
-      ? new DriverLogCollector(new DockerDriver({ socketPath: config.WHARF_DOCKER_SOCKET, dataCenter: config.WHARF_DATA_CENTER }), {
+    config.WHARF_RUNTIME_LOGS === 'none'
+      ? new MemoryRuntimeLogCollector(clock)
+      : new DriverLogCollector(logDriver(), {
           onWarning: (message, err) => logger.warn({ err: err instanceof Error ? err.message : undefined }, message),
-        })
-      : new MemoryRuntimeLogCollector(clock);
+        });
   const readiness = new Readiness();
   const app = await NestFactory.create(
     EventLogModule.forRoot({

@@ -22,7 +22,9 @@ export interface ProbeSpec {
 }
 
 /** An env variable of the template; secrets stay sealed until the executor creates the container. */
-export type TemplateEnv = { name: string; value: string; secret: false } | { name: string; sealed: Uint8Array; context: string; secret: true };
+export type TemplateEnv =
+  | { name: string; value: string; secret: false; hostOf?: { componentId: string; app: string; component: string } }
+  | { name: string; sealed: Uint8Array; context: string; secret: true };
 
 export interface ReplicaTemplate {
   hash: string;
@@ -105,11 +107,17 @@ export function serviceHost(names: ComponentNames): string {
 export function dependencyEnv(dep: ComponentRecord): TemplateEnv[] {
   const spec = dep.deployed?.spec ?? dep.spec;
   const prefix = dnsLabel(dep.name).toUpperCase().replace(/-/g, '_');
-  const host = serviceHost(namesOf(dep));
-  const env: TemplateEnv[] = [{ name: `${prefix}_HOST`, value: host, secret: false }];
+  const names = namesOf(dep);
+  const host = serviceHost(names);
+  // Not part of the template's hash (only names and values are): the runtime may resolve it.
+  const hostOf = { componentId: dep.id, app: names.app, component: names.component };
+  const env: TemplateEnv[] = [{ name: `${prefix}_HOST`, value: host, secret: false, hostOf }];
   spec.ports.forEach((p, i) => {
     if (i === 0) env.push({ name: `${prefix}_PORT`, value: String(p.port), secret: false });
-    env.push({ name: `${prefix}_${p.port}_HOST`, value: host, secret: false }, { name: `${prefix}_${p.port}_PORT`, value: String(p.port), secret: false });
+    env.push(
+      { name: `${prefix}_${p.port}_HOST`, value: host, secret: false, hostOf },
+      { name: `${prefix}_${p.port}_PORT`, value: String(p.port), secret: false },
+    );
   });
   for (const e of spec.consumerEnv) env.push(envOf(dep.id, e));
   return env;

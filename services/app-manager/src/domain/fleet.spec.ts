@@ -162,7 +162,7 @@ describe('fleet fold and intents', () => {
     const env = renderDesired(s.fleet().get(ID)!, s.fleet(), render).template!.env;
     expect(env).toEqual(
       expect.arrayContaining([
-        { name: 'DB_HOST', value: 'db.shop', secret: false },
+        { name: 'DB_HOST', value: 'db.shop', secret: false, hostOf: { componentId: db, app: 'shop', component: 'db' } },
         { name: 'DB_PORT', value: '5432', secret: false },
         { name: 'DB_5432_PORT', value: '5432', secret: false },
       ]),

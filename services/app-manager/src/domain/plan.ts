@@ -72,7 +72,7 @@ const byHighestSlot = (a: ObservedReplica, b: ObservedReplica) => b.slot - a.slo
 /** Unready or still starting first, then the highest slots: the cheapest ones to lose. */
 const removalOrder = (a: ObservedReplica, b: ObservedReplica) => Number(a.health === 'ready') - Number(b.health === 'ready') || byHighestSlot(a, b);
 
-function failureOf(r: ObservedReplica): string {
+export function failureOf(r: ObservedReplica): string {
   return `replica ${r.name} (${r.versionId}) ${isDead(r) ? 'crashed' : 'failed'}: ${r.reason ?? 'no reason given'}`;
 }
 
@@ -231,7 +231,7 @@ export function plan(input: PlanInput): Action[] {
   return actions;
 }
 
-function completionMessage(kind: string, d: DesiredComponent): string {
+export function completionMessage(kind: string, d: DesiredComponent): string {
   const v = d.template ? ` of ${d.template.versionId}` : '';
   switch (kind) {
     case 'stop':

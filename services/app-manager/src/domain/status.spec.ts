@@ -57,6 +57,14 @@ describe('status', () => {
       /replica wharf-acme-shop-api-2 crashed: exited with code 3; last lines: boom/,
     ],
     [
+      "a replica the runtime cannot start (image, scheduling), with the runtime's reason",
+      record,
+      desired(),
+      [rep(1, 'v1'), rep(2, 'v1', { phase: 'creating', health: 'failed', reason: 'ImagePullBackOff: image i cannot be pulled' })],
+      'abnormal',
+      /replica wharf-acme-shop-api-2 failed: ImagePullBackOff: image i cannot be pulled/,
+    ],
+    [
       'an unready replica, with the probe output',
       record,
       desired(),

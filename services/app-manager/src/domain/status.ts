@@ -49,6 +49,8 @@ export interface ReplicaDetails {
 
 export function replicaState(r: ObservedReplica): ReplicaStateName {
   if (r.retiring) return 'stopping';
+  // A runtime that says why a replica cannot start (image, scheduling) makes it failed, not still being created.
+  if (r.phase === 'creating' && r.health === 'failed') return 'failed';
   if (r.phase === 'pending' || r.phase === 'creating') return 'creating';
   if (r.phase === 'exited' || r.phase === 'dead') return 'crashed';
   if (r.health === 'failed') return 'failed';

@@ -2,7 +2,16 @@ import { create, type Message } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import { ConcurrencyError, type EventStore } from '@wharf/event-store';
 import type { Logger } from '@wharf/logging';
-import { lastLines, ReplicaCreateError, type ReplicaSpec, type ReplicaState, type RuntimeDriver } from '@wharf/runtime';
+import {
+  lastLines,
+  ReplicaCreateError,
+  type EnvEntry,
+  type ReplicaSpec,
+  type ReplicaState,
+  type RuntimeDriver,
+  type WorkloadProbe,
+  type WorkloadSpec,
+} from '@wharf/runtime';
 import type { SecretBox } from '@wharf/secrets';
 import type { Clock } from '@wharf/system';
 import type { Narrator } from '../adapters/operation-narrator';
@@ -14,6 +23,7 @@ import { wantedReplicas, type ComponentRecord, type Fleet } from '../domain/flee
 import { plan, type Action, type Backoff, type Health, type ObservedReplica } from '../domain/plan';
 import { healthOf, probeReason } from '../domain/probe-state';
 import { statusOf, type StatusView } from '../domain/status';
+import { planWorkload, type WorkloadAction } from '../domain/workload-plan';
 
 export interface ReconcilerSettings extends RenderSettings {
   dataCenter: string;
@@ -67,7 +77,14 @@ interface Memory {
   stateSinceMs: number;
   /** The actions of this component that are running (ownership waits for them before letting go). */
   work: Set<Promise<void>>;
+  /** Runtime rollout: the workload last applied (what and when), so an unchanged one is not sent every pass. */
+  applied?: { key: string; atMs: number };
+  applying?: string;
+  removingWorkloadAtMs?: number;
 }
+
+/** An unchanged workload is applied again after this long anyway (someone may have changed it behind our back). */
+const REAPPLY_MS = 60_000;
 
 const ROLLOUT_WORDS: Record<string, string> = {
   retire: 'retiring',
@@ -261,6 +278,7 @@ export class Reconciler {
     // A container created but never started (the runtime went away between the two calls):
     // of the current release it is started by creating it again (idempotent); else it goes.
     for (const r of observed) {
+      if (this.d.driver.capabilities.rollout === 'runtime') break; // the runtime's controllers start what they made
       if (r.phase !== 'creating' || m.pending.has(r.slot)) continue;
       if (desired?.template && r.template === desired.template.hash) {
         this.execute(
@@ -274,8 +292,9 @@ export class Reconciler {
       } else r.health = 'unready';
     }
 
-    const actions = plan({ nowMs: now, desired, replicas: observed, backoff: m.backoff, progressDeadlineMs: this.d.settings.progressDeadlineMs });
-    for (const a of actions) this.execute(a, componentId, record, desired, m);
+    const input = { nowMs: now, desired, replicas: observed, backoff: m.backoff, progressDeadlineMs: this.d.settings.progressDeadlineMs };
+    if (this.d.driver.capabilities.rollout === 'runtime') for (const a of planWorkload(input)) this.executeWorkload(a, componentId, record, desired, m, listed);
+    else for (const a of plan(input)) this.execute(a, componentId, record, desired, m);
     if (m.backoff && now < m.backoff.retryAtMs) this.later(componentId, m.backoff.retryAtMs - now + 10);
     if (op && this.d.settings.progressDeadlineMs > 0) this.later(componentId, Math.max(1000, op.sinceMs + this.d.settings.progressDeadlineMs - now + 10));
 
@@ -287,15 +306,21 @@ export class Reconciler {
     let health: Health = 'starting';
     let reason: string | undefined;
     let readySinceMs: number | undefined;
-    if (r.phase === 'exited' || r.phase === 'dead') {
+    if ((r.phase === 'creating' || r.phase === 'removing') && r.error && this.d.driver.capabilities.probes === 'runtime') {
+      health = 'failed';
+      reason = r.error;
+    } else if (r.phase === 'exited' || r.phase === 'dead') {
       reason = m.crashReasons.get(r.id);
       if (reason === undefined) {
         reason = await this.crashReason(r, template?.memoryMib);
         m.crashReasons.set(r.id, reason);
       }
     } else if (r.phase === 'running') {
-      if (this.d.driver.capabilities.probes === 'runtime') health = r.ready ? 'ready' : 'starting';
-      else {
+      if (this.d.driver.capabilities.probes === 'runtime') {
+        // The runtime's own words (crash loop, OOM, image, scheduling) make a replica failed.
+        health = r.ready ? 'ready' : r.error ? 'failed' : 'starting';
+        reason = r.error;
+      } else {
         const s = this.d.probes.state(r.id);
         health = healthOf(s);
         readySinceMs = s?.readySinceMs;
@@ -432,6 +457,109 @@ export class Reconciler {
     }
   }
 
+  /** A decision of planWorkload (runtime rollouts); abort, complete and wait are the same as plan()'s. */
+  private executeWorkload(
+    a: WorkloadAction,
+    componentId: string,
+    record: ComponentRecord | undefined,
+    desired: DesiredComponent | undefined,
+    m: Memory,
+    listed: ReplicaState[],
+  ): void {
+    const eventId = desired?.operation?.eventId;
+    const say = (text: string, level: 'info' | 'warn' = 'info') => eventId && this.d.narrator.line(eventId, text, level);
+    switch (a.kind) {
+      case 'apply': {
+        const t = desired!.template!;
+        const key = JSON.stringify([t.hash, a.replicas, a.paused, desired!.maxSurge, desired!.maxUnavailable, desired!.stateful]);
+        const now = this.d.clock.now();
+        if (m.applying === key || (m.applied?.key === key && now - m.applied.atMs < REAPPLY_MS)) return;
+        m.applying = key;
+        const first = m.applied?.key !== key;
+        this.track(
+          m,
+          componentId,
+          (async () => {
+            try {
+              await this.d.driver.applyWorkload!(this.workloadSpec(desired!, t, a.replicas, a.paused));
+              m.applied = { key, atMs: this.d.clock.now() };
+              if (m.backoff?.template === t.hash) m.backoff = undefined;
+              if (first)
+                say(
+                  `applied ${desired!.stateful ? 'StatefulSet' : 'Deployment'} of ${t.versionId} (${t.image}): ${a.replicas} replica(s)${a.paused ? ', paused' : ''}`,
+                );
+            } catch (err) {
+              if (err instanceof ReplicaCreateError) {
+                this.fail(m, t.hash, err.message);
+                say(`cannot apply the workload of ${t.versionId}: ${err.message}`, 'warn');
+              } else {
+                say(`runtime unavailable, will retry: ${(err as Error).message}`, 'warn');
+                this.later(componentId, 1000);
+              }
+            } finally {
+              m.applying = undefined;
+            }
+          })(),
+        );
+        return;
+      }
+      case 'remove-workload': {
+        const tenantId = record?.tenantId ?? listed[0]?.labels.tenantId;
+        const now = this.d.clock.now();
+        if (!tenantId || (m.removingWorkloadAtMs !== undefined && now - m.removingWorkloadAtMs < 5000)) return;
+        m.removingWorkloadAtMs = now;
+        m.applied = undefined;
+        say(`removing the workload of ${componentId}`);
+        this.track(
+          m,
+          componentId,
+          this.d.driver.removeWorkload!({ tenantId, componentId }).then(() => {
+            if (listed.length) this.later(componentId, 1000); // its pods terminate: look again
+          }),
+        );
+        return;
+      }
+      default:
+        this.execute(a, componentId, record, desired, m);
+    }
+  }
+
+  /** The whole component for a runtime that rolls out itself: the template with its secrets opened, its probe as readiness and liveness. */
+  private workloadSpec(d: DesiredComponent, t: ReplicaTemplate, replicas: number, paused: boolean): WorkloadSpec {
+    const { labels, ...rest } = this.replicaSpec(d, t, 0, 0);
+    const { slot: _slot, restarts: _restarts, ...workloadLabels } = labels;
+    void _slot;
+    void _restarts;
+    // One pod template for every replica: no per-replica number.
+    const env: EnvEntry[] = rest.env.filter((e) => e.name !== 'WHARF_REPLICA');
+    const p = t.probe;
+    const readiness: WorkloadProbe | undefined =
+      p.kind === 'running'
+        ? undefined
+        : {
+            kind: p.kind === 'command' ? 'exec' : p.kind,
+            path: p.path,
+            port: p.port,
+            command: p.command,
+            initialDelayMs: p.initialDelayMs,
+            periodMs: p.periodMs,
+            failureThreshold: p.failureThreshold,
+          };
+    return {
+      template: { ...rest, env, labels: workloadLabels },
+      replicas,
+      stateful: d.stateful,
+      maxSurge: d.maxSurge,
+      maxUnavailable: d.maxUnavailable,
+      paused,
+      readiness,
+      // As app-manager's own probes: failure_threshold failures make it unready, as many again replace it.
+      liveness: readiness && { ...readiness, failureThreshold: readiness.failureThreshold * 2 },
+      generation: t.generation,
+      progressDeadlineMs: Math.max(1000, this.d.settings.progressDeadlineMs),
+    };
+  }
+
   private track(m: Memory, componentId: string, work: Promise<void>): void {
     const p = work
       .catch((err: unknown) => this.d.logger.warn({ component: componentId, err: (err as Error).message }, 'action failed'))
@@ -516,7 +644,7 @@ export class Reconciler {
 
   private replicaSpec(d: DesiredComponent, t: ReplicaTemplate, slot: number, restarts: number): ReplicaSpec {
     const env = t.env.map((e) => {
-      if (!e.secret) return { name: e.name, value: e.value, secret: false };
+      if (!e.secret) return { name: e.name, value: e.value, secret: false, ...(e.hostOf ? { hostOf: e.hostOf } : {}) };
       try {
         return { name: e.name, value: this.d.secrets.open(e.sealed, e.context), secret: true };
       } catch {
