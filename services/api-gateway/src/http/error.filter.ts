@@ -4,6 +4,7 @@ import { UnavailableError, WharfError } from '@wharf/errors';
 import type { Logger } from '@wharf/logging';
 import { httpErrorOf } from '@wharf/service-kit';
 import type { FastifyReply } from 'fastify';
+import { BODY_LIMIT_BYTES } from './json-body';
 
 /**
  * One error shape for every failure: {"error": {"code", "message", "field"?}}. Domain
@@ -27,18 +28,15 @@ export class ErrorFilter implements ExceptionFilter {
       for (const [name, value] of Object.entries(headers)) res.header(name, value);
       return void res.status(status).send(body);
     }
-    if (err instanceof HttpException) {
-      const status = err.getStatus();
-      if (status === 413) return void send(413, 'too_large', 'body: larger than the 1 MiB limit', 'body');
-      const code = status === 404 ? 'not_found' : status === 413 ? 'too_large' : status === 405 ? 'method_not_allowed' : 'invalid';
-      return void send(status, code, status === 404 ? 'no such route' : err.message);
-    }
-    // The body parser's and fastify's own refusals carry the status they mean (json-body.ts).
-    const e = err as { statusCode?: number; message?: string };
-    if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-      const status = e.statusCode;
-      if (status === 413) return void send(413, 'too_large', 'body: larger than the 1 MiB limit', 'body');
-      return void send(status, status === 415 ? 'unsupported_media_type' : 'invalid', e.message ?? 'bad request', 'body');
+    // Nest's HttpExceptions, and the body parser's and fastify's own refusals (json-body.ts), carry the status they mean.
+    const status = err instanceof HttpException ? err.getStatus() : (err as { statusCode?: unknown })?.statusCode;
+    if (typeof status === 'number' && (err instanceof HttpException || (status >= 400 && status < 500))) {
+      if (status === 413) return void send(413, 'too_large', `body: larger than the ${BODY_LIMIT_BYTES / (1024 * 1024)} MiB limit`, 'body');
+      if (err instanceof HttpException) {
+        const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'invalid';
+        return void send(status, code, status === 404 ? 'no such route' : err.message);
+      }
+      return void send(status, status === 415 ? 'unsupported_media_type' : 'invalid', (err as Error).message ?? 'bad request', 'body');
     }
     this.logger.error({ err }, 'unhandled error');
     send(500, 'internal', 'internal error');
