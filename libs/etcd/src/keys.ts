@@ -8,6 +8,10 @@
  *   <root>/es/ev/<stream>/<version:16>      one EventEnvelope (protobuf binary); the global feed
  *                                           is the watch of <root>/es/ev/ in revision order
  *   <root>/es/snap/<stream>                 latest StreamSnapshot of a stream
+ *   <root>/es/claim/<name>                  holder of a unique name (e.g. "http <host><path>" -> the
+ *                                           component id), written in the same txn as the holder's
+ *                                           events by a compare on its mod revision; never deleted,
+ *                                           a stale holder is taken over (api-gateway's route claims)
  *   <root>/es/proj/<name>                   checkpoint (feed position) of a persisted projection
  *   <root>/es/proj/<name>/meta              a projection's latest persisted state: JSON {position,
  *                                           generation, chunks, bytes}; written after its chunks
@@ -91,6 +95,7 @@ export class KeyLayout {
     streamPrefix: (stream: string) => `${this.root}/es/ev/${stream}/`,
     event: (stream: string, version: number | bigint) => `${this.root}/es/ev/${stream}/${KeyLayout.pad(version)}`,
     snapshot: (stream: string) => `${this.root}/es/snap/${stream}`,
+    claim: (name: string) => `${this.root}/es/claim/${name}`,
     projection: (name: string) => `${this.root}/es/proj/${name}`,
     projectionMeta: (name: string) => `${this.root}/es/proj/${name}/meta`,
     projectionChunkPrefix: (name: string, generation?: string) => `${this.root}/es/proj/${name}/chunk/${generation === undefined ? '' : `${generation}/`}`,

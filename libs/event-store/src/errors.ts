@@ -11,5 +11,12 @@ export class ConcurrencyError extends ConflictError {
   }
 }
 
+/** A claim an append wanted changed since it was read: someone else took or rewrote it. Nothing was written. */
+export class ClaimConflictError extends ConflictError {
+  constructor(readonly names: readonly string[]) {
+    super(`one of the claims ${names.join(', ')} changed concurrently`, { reason: 'claim_conflict' });
+  }
+}
+
 /** A payload type that is not in the store's registry, or a malformed stream name. */
 export class EventStoreInputError extends InvalidArgumentError {}

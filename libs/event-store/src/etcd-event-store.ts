@@ -2,14 +2,36 @@ import { create, fromBinary, toBinary, type Message, type Registry } from '@bufb
 import { eventsV1 } from '@wharf/contracts';
 import { KeyLayout, type Etcd3 } from '@wharf/etcd';
 import { assertStreamName, decodeEnvelope, encodeEnvelope, eventsRegistry } from './codec';
-import { ConcurrencyError, EventStoreInputError } from './errors';
+import { ClaimConflictError, ConcurrencyError, EventStoreInputError } from './errors';
 import { FeedSubscription } from './feed';
 import { prefixEnd } from './prefix';
-import type { AppendResult, EventStore, ExpectedVersion, FeedPosition, NewEvent, RecordedEvent, Snapshot, SubscribeOptions, Subscription } from './types';
+import type {
+  AppendOptions,
+  AppendResult,
+  Claim,
+  ClaimWrite,
+  EventStore,
+  ExpectedVersion,
+  FeedPosition,
+  NewEvent,
+  RecordedEvent,
+  Snapshot,
+  SubscribeOptions,
+  Subscription,
+} from './types';
 
 /** etcd refuses requests over --max-request-bytes (1.5 MiB by default); stay under it with room for the txn framing. */
 export const MAX_APPEND_BYTES = 1_500_000;
 export const MAX_EVENTS_PER_APPEND = 100; // etcd's default --max-txn-ops is 128, and the head key is one more
+/** Claims of one append; with MAX_EVENTS_PER_APPEND events they would pass --max-txn-ops, so events + claims are bounded too. */
+export const MAX_CLAIMS_PER_APPEND = 100;
+const MAX_TXN_OPS = 127;
+const MAX_CLAIM_NAME_BYTES = 2048;
+
+function assertClaimName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > MAX_CLAIM_NAME_BYTES || /[\u0000-\u001f]/.test(name))
+    throw new EventStoreInputError(`claim name must be 1-${MAX_CLAIM_NAME_BYTES} bytes without control characters, got ${JSON.stringify(name)}`);
+}
 
 export interface EtcdEventStoreOptions {
   client: Etcd3;
@@ -31,8 +53,19 @@ export class EtcdEventStore implements EventStore {
     this.now = options.now ?? Date.now;
   }
 
-  async append(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+  async append(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion, options: AppendOptions = {}): Promise<AppendResult> {
     assertStreamName(stream);
+    const claims = options.claims ?? [];
+    if (claims.length > MAX_CLAIMS_PER_APPEND || claims.length + events.length > MAX_TXN_OPS)
+      throw new EventStoreInputError(
+        `append takes at most ${MAX_CLAIMS_PER_APPEND} claims and ${MAX_TXN_OPS} events and claims together, got ${claims.length} claims and ${events.length} events`,
+      );
+    if (new Set(claims.map((c) => c.name)).size !== claims.length) throw new EventStoreInputError('append names a claim twice');
+    for (const c of claims) {
+      assertClaimName(c.name);
+      if (c.expectedRevision !== 0 && !/^\d+$/.test(c.expectedRevision))
+        throw new EventStoreInputError(`claim ${c.name}: expectedRevision must be 0 or a decimal etcd revision`);
+    }
     if (events.length === 0) throw new EventStoreInputError('append needs at least one event');
     if (events.length > MAX_EVENTS_PER_APPEND) throw new EventStoreInputError(`append takes at most ${MAX_EVENTS_PER_APPEND} events, got ${events.length}`);
     if (expectedVersion !== 'any' && (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0)) {
@@ -40,14 +73,21 @@ export class EtcdEventStore implements EventStore {
     }
     for (;;) {
       const base = expectedVersion === 'any' ? await this.version(stream) : expectedVersion;
-      const result = await this.tryAppend(stream, events, base);
+      const result = await this.tryAppend(stream, events, base, claims);
       if (result.ok) return result.value;
+      // The stream is where it was expected, so a claim's compare failed.
+      if (result.actual === base && claims.length) throw new ClaimConflictError(claims.map((c) => c.name));
       if (expectedVersion !== 'any') throw new ConcurrencyError(stream, expectedVersion, result.actual);
       // 'any' still appends atomically: a writer slipped in between read and write, so retry on the new head.
     }
   }
 
-  private async tryAppend(stream: string, events: NewEvent[], base: number): Promise<{ ok: true; value: AppendResult } | { ok: false; actual: number }> {
+  private async tryAppend(
+    stream: string,
+    events: NewEvent[],
+    base: number,
+    claims: readonly ClaimWrite[],
+  ): Promise<{ ok: true; value: AppendResult } | { ok: false; actual: number }> {
     const head = this.keys.es.head(stream);
     const timeMs = this.now();
     let bytes = 0;
@@ -61,13 +101,28 @@ export class EtcdEventStore implements EventStore {
     if (bytes > MAX_APPEND_BYTES) throw new EventStoreInputError(`append of ${bytes} bytes exceeds the limit of ${MAX_APPEND_BYTES} bytes (etcd request size)`);
     const last = base + events.length;
     const txn = base === 0 ? this.client.if(head, 'Create', '==', 0) : this.client.if(head, 'Value', '==', String(base));
+    for (const c of claims) txn.and(this.keys.es.claim(c.name), 'Mod', '==', c.expectedRevision);
+    const claimPuts = claims.map((c) => this.client.put(this.keys.es.claim(c.name)).value(c.holder));
     const res = await txn
-      .then(this.client.put(head).value(String(last)), ...puts)
+      .then(this.client.put(head).value(String(last)), ...puts, ...claimPuts)
       .else(this.client.get(head))
       .commit();
     if (res.succeeded) return { ok: true, value: { version: last, position: String(res.header.revision) } };
     const kv = res.responses[0]?.response_range?.kvs?.[0];
     return { ok: false, actual: kv ? Number(kv.value.toString()) : 0 };
+  }
+
+  async readClaims(names: readonly string[]): Promise<Map<string, Claim>> {
+    names.forEach(assertClaimName);
+    const found = new Map<string, Claim>();
+    if (!names.length) return found;
+    // In parallel over the one connection; no snapshot needed, the append's compares catch a change since.
+    const ranges = await Promise.all(names.map((n) => this.client.get(this.keys.es.claim(n)).exec()));
+    ranges.forEach((r, i) => {
+      const kv = r.kvs[0];
+      if (kv) found.set(names[i], { name: names[i], holder: kv.value.toString(), revision: String(kv.mod_revision) });
+    });
+    return found;
   }
 
   async read(stream: string, fromVersion = 1, limit?: number): Promise<RecordedEvent[]> {

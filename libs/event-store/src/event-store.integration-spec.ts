@@ -1,7 +1,16 @@
 import { create } from '@bufbuild/protobuf';
 import { eventsV1, mqV1 } from '@wharf/contracts';
 import { createEtcdClient, KeyLayout, type Etcd3 } from '@wharf/etcd';
-import { ConcurrencyError, EtcdEventStore, EventStoreInputError, FEED_START, Projection, type ProjectionDefinition, type RecordedEvent } from './index';
+import {
+  ClaimConflictError,
+  ConcurrencyError,
+  EtcdEventStore,
+  EventStoreInputError,
+  FEED_START,
+  Projection,
+  type ProjectionDefinition,
+  type RecordedEvent,
+} from './index';
 import { startEtcd, waitFor, type EtcdInstance } from '@wharf/testing';
 
 const requested = (eventId: string, target = 'component/c1') =>
@@ -95,6 +104,53 @@ describe('EtcdEventStore against a real etcd', () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => store.append('component/any', [{ message: requested(`any${i}`) }], 'any')));
     expect(await store.version('component/any')).toBe(10);
     expect(new Set((await store.read('component/any')).map((e) => (e.message as eventsV1.OperationRequested).eventId)).size).toBe(10);
+  });
+
+  it('takes a claim with the events in one transaction: of racing writers exactly one holds it, the losers write nothing', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        store.append(`component/c${i}`, [{ message: requested(`e${i}`) }], 0, {
+          claims: [{ name: 'route/http a.example.com/', holder: `c${i}`, expectedRevision: 0 }],
+        }),
+      ),
+    );
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ClaimConflictError);
+    for (let i = 0; i < 8; i++) expect(await store.version(`component/c${i}`)).toBe(i === won[0] ? 1 : 0);
+    const held = (await store.readClaims(['route/http a.example.com/', 'route/http free.example.com/'])).get('route/http a.example.com/')!;
+    expect(held).toMatchObject({ holder: `c${won[0]}`, revision: (results[won[0]] as PromiseFulfilledResult<{ position: string }>).value.position });
+    expect((await store.readClaims(['route/http free.example.com/'])).size).toBe(0);
+    // Taken over at the revision read; a writer holding an older read loses.
+    await store.append('component/next', [{ message: requested('n') }], 0, { claims: [{ name: held.name, holder: 'next', expectedRevision: held.revision }] });
+    await expect(
+      store.append('component/late', [{ message: requested('l') }], 0, { claims: [{ name: held.name, holder: 'late', expectedRevision: held.revision }] }),
+    ).rejects.toBeInstanceOf(ClaimConflictError);
+    expect((await store.readClaims([held.name])).get(held.name)?.holder).toBe('next');
+    expect(await store.version('component/late')).toBe(0);
+    // A stale stream version is still the stream's conflict, not the claim's.
+    await expect(store.append('component/next', [{ message: requested('n2') }], 0, { claims: [] })).rejects.toBeInstanceOf(ConcurrencyError);
+  });
+
+  it('names bad claims and writes nothing', async () => {
+    const one = [{ message: requested('x') }];
+    await expect(store.append('component/k', one, 0, { claims: [{ name: '', holder: 'k', expectedRevision: 0 }] })).rejects.toThrow(/claim name must be/);
+    await expect(store.append('component/k', one, 0, { claims: [{ name: 'a\nb', holder: 'k', expectedRevision: 0 }] })).rejects.toThrow(/control characters/);
+    await expect(
+      store.append('component/k', one, 0, {
+        claims: [
+          { name: 'a', holder: 'k', expectedRevision: 0 },
+          { name: 'a', holder: 'k', expectedRevision: 0 },
+        ],
+      }),
+    ).rejects.toThrow(/names a claim twice/);
+    await expect(store.append('component/k', one, 0, { claims: [{ name: 'a', holder: 'k', expectedRevision: 'x1' as never }] })).rejects.toThrow(
+      /expectedRevision/,
+    );
+    const many = Array.from({ length: 101 }, (_, i) => ({ name: `n${i}`, holder: 'k', expectedRevision: 0 as const }));
+    await expect(store.append('component/k', one, 0, { claims: many })).rejects.toThrow(/at most 100 claims/);
+    expect(await store.version('component/k')).toBe(0);
+    expect((await store.readClaims(['a'])).size).toBe(0);
   });
 
   it('names bad input and writes nothing', async () => {

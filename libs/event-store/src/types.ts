@@ -43,6 +43,30 @@ export interface AppendResult {
   position: FeedPosition;
 }
 
+/**
+ * A unique name held by one holder (e.g. a route host + path held by a component), written in
+ * the same etcd transaction as an append's events, so two racing writers cannot both take it.
+ * expectedRevision is the claim's revision as read (readClaims), 0 when it is absent: the append
+ * fails with ClaimConflictError when the claim changed since.
+ */
+export interface ClaimWrite {
+  name: string;
+  holder: string;
+  expectedRevision: FeedPosition | 0;
+}
+
+/** A claim as stored: its holder and the etcd revision that last wrote it. */
+export interface Claim {
+  name: string;
+  holder: string;
+  revision: FeedPosition;
+}
+
+export interface AppendOptions {
+  /** Claims taken (or kept) atomically with the events. Releasing is the caller's rule (a holder may no longer want a claim it still holds). */
+  claims?: ClaimWrite[];
+}
+
 export interface Snapshot<S extends Message = Message> {
   stream: string;
   version: number;
@@ -75,9 +99,12 @@ export interface SubscribeOptions {
 export interface EventStore {
   /**
    * Appends events atomically in one etcd transaction. Throws ConcurrencyError (and writes
-   * nothing) when the stream is not at expectedVersion.
+   * nothing) when the stream is not at expectedVersion, ClaimConflictError when a claim of
+   * options.claims is no longer at its expected revision.
    */
-  append(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
+  append(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion, options?: AppendOptions): Promise<AppendResult>;
+  /** The stored claims among these names (absent ones are missing from the map). */
+  readClaims(names: readonly string[]): Promise<Map<string, Claim>>;
   /** Events of one stream from fromVersion (default 1), in version order. */
   read(stream: string, fromVersion?: number, limit?: number): Promise<RecordedEvent[]>;
   /** Current version of a stream, 0 when it does not exist. */

@@ -285,6 +285,36 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect((await dev('GET', '/api/v1/tenants/acme/components/acme.shop.race')).body.replicas).toBe(winner);
   });
 
+  it('gives a route to exactly one of many creates racing over two api-gateway instances; a dropped route can be taken', async () => {
+    const second = await startApi(etcd, mq.grpc);
+    try {
+      const gateways = [api.url, second.url].map((url) => client(url, tokens.dev));
+      const web = { source: { image: 'busybox' }, ports: [{ port: 8080, protocol: 'http', public: true }] };
+      const routed = { ...web, routes: [{ host: 'race.example.com', path_prefix: '/', port: 8080 }] };
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => gateways[i % 2]('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: `racer${i}`, ...routed })),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+      for (const r of results.filter((r) => r.status === 409)) expect(r.body.error).toMatchObject({ code: 'route_owned', field: 'routes' });
+      const winner = results.find((r) => r.status === 201)!.body.id as string;
+      // Both instances agree on who holds it: only the winner exists.
+      for (const gw of gateways) {
+        const names = (await gw('GET', '/api/v1/tenants/acme/apps/acme.shop/components?limit=100')).body.items.map((c: { name: string }) => c.name);
+        expect(names.filter((n: string) => n.startsWith('racer'))).toEqual([winner.split('.').pop()]);
+      }
+      // The winner drops the route; another component then takes it through the other instance.
+      expect((await gateways[0]('PUT', `/api/v1/tenants/acme/components/${winner}`, web)).status).toBe(200);
+      await waitFor('the other instance to fold the update', async () =>
+        (await gateways[1]('GET', `/api/v1/tenants/acme/components/${winner}`)).body.routes?.length === 0 ? true : undefined,
+      );
+      expect((await gateways[1]('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: 'taker', ...routed })).status).toBe(201);
+      const back = await gateways[0]('PUT', `/api/v1/tenants/acme/components/${winner}`, routed);
+      expect({ status: back.status, code: back.body.error?.code }).toEqual({ status: 409, code: 'route_owned' });
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('answers an async action with 202 {event_id}, shows it pending, enqueues it, and refuses a second one with 409', async () => {
     const dev = as('dev');
     await dev('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: 'worker', source: { image: 'busybox' } });

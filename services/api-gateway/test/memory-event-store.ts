@@ -1,7 +1,10 @@
 import type { Message } from '@bufbuild/protobuf';
 import {
+  ClaimConflictError,
   ConcurrencyError,
+  type AppendOptions,
   type AppendResult,
+  type Claim,
   type EventStore,
   type ExpectedVersion,
   type FeedPosition,
@@ -17,6 +20,7 @@ export class MemoryEventStore implements EventStore {
   readonly events: RecordedEvent[] = [];
   private readonly heads = new Map<string, number>();
   private readonly snapshots = new Map<string, Snapshot>();
+  readonly claims = new Map<string, Claim>();
   private readonly subscribers = new Set<{
     handler: (e: RecordedEvent) => void | Promise<void>;
     options?: SubscribeOptions;
@@ -25,10 +29,14 @@ export class MemoryEventStore implements EventStore {
   private revision = 0;
   now = () => 1_700_000_000_000 + this.revision;
 
-  async append(stream: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+  async append(stream: string, events: NewEvent[], expected: ExpectedVersion, options: AppendOptions = {}): Promise<AppendResult> {
     const current = this.heads.get(stream) ?? 0;
     if (expected !== 'any' && expected !== current) throw new ConcurrencyError(stream, expected, current);
+    const claims = options.claims ?? [];
+    if (claims.some((c) => String(this.claims.get(c.name)?.revision ?? 0) !== String(c.expectedRevision)))
+      throw new ClaimConflictError(claims.map((c) => c.name));
     const position = String(++this.revision);
+    for (const c of claims) this.claims.set(c.name, { name: c.name, holder: c.holder, revision: position });
     const recorded = events.map((e, i): RecordedEvent => ({
       stream,
       version: current + i + 1,
@@ -47,6 +55,10 @@ export class MemoryEventStore implements EventStore {
       s.options?.onProgress?.(position);
     }
     return { version: current + events.length, position };
+  }
+
+  async readClaims(names: readonly string[]): Promise<Map<string, Claim>> {
+    return new Map(names.flatMap((n) => (this.claims.has(n) ? [[n, this.claims.get(n)!] as const] : [])));
   }
 
   async read(stream: string, fromVersion = 1, limit?: number): Promise<RecordedEvent[]> {

@@ -1,7 +1,9 @@
 import type { Message } from '@bufbuild/protobuf';
 import { isEtcdUnavailable } from '@wharf/etcd';
 import type {
+  AppendOptions,
   AppendResult,
+  Claim,
   EventStore,
   ExpectedVersion,
   FeedPosition,
@@ -36,8 +38,12 @@ export class GuardedEventStore implements EventStore {
     }
   }
 
-  append(stream: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
-    return this.guard(() => this.inner.append(stream, events, expected));
+  append(stream: string, events: NewEvent[], expected: ExpectedVersion, options?: AppendOptions): Promise<AppendResult> {
+    return this.guard(() => this.inner.append(stream, events, expected, options));
+  }
+
+  readClaims(names: readonly string[]): Promise<Map<string, Claim>> {
+    return this.guard(() => this.inner.readClaims(names));
   }
 
   read(stream: string, fromVersion?: number, limit?: number): Promise<RecordedEvent[]> {

@@ -1,6 +1,7 @@
-import { create } from '@bufbuild/protobuf';
+import { create, type Message } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import { ConflictError } from '@wharf/errors';
+import { ClaimConflictError, type ExpectedVersion } from '@wharf/event-store';
 import type { Principal } from '@wharf/identity';
 import type { ComponentView } from './catalog';
 import { toComponentSpec } from './component-spec';
@@ -9,7 +10,7 @@ import { expectedVersion } from './if-match';
 import type { OperationsService } from './operations.service';
 import { mapPage, pageOfSorted, paginate, type Page, type PageQuery } from './pagination';
 import { assertComponentQuota } from './quota';
-import { assertRoutesAllowed, type RouteRules } from './route-claims';
+import { assertRoutesAllowed, planRouteClaims, type RouteCandidate, type RouteRules } from './route-claims';
 import type { ComponentSpecInput, CreateComponentInput } from './schemas';
 import type { SecretSealer } from './secret-sealer';
 import { componentSummary, componentSummaryJson, componentView } from './views/component.view';
@@ -35,10 +36,9 @@ export class ComponentsService {
     if (existing && !existing.deleted) throw new ConflictError(`component ${body.name} already exists in app ${appId}`);
     assertComponentQuota(tenant, this.liveComponents(tenantId), body);
     const { name, ...spec } = body;
-    assertRoutesAllowed(this.ctx.catalog, { id, tenantId, appId: app.id, name, spec }, this.routes, this.ctx.clock.now());
-    await this.ctx.append(
-      `component/${id}`,
-      [create(eventsV1.ComponentCreatedSchema, { componentId: id, appId: app.id, tenantId, spec: toComponentSpec(id, name, spec, this.sealer) })],
+    await this.appendWithRoutes(
+      { id, tenantId, appId: app.id, name, spec },
+      create(eventsV1.ComponentCreatedSchema, { componentId: id, appId: app.id, tenantId, spec: toComponentSpec(id, name, spec, this.sealer) }),
       existing?.version ?? 0,
       p,
     );
@@ -79,14 +79,36 @@ export class ComponentsService {
     const { tenant } = this.ctx.tenantFor(p, tenantId, 'write');
     const expected = expectedVersion(`component ${componentId}`, c.version, ifMatch);
     assertComponentQuota(tenant, this.liveComponents(tenantId), spec, c);
-    assertRoutesAllowed(this.ctx.catalog, { id: componentId, tenantId, appId: c.appId, name: c.name, spec }, this.routes, this.ctx.clock.now());
-    await this.ctx.append(
-      `component/${componentId}`,
-      [create(eventsV1.ComponentUpdatedSchema, { componentId, spec: toComponentSpec(componentId, c.name, spec, this.sealer) })],
+    await this.appendWithRoutes(
+      { id: componentId, tenantId, appId: c.appId, name: c.name, spec },
+      create(eventsV1.ComponentUpdatedSchema, { componentId, spec: toComponentSpec(componentId, c.name, spec, this.sealer) }),
       expected,
       p,
     );
     return componentView(this.ctx.catalog.components.get(componentId)!);
+  }
+
+  /**
+   * Appends a create or update of the candidate once its routes pass the catalog's check, taking
+   * their claims in the same etcd transaction, so of two racing writers of one route only one
+   * lands; the other checks again against the winner (409 route_owned).
+   */
+  private async appendWithRoutes(candidate: RouteCandidate, event: Message, expected: ExpectedVersion, p: Principal): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const seenAt = this.ctx.position; // read with the check, before anything awaits
+      const names = assertRoutesAllowed(this.ctx.catalog, candidate, this.routes, this.ctx.clock.now());
+      const plan = planRouteClaims(candidate.id, names, names.length ? await this.ctx.readClaims(names) : new Map(), seenAt);
+      if ('behind' in plan) {
+        await this.ctx.waitFor(plan.behind);
+      } else {
+        try {
+          return await this.ctx.append(`component/${candidate.id}`, [event], expected, p, undefined, plan.claims);
+        } catch (err) {
+          if (!(err instanceof ClaimConflictError)) throw err;
+        }
+      }
+      if (attempt >= 3) throw new ConflictError(`the routes of component ${candidate.name} are being changed concurrently; retry`, { reason: 'route_owned' });
+    }
   }
 
   /** Delete is an async action like the others (replicas must go first): 202, and the component disappears when it succeeds. */

@@ -1,6 +1,15 @@
 import type { Message } from '@bufbuild/protobuf';
 import { ConflictError, NotFoundError, PermissionDeniedError, UnavailableError, WharfError } from '@wharf/errors';
-import { ConcurrencyError, type EventStore, type ExpectedVersion, type NewEvent, type Projection } from '@wharf/event-store';
+import {
+  ConcurrencyError,
+  type Claim,
+  type ClaimWrite,
+  type EventStore,
+  type ExpectedVersion,
+  type FeedPosition,
+  type NewEvent,
+  type Projection,
+} from '@wharf/event-store';
 import { roleAllows, type Action, type Principal, type RoleName, type Tenant } from '@wharf/identity';
 import type { Clock, Ids } from '@wharf/system';
 import type { AppView, Catalog, ComponentView } from './catalog';
@@ -22,11 +31,39 @@ export class GatewayContext {
     return this.projection.state;
   }
 
+  /** The feed position the catalog has folded up to: what `catalog` reflects right now. */
+  get position(): FeedPosition {
+    return this.projection.position;
+  }
+
+  /** Resolves once the catalog has folded `position` (503 if it cannot within its wait). */
+  async waitFor(position: FeedPosition): Promise<void> {
+    try {
+      await this.projection.waitFor(position);
+    } catch (err) {
+      if (err instanceof WharfError && err.code === 'unavailable')
+        throw new UnavailableError(`this api-gateway has not read position ${position} yet; retry shortly`, { retryAfterMs: 1000, cause: err });
+      throw err;
+    }
+  }
+
+  readClaims(names: readonly string[]): Promise<Map<string, Claim>> {
+    return this.store.readClaims(names);
+  }
+
   /**
    * Appends to one stream atomically; a lost race is 409 and appends nothing. The actor is the
    * caller (user:<id>), a named one such as a webhook (webhook:<hook id>), or api-gateway itself.
+   * Claims are taken in the same transaction (ClaimConflictError when one changed since read).
    */
-  async append(stream: string, events: Message[], expected: ExpectedVersion, principal: Principal | string | undefined, eventId?: string): Promise<void> {
+  async append(
+    stream: string,
+    events: Message[],
+    expected: ExpectedVersion,
+    principal: Principal | string | undefined,
+    eventId?: string,
+    claims?: ClaimWrite[],
+  ): Promise<void> {
     const actor = typeof principal === 'string' ? principal : principal ? `user:${principal.user.id}` : 'service:api-gateway';
     let position: string;
     try {
@@ -35,6 +72,7 @@ export class GatewayContext {
           stream,
           events.map((message): NewEvent => ({ message, actor, eventId })),
           expected,
+          claims?.length ? { claims } : undefined,
         )
       ).position;
     } catch (err) {

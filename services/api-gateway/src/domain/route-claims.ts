@@ -1,5 +1,6 @@
 import { ConflictError, invalidArgument } from '@wharf/errors';
-import { checkCertificate, claimsOf, describeClaim, routeConflicts, type OwnedClaims, type RouteClaim } from '@wharf/routing';
+import type { Claim, ClaimWrite, FeedPosition } from '@wharf/event-store';
+import { checkCertificate, claimKey, claimsOf, describeClaim, routeConflicts, type OwnedClaims, type RouteClaim } from '@wharf/routing';
 import type { Catalog, ComponentView } from './catalog';
 import type { ComponentSpecInput } from './schemas';
 
@@ -56,9 +57,10 @@ function ownedElsewhere(catalog: Catalog, exceptId: string, rules: RouteRules): 
  * valid now (400 naming the field); and no host + path prefix or TCP port another live component
  * holds (409 conflict, reason route_owned, naming the owner when it is in the caller's tenant; another
  * tenant's components are not named). An update keeps its own claims.
- * Two racing creates can both pass; the gateway then serves the older claim, the same everywhere.
+ * Returns the names of the candidate's claims (routeClaimName) to take with its event: the catalog
+ * alone cannot stop two racing creates, the claims in etcd do (planRouteClaims).
  */
-export function assertRoutesAllowed(catalog: Catalog, candidate: RouteCandidate, rules: RouteRules, nowMs: number): void {
+export function assertRoutesAllowed(catalog: Catalog, candidate: RouteCandidate, rules: RouteRules, nowMs: number): string[] {
   const { claims, problems } = claimsOf(namesOf(catalog, candidate), routedSpec(candidate.spec), { domain: rules.domain });
   if (problems.length) throw invalidArgument(problems[0].field, problems[0].reason);
   candidate.spec.routes.forEach((r, i) => {
@@ -67,7 +69,7 @@ export function assertRoutesAllowed(catalog: Catalog, candidate: RouteCandidate,
     if (!check.ok) throw invalidArgument(`routes[${i}].tls`, check.reason);
   });
   const conflicts = routeConflicts({ owner: { componentId: candidate.id, name: candidate.name }, claims }, ownedElsewhere(catalog, candidate.id, rules));
-  if (!conflicts.length) return;
+  if (!conflicts.length) return claims.map(routeClaimName);
   const [first] = conflicts;
   const owner =
     catalog.components.get(first.owner.componentId)?.tenantId === candidate.tenantId
@@ -75,4 +77,31 @@ export function assertRoutesAllowed(catalog: Catalog, candidate: RouteCandidate,
       : `${describeClaim(first.claim)} is already routed to a component of another tenant`;
   const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : '';
   throw new ConflictError(`${owner}${more}`, { reason: 'route_owned', field: first.field });
+}
+
+/** The event store claim of one host + path or TCP port. */
+export function routeClaimName(claim: RouteClaim): string {
+  return `route/${claimKey(claim)}`;
+}
+
+/**
+ * What to write with the candidate's event, given the claims etcd holds and the catalog position
+ * its route check saw (`seenAt`): every claim taken at the revision it was read at (0: absent).
+ * A claim held by another component at a revision the check had not seen means the catalog is
+ * behind a racing writer: wait for that position and check again (`behind`). One it had seen passed
+ * the check, so its holder no longer routes it (updated or deleted): it is taken over.
+ */
+export function planRouteClaims(
+  holderId: string,
+  names: readonly string[],
+  held: ReadonlyMap<string, Claim>,
+  seenAt: FeedPosition,
+): { claims: ClaimWrite[] } | { behind: FeedPosition } {
+  let behind = 0n;
+  const claims = names.map((name): ClaimWrite => {
+    const h = held.get(name);
+    if (h && h.holder !== holderId && BigInt(h.revision) > BigInt(seenAt) && BigInt(h.revision) > behind) behind = BigInt(h.revision);
+    return { name, holder: holderId, expectedRevision: h ? h.revision : 0 };
+  });
+  return behind > 0n ? { behind: String(behind) } : { claims };
 }

@@ -261,6 +261,22 @@ describe('gateway routes (the rules of @wharf/routing, before anything is writte
     expect(await status(make('other', { routes: [{ host: 'www.example.com', port: 8080 }] }))).toBe('ok');
   });
 
+  it('gives a route to one of two racing creates (the claim in the store decides) and lets a dropped route be taken', async () => {
+    const { gw, admin, make, store } = await routed();
+    const route = { routes: [{ host: 'race.example.com', port: 8080 }] };
+    const [a, b] = await Promise.all([error(make('a', route)), error(make('b', route))]);
+    expect([a, b].filter((e) => e === undefined)).toHaveLength(1);
+    expect(a ?? b).toMatchObject({ status: 409, reason: 'route_owned', field: 'routes' });
+    const holder = a === undefined ? 'acme.shop.a' : 'acme.shop.b';
+    expect([...store.claims.values()].find((c) => c.name === 'route/http race.example.com/')?.holder).toBe(holder);
+    expect(store.events.filter((e) => e.type === 'wharf.events.v1.ComponentCreated').map((e) => e.stream)).not.toContain(
+      holder === 'acme.shop.a' ? 'component/acme.shop.b' : 'component/acme.shop.a',
+    );
+    await gw.components.updateComponent(admin, 'acme', holder, componentSpecSchema.parse({ source: { image: 'nginx' }, ports: [web] }), undefined);
+    expect(await status(make('c', route))).toBe('ok');
+    expect([...store.claims.values()].find((c) => c.name === 'route/http race.example.com/')?.holder).toBe('acme.shop.c');
+  });
+
   it("refuses a component's own default host to another and a taken TCP port; an update keeps its own claims", async () => {
     const { gw, admin, make } = await routed();
     expect(await error(make('two', { routes: [{ host: 'web.shop.acme.dc1.example.com', port: 8080 }] }))).toMatchObject({
