@@ -15,6 +15,16 @@ export { etcdMutex, type EtcdMutexOptions, type KeyedMutex } from './mutex';
 export { isEtcdUnavailable } from './unavailable';
 export { LiveWatch, watchLive } from './live-watch';
 export {
+  LeasedSlots,
+  rendezvousOwner,
+  slotOf,
+  type LeasedSlotsOptions,
+  type SlotHandlers,
+  type SlotKeys,
+  type SlotMember,
+  type SlotOwner,
+} from './leased-slots';
+export {
   ElectedMaintainer,
   Etcd3MaintenanceApi,
   EtcdMaintainer,

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventStoreStatusPublisher } from '../adapters/event-store/status-publisher.adapter';
 import { FeedCatalog } from '../adapters/feed/feed-catalog.adapter';
-import { EtcdOwnership } from '../adapters/ownership/etcd-ownership.adapter';
+import { etcdOwnership } from '../adapters/ownership/etcd-ownership.adapter';
 import { SoleOwnership } from '../adapters/ownership/ownership';
 import { grpcPeers } from '../adapters/peers/grpc-peer.adapter';
 import { partitionOpener } from '../adapters/storage/partition-opener';
@@ -52,7 +52,7 @@ async function run(): Promise<void> {
   const grpcAddress = await freeGrpcAddress(config.WHARF_EVENTLOG_GRPC_ADDR);
   const advertised = config.WHARF_EVENTLOG_ADVERTISE_GRPC ?? grpcAddress;
   const ownership = config.WHARF_EVENTLOG_CLUSTER
-    ? new EtcdOwnership(
+    ? etcdOwnership(
         etcd,
         keys,
         { instance: config.WHARF_EVENTLOG_INSTANCE, grpc: advertised },

@@ -1,5 +1,7 @@
+import type { SlotOwner } from '@wharf/etcd';
+
 /** Where a partition lives right now. */
-export type PartitionOwner = { local: true } | { local: false; instance: string; grpc: string } | undefined;
+export type PartitionOwner = SlotOwner;
 
 /**
  * Which instance owns which partition. The engine asks it for every call; it tells the engine

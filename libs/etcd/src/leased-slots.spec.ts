@@ -1,4 +1,4 @@
-import { rendezvousOwner } from './etcd-ownership.adapter';
+import { rendezvousOwner, slotOf } from './leased-slots';
 
 describe('rendezvousOwner', () => {
   const parts = Array.from({ length: 64 }, (_, p) => p);
@@ -18,5 +18,16 @@ describe('rendezvousOwner', () => {
       else expect(['a', 'c']).toContain(after[p]);
     });
     expect(rendezvousOwner([], 0)).toBeUndefined();
+  });
+});
+
+describe('slotOf', () => {
+  it('puts an id in the same slot every time, spread over all slots', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => `tenant.app.component-${i}`);
+    expect(ids.map((id) => slotOf(id, 16))).toEqual(ids.map((id) => slotOf(id, 16)));
+    const counts = new Array(16).fill(0);
+    for (const id of ids) counts[slotOf(id, 16)]++;
+    for (const c of counts) expect(c).toBeGreaterThan(60);
+    expect(slotOf('anything', 1)).toBe(0);
   });
 });
