@@ -208,8 +208,8 @@ export async function kubernetesDeployBench(): Promise<void> {
     // first so no round pays for it (kubectl's side has its namespace already too).
     const warm = await component('warm', 1);
     await finished(await operate(warm, { kind: 'deploy', version_id: 'v1' }));
-    const tenantNs = (await cluster.api<PodList>('GET', `/api/v1/pods?labelSelector=${encodeURIComponent(`${LABEL.componentId}=${warm}`)}`)).body
-      .items?.[0] as { metadata: { namespace?: string } } | undefined;
+    const tenantNs = (await cluster.api<PodList>('GET', `/api/v1/pods?labelSelector=${encodeURIComponent(`${LABEL.componentId}=${warm}`)}`)).body.items?.[0] as
+      { metadata: { namespace?: string } } | undefined;
     const namespace = tenantNs?.metadata.namespace;
     if (!namespace) throw new Error('bench: no pod of the warm-up component');
     await finished(await operate(warm, { kind: 'delete' }));

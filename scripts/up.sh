@@ -96,7 +96,8 @@ start() {
 
 wait_http() { # URL WHAT [CURL ARGS...]
   local url="$1" what="$2"; shift 2
-  for _ in $(seq 1 100); do curl -fsS "$@" "$url" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  # Up to ~60 s: on a loaded machine a service can take well over 10 s to start.
+  for _ in $(seq 1 600); do curl -fsS "$@" "$url" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "wharf: $what did not become ready; see $STATE/logs" >&2; exit 1
 }
 

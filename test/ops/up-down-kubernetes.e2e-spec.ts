@@ -90,12 +90,15 @@ describe('npm run up -- --runtime kubernetes / npm run down', () => {
             return false;
           }
         });
-    const kubectl = async (...args: string[]) => (await exec(join(record.binDir, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })).stdout;
+    const kubectl = async (...args: string[]) =>
+      (await exec(join(record.binDir, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })).stdout;
     expect(await kubectl('get', 'nodes', '-o', 'name')).toBe('node/node-1\n');
 
     // An image in the data center's registry, as a user's CI would push it.
     const registry = `127.0.0.1:${env.WHARF_REGISTRY_PORT}`;
-    const [username, password] = readFileSync(join(state, 'registry', 'credentials'), 'utf8').trim().split(':');
+    const [username, password] = readFileSync(join(state, 'registry', 'credentials'), 'utf8')
+      .trim()
+      .split(':');
     await httpTestImage(docker, local, 'hello from kubernetes');
     const pushed = `${registry}/wharf-test/updown-web`;
     await docker.getImage(local).tag({ repo: pushed, tag: '1' });

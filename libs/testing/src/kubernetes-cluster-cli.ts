@@ -36,7 +36,8 @@ interface Args {
 
 export function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
-  if (command !== 'start' && command !== 'cleanup') throw new Error(`usage: kubernetes-cluster-cli start|cleanup --state DIR [--registry 127.0.0.1:PORT]... (got ${JSON.stringify(command ?? '')})`);
+  if (command !== 'start' && command !== 'cleanup')
+    throw new Error(`usage: kubernetes-cluster-cli start|cleanup --state DIR [--registry 127.0.0.1:PORT]... (got ${JSON.stringify(command ?? '')})`);
   let state = '';
   const registries: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -92,6 +93,7 @@ async function start(args: Args): Promise<void> {
     try {
       await cluster?.stop();
       rmSync(recordPath(args.state), { force: true });
+      rmSync(join(args.state, 'kubeconfig'), { force: true });
       log('stopped');
     } catch (err) {
       log(`stop failed: ${(err as Error).message}`);
@@ -158,11 +160,23 @@ function cleanup(args: Args): void {
       // already gone
     }
   };
-  quiet('ip', ['netns', 'del', record.netns]);
-  quiet('ip', ['link', 'del', record.hostLink]);
+  // The slot is ours while its pid file names our process: another cluster may have reclaimed
+  // it since (the harness does so for a slot whose owner is dead), and its namespace is not ours.
   const slot = /^wharf-k8s-(\d+)$/.exec(record.netns)?.[1];
-  if (slot) rmSync(`/run/wharf-k8s/slot-${slot}.pid`, { force: true });
+  const slotFile = `/run/wharf-k8s/slot-${slot}.pid`;
+  let owner: string | undefined;
+  try {
+    owner = readFileSync(slotFile, 'utf8').trim();
+  } catch {
+    owner = undefined;
+  }
+  if (slot && owner === String(record.pid)) {
+    quiet('ip', ['netns', 'del', record.netns]);
+    quiet('ip', ['link', 'del', record.hostLink]);
+    rmSync(slotFile, { force: true });
+  }
   for (const d of record.dirs) rmSync(d, { recursive: true, force: true });
+  rmSync(join(args.state, 'kubeconfig'), { force: true });
   rmSync(file, { force: true });
   process.stdout.write(`wharf: cleaned up the Kubernetes cluster left by process ${record.pid} (${record.netns})\n`);
 }

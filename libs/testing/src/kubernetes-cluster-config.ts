@@ -134,7 +134,8 @@ export interface RegistryMirror {
 export function loopbackRegistryPort(host: string): number {
   const m = /^(127\.0\.0\.1|localhost):(\d{1,5})$/.exec(host);
   const port = m ? Number(m[2]) : 0;
-  if (!m || port < 1 || port > 65535) throw new Error(`registry ${JSON.stringify(host)}: must be 127.0.0.1:PORT or localhost:PORT (a registry on this machine's loopback)`);
+  if (!m || port < 1 || port > 65535)
+    throw new Error(`registry ${JSON.stringify(host)}: must be 127.0.0.1:PORT or localhost:PORT (a registry on this machine's loopback)`);
   return port;
 }
 

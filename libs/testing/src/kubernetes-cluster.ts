@@ -99,7 +99,13 @@ export interface KubernetesCluster {
    * nodes' mount namespaces (`mnt:[inode]`, holding every container and shim), for tests asserting that stop() removed
    * them and for a clean-up after a crash of the process that started it.
    */
-  readonly host: { readonly netns: string; readonly hostLink: string; readonly dir: string; readonly etcdDir: string; readonly mountNamespaces: readonly string[] };
+  readonly host: {
+    readonly netns: string;
+    readonly hostLink: string;
+    readonly dir: string;
+    readonly etcdDir: string;
+    readonly mountNamespaces: readonly string[];
+  };
   /** Where each of `options.registries` is reached from the nodes (its mirror endpoint), by registry host. */
   readonly registryMirrors: Readonly<Record<string, string>>;
   /** Pids of every process the cluster runs now: its components, containerd shims and the containers' processes. */
