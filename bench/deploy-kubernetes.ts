@@ -113,7 +113,7 @@ function kubectlManifest(namespace: string, name: string, image: string, replica
       spec: { selector: labels, ports: [{ name: 'p8080', port: 8080, targetPort: 8080, protocol: 'TCP' }] },
     },
   ];
-  return objects.map((o) => JSON.stringify(o)).join('\n---\n');
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
 }
 
 export async function kubernetesDeployBench(): Promise<void> {
@@ -205,14 +205,14 @@ export async function kubernetesDeployBench(): Promise<void> {
     const baselineNs = `${runId}-kubectl`;
     await cluster.kubectl(['create', 'namespace', baselineNs]);
     // The tenant's namespace (and its NetworkPolicy) is made by Wharf's first deploy; made here
-    // first so no round pays for it (kubectl's side has its namespace already too).
+    // first so no round pays for it (kubectl's side has its namespace already too). It stays up:
+    // the namespace goes with the tenant's last component.
     const warm = await component('warm', 1);
     await finished(await operate(warm, { kind: 'deploy', version_id: 'v1' }));
     const tenantNs = (await cluster.api<PodList>('GET', `/api/v1/pods?labelSelector=${encodeURIComponent(`${LABEL.componentId}=${warm}`)}`)).body.items?.[0] as
       { metadata: { namespace?: string } } | undefined;
     const namespace = tenantNs?.metadata.namespace;
     if (!namespace) throw new Error('bench: no pod of the warm-up component');
-    await finished(await operate(warm, { kind: 'delete' }));
 
     const wharf: number[] = [];
     const kubectl: number[] = [];
@@ -223,13 +223,16 @@ export async function kubernetesDeployBench(): Promise<void> {
       await cluster.kubectl(['apply', '-f', '-'], kubectlManifest(baselineNs, name, image, 1));
       await firstAnswer(cluster, baselineNs, `app=${name}`);
       kubectl.push(performance.now() - t0);
-      await cluster.kubectl(['delete', '-n', baselineNs, 'deployment', name, 'service', name, '--wait=false']);
+      await cluster.kubectl(['delete', '-n', baselineNs, `deployment/${name}`, `service/${name}`, '--wait=false']);
 
       // The same through Wharf: the API's deploy call to the first 200 from the new pod.
       const id = await component(`r${round}`, 1);
       t0 = performance.now();
-      await operate(id, { kind: 'deploy', version_id: 'v1' });
-      await firstAnswer(cluster, namespace, `${LABEL.componentId}=${id}`);
+      const deploy = await operate(id, { kind: 'deploy', version_id: 'v1' });
+      await firstAnswer(cluster, namespace, `${LABEL.componentId}=${id}`).catch(async (err: Error) => {
+        const op = await call('GET', `/tenants/bench/operations/${deploy}`).catch((e: Error) => e.message);
+        throw new Error(`${err.message}; the deploy: ${JSON.stringify(op)}; app-manager: ${am.process.output().slice(-3000)}`);
+      });
       wharf.push(performance.now() - t0);
       log(`round ${round + 1}: kubectl apply ${Math.round(kubectl.at(-1)!)} ms, wharf ${Math.round(wharf.at(-1)!)} ms`);
       await finished(await operate(id, { kind: 'delete' }));

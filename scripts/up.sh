@@ -43,7 +43,13 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 # WHARF_STATE_DIR: somewhere else than .wharf/ (a test run of the whole data center beside a running one).
 STATE="${WHARF_STATE_DIR:-$ROOT/.wharf}"
+# A data center that runs stays on its runtime: switching needs `npm run down` first.
+if [ -f "$STATE/runtime" ] && [ -f "$STATE/run/app-manager.pid" ] && kill -0 "$(cat "$STATE/run/app-manager.pid")" 2>/dev/null &&
+  [ "$(cat "$STATE/runtime")" != "$RUNTIME${KUBECONFIG_FILE:+ $KUBECONFIG_FILE}" ]; then
+  die "the data center in $STATE runs on $(cat "$STATE/runtime"), not $RUNTIME${KUBECONFIG_FILE:+ $KUBECONFIG_FILE}: npm run down first"
+fi
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
+echo "$RUNTIME${KUBECONFIG_FILE:+ $KUBECONFIG_FILE}" > "$STATE/runtime"
 
 bash scripts/ensure-deps.sh
 npm run build --silent
