@@ -1,4 +1,4 @@
-// npm run bench -- deploy
+// npm run bench -- deploy [-- --runtime docker|kubernetes]   (kubernetes: see deploy-kubernetes.ts)
 // In one run, against the machine's Docker Engine and a real data center (etcd, mq, event-log,
 // api-gateway, app-manager as processes on free 127.0.0.1 ports):
 //   wharf_ms       the API's deploy call (image already on the engine) -> first HTTP 200 from the new replica
@@ -21,6 +21,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kubernetesDeployBench } from './deploy-kubernetes';
 
 const ROUNDS = 5;
 const CAP_MS = 60_000;
@@ -235,7 +236,28 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
+/** `--runtime docker|kubernetes` (docker by default); npm's own `--` separators are skipped. */
+function runtimeOf(argv: readonly string[]): 'docker' | 'kubernetes' {
+  const args = argv.filter((a) => a !== '--');
+  let runtime = 'docker';
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--runtime' && args[i + 1]) runtime = args[++i];
+    else if (args[i].startsWith('--runtime=')) runtime = args[i].slice('--runtime='.length);
+    else throw new Error(`bench deploy: unknown argument ${JSON.stringify(args[i])} (usage: npm run bench -- deploy [-- --runtime docker|kubernetes])`);
+  }
+  if (runtime !== 'docker' && runtime !== 'kubernetes') throw new Error(`bench deploy: --runtime ${JSON.stringify(runtime)}: expected docker or kubernetes`);
+  return runtime;
+}
+
+let runtime: 'docker' | 'kubernetes';
+try {
+  runtime = runtimeOf(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
+
+(runtime === 'kubernetes' ? kubernetesDeployBench() : main()).then(
   () => process.exit(0),
   (err) => {
     process.stderr.write(`${(err as Error).stack ?? err}\n`);

@@ -2,15 +2,63 @@
 # Starts a single-machine data center: installs what is missing, builds, then runs etcd
 # and every built service in the background under .wharf/ (pids, logs, data) and
 # prints where everything is. `npm run down` stops exactly what this started.
+#
+#   npm run up                                       components run on this machine's Docker Engine
+#   npm run up -- --runtime kubernetes               ... on a one-node Kubernetes 1.20 cluster started here
+#   npm run up -- --runtime kubernetes --kubeconfig PATH   ... on an existing cluster (starts none)
+# WHARF_RUNTIME and WHARF_KUBECONFIG do the same as the flags (the flags win).
 set -euo pipefail
+die() { echo "wharf: $*" >&2; exit 2; }
+usage="usage: npm run up [-- --runtime docker|kubernetes [--kubeconfig PATH]]"
+RUNTIME="${WHARF_RUNTIME:-docker}"
+KUBECONFIG_FILE=""
+KUBECONFIG_FLAG=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runtime) [ $# -ge 2 ] || die "--runtime needs a value: docker or kubernetes ($usage)"; RUNTIME="$2"; shift 2 ;;
+    --runtime=*) RUNTIME="${1#*=}"; shift ;;
+    --kubeconfig) [ $# -ge 2 ] || die "--kubeconfig needs a file ($usage)"; KUBECONFIG_FLAG="$2"; shift 2 ;;
+    --kubeconfig=*) KUBECONFIG_FLAG="${1#*=}"; shift ;;
+    -h|--help) echo "$usage"; exit 0 ;;
+    *) die "unknown argument '$1' ($usage)" ;;
+  esac
+done
+case "$RUNTIME" in
+  docker) [ -z "$KUBECONFIG_FLAG" ] || die "--kubeconfig is for --runtime kubernetes (the runtime is docker)" ;;
+  kubernetes) KUBECONFIG_FILE="${KUBECONFIG_FLAG:-${WHARF_KUBECONFIG:-}}" ;;
+  *) die "runtime '$RUNTIME' (--runtime or WHARF_RUNTIME): unknown; expected docker or kubernetes" ;;
+esac
+if [ -n "$KUBECONFIG_FILE" ]; then
+  # Relative to where `npm run up` was typed (npm runs scripts from the package root).
+  case "$KUBECONFIG_FILE" in /*) ;; *) KUBECONFIG_FILE="${INIT_CWD:-$PWD}/$KUBECONFIG_FILE" ;; esac
+  [ -f "$KUBECONFIG_FILE" ] && [ -r "$KUBECONFIG_FILE" ] && [ -s "$KUBECONFIG_FILE" ] ||
+    die "kubeconfig $KUBECONFIG_FILE (--kubeconfig or WHARF_KUBECONFIG): no such readable, non-empty file"
+elif [ "$RUNTIME" = kubernetes ] && [ "$(id -u)" -ne 0 ]; then
+  die "--runtime kubernetes without --kubeconfig starts a Kubernetes cluster on this machine, which needs root (network and mount namespaces, containerd, kubelet); run as root or pass --kubeconfig PATH of an existing cluster"
+fi
+# The cluster `up` starts itself (no kubeconfig given): its process, kubeconfig and record live here.
+OWN_CLUSTER=""
+[ "$RUNTIME" = kubernetes ] && [ -z "$KUBECONFIG_FILE" ] && OWN_CLUSTER=1
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 # WHARF_STATE_DIR: somewhere else than .wharf/ (a test run of the whole data center beside a running one).
 STATE="${WHARF_STATE_DIR:-$ROOT/.wharf}"
+# A data center that runs stays on its runtime: switching needs `npm run down` first.
+if [ -f "$STATE/runtime" ] && [ -f "$STATE/run/app-manager.pid" ] && kill -0 "$(cat "$STATE/run/app-manager.pid")" 2>/dev/null &&
+  [ "$(cat "$STATE/runtime")" != "$RUNTIME${KUBECONFIG_FILE:+ $KUBECONFIG_FILE}" ]; then
+  die "the data center in $STATE runs on $(cat "$STATE/runtime"), not $RUNTIME${KUBECONFIG_FILE:+ $KUBECONFIG_FILE}: npm run down first"
+fi
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
+echo "$RUNTIME${KUBECONFIG_FILE:+ $KUBECONFIG_FILE}" > "$STATE/runtime"
 
 bash scripts/ensure-deps.sh
 npm run build --silent
+K8S_BIN="${WHARF_KUBERNETES_BIN_DIR:-${WHARF_CACHE_DIR:-/var/cache/wharf}/kubernetes/1.20.2/bin}"
+if [ -n "$OWN_CLUSTER" ]; then
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+    [ -x "$K8S_BIN/$b" ] || die "--runtime kubernetes: $K8S_BIN/$b is missing (scripts/kubernetes/build-binaries.sh builds it; WHARF_SKIP_KUBERNETES=1 skipped it)"
+  done
+fi
 
 ETCD_PORT="${WHARF_ETCD_PORT:-32379}"
 ETCD_PEER_PORT="${WHARF_ETCD_PEER_PORT:-32380}"
@@ -54,7 +102,8 @@ start() {
 
 wait_http() { # URL WHAT [CURL ARGS...]
   local url="$1" what="$2"; shift 2
-  for _ in $(seq 1 100); do curl -fsS "$@" "$url" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  # Up to ~60 s: on a loaded machine a service can take well over 10 s to start.
+  for _ in $(seq 1 600); do curl -fsS "$@" "$url" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "wharf: $what did not become ready; see $STATE/logs" >&2; exit 1
 }
 
@@ -104,6 +153,40 @@ YML
 start registry /usr/bin/docker-registry serve "$STATE/registry/config.yml"
 for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_PORT/v2/")" = 401 ] && break; sleep 0.1; done
 
+# --runtime kubernetes without a kubeconfig: a one-node Kubernetes 1.20 cluster of this machine
+# (the test cluster of docs/kubernetes-test-cluster.md) as one more long-lived process. Its node
+# pulls from the data center's registry: 127.0.0.1 inside the node's network namespace is the
+# node's own, so the cluster relays the registry's port on its host address and gives the node's
+# containerd a mirror there (image refs stay 127.0.0.1:PORT/..., as the builder records them).
+K8S_STATE="$STATE/kubernetes"
+if [ -n "$OWN_CLUSTER" ]; then
+  mkdir -p "$K8S_STATE"
+  # A record left by a cluster process that was killed: end what it left first.
+  running kubernetes || node libs/testing/dist/kubernetes-cluster-cli.js cleanup --state "$K8S_STATE"
+  start kubernetes node libs/testing/dist/kubernetes-cluster-cli.js start --state "$K8S_STATE" --registry "127.0.0.1:$REGISTRY_PORT"
+  KUBECONFIG_FILE="$K8S_STATE/kubeconfig"
+fi
+wait_kubernetes() {
+  [ -n "$OWN_CLUSTER" ] || return 0
+  # Up to 10 minutes: ~15 s on an idle machine, much longer on a busy one.
+  for _ in $(seq 1 1200); do
+    [ -f "$K8S_STATE/cluster.json" ] && return 0
+    running kubernetes || break
+    sleep 0.5
+  done
+  echo "wharf: the Kubernetes cluster did not start; the end of $STATE/logs/kubernetes.log:" >&2
+  tail -n 30 "$STATE/logs/kubernetes.log" >&2 || true
+  exit 1
+}
+# What event-log (runtime logs) and app-manager get: the cluster, or the Docker Engine.
+if [ "$RUNTIME" = kubernetes ]; then
+  RUNTIME_LOGS_ENV=(WHARF_RUNTIME_LOGS=kubernetes "WHARF_KUBECONFIG=$KUBECONFIG_FILE")
+  RUNTIME_ENV=(WHARF_RUNTIME=kubernetes "WHARF_KUBECONFIG=$KUBECONFIG_FILE")
+else
+  RUNTIME_LOGS_ENV=()
+  RUNTIME_ENV=(WHARF_RUNTIME=docker)
+fi
+
 if [ -f services/mq/dist/main.js ]; then
   tls mq
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_GRPC_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_HTTP_PORT="$MQ_HTTP_PORT" \
@@ -111,10 +194,11 @@ if [ -f services/mq/dist/main.js ]; then
   wait_http "http://127.0.0.1:$MQ_HTTP_PORT/readyz" mq
 fi
 
+wait_kubernetes
 if [ -f services/event-log/dist/main.js ]; then
   tls event-log
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_EVENTLOG_GRPC_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" WHARF_HTTP_PORT="$EVENTLOG_HTTP_PORT" \
-    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" node services/event-log/dist/main.js
+    WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_EVENTLOG_DATA_DIR="$STATE/data/eventlog" start event-log env "${TLS[@]}" ${RUNTIME_LOGS_ENV[@]+"${RUNTIME_LOGS_ENV[@]}"} node services/event-log/dist/main.js
   wait_http "http://127.0.0.1:$EVENTLOG_HTTP_PORT/readyz" event-log
 fi
 
@@ -142,20 +226,22 @@ fi
 
 if [ -f services/app-manager/dist/main.js ]; then
   if [ ! -f "$STATE/secret.key" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/secret.key"); fi
-  # Runs the data center's components on the Docker Engine; pulls only from the data center's registry.
+  # Runs the data center's components on the Docker Engine or the cluster; pulls only from the data center's registry.
   tls app-manager
   WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
     WHARF_APPMGR_GRPC_ADDR="127.0.0.1:$APPMGR_GRPC_PORT" WHARF_HTTP_PORT="$APPMGR_HTTP_PORT" \
     WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" WHARF_PULL_REGISTRIES="127.0.0.1:$REGISTRY_PORT" \
     WHARF_REGISTRY_CREDENTIALS_FILE="$STATE/registry/credentials" \
-    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start app-manager env "${TLS[@]}" node services/app-manager/dist/main.js
+    WHARF_SECRET_KEY="$(cat "$STATE/secret.key")" start app-manager env "${TLS[@]}" "${RUNTIME_ENV[@]}" node services/app-manager/dist/main.js
   wait_http "http://127.0.0.1:$APPMGR_HTTP_PORT/readyz" app-manager
 fi
 
 if [ -f services/node-manager/dist/main.js ]; then
   # This machine as the data center's one node: heartbeat, health conditions, lifecycle, node tasks.
+  # Its runtime is this machine's Docker Engine whatever app-manager runs on (an inherited
+  # WHARF_RUNTIME=kubernetes is not one node-manager knows yet).
   tls node-manager
-  WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
+  WHARF_RUNTIME=docker WHARF_ETCD_ENDPOINTS="$ETCD" WHARF_MQ_ADDR="127.0.0.1:$MQ_GRPC_PORT" WHARF_EVENTLOG_ADDR="127.0.0.1:$EVENTLOG_GRPC_PORT" \
     WHARF_HTTP_PORT="$NODEMGR_HTTP_PORT" WHARF_DATA_CENTER="${WHARF_DATA_CENTER:-dc1}" \
     start node-manager env "${TLS[@]}" node services/node-manager/dist/main.js
   wait_http "http://127.0.0.1:$NODEMGR_HTTP_PORT/readyz" node-manager
@@ -233,5 +319,17 @@ echo "  etcdctl     ETCDCTL_API=3 etcdctl --endpoints=$ETCD --cacert=$PKI/ca.crt
 }
 echo "  registry    127.0.0.1:$REGISTRY_PORT   credentials: $STATE/registry/credentials"
 echo "  docker      /var/run/docker.sock$( [ -f "$STATE/run/dockerd.pid" ] && echo " (dockerd started by wharf)")"
+if [ "$RUNTIME" = kubernetes ]; then
+  if [ -n "$OWN_CLUSTER" ]; then
+    server="$(node -e 'process.stdout.write(require(process.argv[1]).server)' "$K8S_STATE/cluster.json")"
+    echo "  kubernetes  $server   one-node Kubernetes 1.20 cluster started by wharf (its log: $STATE/logs/kubernetes.log)"
+    KUBECTL="$K8S_BIN/kubectl"
+  else
+    echo "  kubernetes  the cluster of $KUBECONFIG_FILE (wharf started none)"
+    KUBECTL="kubectl"
+  fi
+  echo "  kubeconfig  $KUBECONFIG_FILE   (app-manager runs components there, event-log reads their logs)"
+  echo "  kubectl     $KUBECTL --kubeconfig $KUBECONFIG_FILE get pods -A   (tenant namespaces: wharf-<tenant>)"
+fi
 echo "  logs        $STATE/logs/"
 echo "Stop with: npm run down"

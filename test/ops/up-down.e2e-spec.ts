@@ -1,27 +1,10 @@
-import { freePort, waitFor } from '@wharf/testing';
-import { execFile } from 'node:child_process';
+import { waitFor } from '@wharf/testing';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alive, runScript, upEnvironment } from './scripts';
 
-const ROOT = join(__dirname, '..', '..');
-
-function run(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('bash', [join(ROOT, 'scripts', script)], { cwd: ROOT, env, timeout: 600_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}\n${stderr}` }),
-    );
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const run = (script: string, env: NodeJS.ProcessEnv) => runScript(script, [], env);
 
 // The README's `npm run up` and `npm run down`, as a user runs them, on a state directory and
 // ports of its own: every service it starts becomes ready, the printed admin token works, and
@@ -32,32 +15,7 @@ describe('npm run up / npm run down', () => {
   let downDone = false;
 
   beforeAll(async () => {
-    const ports: Record<string, number> = {};
-    for (const name of [
-      'ETCD',
-      'ETCD_PEER',
-      'MQ_GRPC',
-      'MQ_HTTP',
-      'API',
-      'EVENTLOG_GRPC',
-      'EVENTLOG_HTTP',
-      'REGISTRY',
-      'APPMGR_GRPC',
-      'APPMGR_HTTP',
-      'BUILDER_HTTP',
-      'NODEMGR_HTTP',
-      'LB_HTTP',
-      'LB_HTTPS',
-      'LB_ADMIN',
-      'CONSOLE',
-    ])
-      ports[`WHARF_${name}_PORT`] = await freePort();
-    env = {
-      ...process.env,
-      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-      WHARF_STATE_DIR: state,
-      WHARF_DATA_CENTER: `updown-${process.pid}`,
-    };
+    env = await upEnvironment(state, `updown-${process.pid}`);
   });
   afterAll(async () => {
     if (!downDone) await run('down.sh', env);
@@ -68,6 +26,8 @@ describe('npm run up / npm run down', () => {
     const up = await run('up.sh', env);
     if (up.code !== 0) throw new Error(`npm run up failed (${up.code}):\n${up.out.slice(-4000)}`);
     expect(up.out).toMatch(/Wharf data center is up/);
+    // Plain `up` is the Docker runtime: no cluster, no kubeconfig.
+    expect(up.out).not.toMatch(/kubeconfig/);
     const token = /admin token (\S+)/.exec(up.out)?.[1];
     expect(token).toMatch(/^wharf_/);
 

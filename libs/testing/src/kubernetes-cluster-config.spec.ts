@@ -4,6 +4,7 @@ import {
   clusterNetwork,
   kubeletArgs,
   kubernetesBinDir,
+  loopbackRegistryPort,
   nodeName,
   renderCniConflist,
   renderContainerdConfig,
@@ -85,6 +86,20 @@ describe('rendered files', () => {
       'restrict_oom_score_adj = true',
     ])
       expect(toml).toContain(line);
+  });
+
+  it('maps a loopback registry to the endpoint the nodes reach, and refuses any other registry', () => {
+    const toml = renderContainerdConfig({
+      dir: '/tmp/x/node-1',
+      cniConfDir: '/tmp/x/node-1/cni',
+      mirrors: [{ host: '127.0.0.1:32500', endpoint: 'http://10.250.3.254:32500' }],
+    });
+    expect(toml).toContain('[plugins."io.containerd.grpc.v1.cri".registry.mirrors."127.0.0.1:32500"]\n    endpoint = ["http://10.250.3.254:32500"]');
+    expect(renderContainerdConfig({ dir: '/d', cniConfDir: '/c' })).not.toContain('registry.mirrors');
+    expect(loopbackRegistryPort('localhost:5000')).toBe(5000);
+    for (const bad of ['registry.example.com:5000', '10.0.0.1:5000', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:99999', '127.0.0.1:1"]'])
+      expect(() => loopbackRegistryPort(bad)).toThrow(/must be 127.0.0.1:PORT/);
+    expect(() => renderContainerdConfig({ dir: '/d', cniConfDir: '/c', mirrors: [{ host: '127.0.0.1:1', endpoint: 'http://x"]:1' }] })).toThrow(/must be http/);
   });
 
   it('the CNI conflist uses the node bridge, pod CIDR and its own IPAM dir', () => {

@@ -116,9 +116,40 @@ export function renderKubeconfig(options: { server: string; caPem: string; user:
   );
 }
 
+/**
+ * A registry on the host's loopback (the data center's, `127.0.0.1:PORT`) that the nodes pull from.
+ * The nodes live in the cluster's network namespace, where 127.0.0.1 is their own loopback: each
+ * node's containerd gets a mirror for `host` pointing at `endpoint` (plain HTTP on the cluster's
+ * host address, where the harness relays to the registry), so image refs stay the ones the
+ * builder recorded.
+ */
+export interface RegistryMirror {
+  /** As in image refs: 127.0.0.1:PORT or localhost:PORT. */
+  readonly host: string;
+  /** http://HOST-IP:PORT the nodes reach. */
+  readonly endpoint: string;
+}
+
+/** Checks a loopback registry address (127.0.0.1:PORT or localhost:PORT) and returns its port. */
+export function loopbackRegistryPort(host: string): number {
+  const m = /^(127\.0\.0\.1|localhost):(\d{1,5})$/.exec(host);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535)
+    throw new Error(`registry ${JSON.stringify(host)}: must be 127.0.0.1:PORT or localhost:PORT (a registry on this machine's loopback)`);
+  return port;
+}
+
 /** containerd's config for one node: its own root, state, sockets and runc root, CRI tuned for this sandbox. */
-export function renderContainerdConfig(options: { dir: string; cniConfDir: string }): string {
+export function renderContainerdConfig(options: { dir: string; cniConfDir: string; mirrors?: readonly RegistryMirror[] }): string {
   const d = options.dir;
+  const mirrors = (options.mirrors ?? []).map((m) => {
+    loopbackRegistryPort(m.host);
+    if (!/^http:\/\/\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(m.endpoint)) throw new Error(`mirror endpoint ${JSON.stringify(m.endpoint)}: must be http://IP:PORT`);
+    return `
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."${m.host}"]
+    endpoint = ["${m.endpoint}"]
+`;
+  });
   return `version = 2
 root = "${d}/root"
 state = "${d}/state"
@@ -157,7 +188,7 @@ oom_score = 0
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${options.cniConfDir}"
-`;
+${mirrors.join('')}`;
 }
 
 /** The node's pod network: a bridge of its own (gateway on it) with host-local addresses from its pod CIDR. */

@@ -2,6 +2,7 @@ import { createCa, issueCertificate } from '@wharf/pki';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   kubeletArgs,
   kubeProxyArgs,
   kubernetesBinDir,
+  loopbackRegistryPort,
   MAX_NODES,
   nodeName,
   PAUSE_IMAGE,
@@ -92,8 +94,20 @@ export interface KubernetesCluster {
   api<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: T }>;
   /** How long start-up took (ms from the call): apiserver ready, every node Ready, and the whole call. */
   readonly timings: { readonly apiserverReadyMs: number; readonly nodesReadyMs: number; readonly totalMs: number };
-  /** What it set up on the host: the network namespace, the host's veth end, the temp dir (for tests asserting that stop() removed them). */
-  readonly host: { readonly netns: string; readonly hostLink: string; readonly dir: string };
+  /**
+   * What it set up on the host: the network namespace, the host's veth end, the temp dirs (its own and its etcd's), the
+   * nodes' mount namespaces (`mnt:[inode]`, holding every container and shim), for tests asserting that stop() removed
+   * them and for a clean-up after a crash of the process that started it.
+   */
+  readonly host: {
+    readonly netns: string;
+    readonly hostLink: string;
+    readonly dir: string;
+    readonly etcdDir: string;
+    readonly mountNamespaces: readonly string[];
+  };
+  /** Where each of `options.registries` is reached from the nodes (its mirror endpoint), by registry host. */
+  readonly registryMirrors: Readonly<Record<string, string>>;
   /** Pids of every process the cluster runs now: its components, containerd shims and the containers' processes. */
   processIds(): Promise<number[]>;
   /** Stops everything it started and leaves the machine as it found it (processes, namespace, routes, sysctls, temp dirs). Idempotent. */
@@ -105,6 +119,13 @@ export interface StartKubernetesClusterOptions {
   nodes?: 1 | 2;
   /** How long to wait for every node to be Ready (default 90 s). */
   readyTimeoutMs?: number;
+  /**
+   * Registries on this machine's loopback (`127.0.0.1:PORT`, e.g. the data center's) the nodes pull
+   * from: the nodes' 127.0.0.1 is their own, so the cluster relays the registry's port on its host
+   * address (reachable only from the cluster's namespace and this machine) and gives every node's
+   * containerd a mirror there. Image refs stay `127.0.0.1:PORT/...`.
+   */
+  registries?: readonly string[];
 }
 
 const STATE_DIR = '/run/wharf-k8s';
@@ -290,6 +311,35 @@ function processesInMountNs(mntNs: string): number[] {
   return pids;
 }
 
+/** Relays `listenHost:port` to 127.0.0.1:port (a loopback registry, for the nodes' namespace). */
+function startRelay(listenHost: string, port: number): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const sock of [client, upstream]) {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      sock.on('error', () => sock.destroy());
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`relaying the registry 127.0.0.1:${port} on ${listenHost}: ${err.message}`)));
+    server.listen(port, listenHost, () =>
+      resolve({
+        close: () =>
+          new Promise<void>((done) => {
+            for (const sock of sockets) sock.destroy();
+            server.close(() => done());
+          }),
+      }),
+    );
+  });
+}
+
 interface NodeRuntime {
   index: number;
   dir: string;
@@ -311,6 +361,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
   const nodeCount = options.nodes ?? 1;
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new Error(`nodes: ${String(nodeCount)}: must be 1 or ${MAX_NODES}`);
   const binDir = kubernetesBinDir();
+  const registryPorts = (options.registries ?? []).map((r) => ({ host: r, port: loopbackRegistryPort(r) }));
   const missing = BINARIES.filter((b) => !existsSync(join(binDir, b)));
   if (missing.length) throw new Error(`Kubernetes binaries missing in ${binDir} (${missing.join(', ')}): run scripts/kubernetes/build-binaries.sh`);
   if (process.getuid?.() !== 0) throw new Error('startKubernetesCluster needs root (network namespaces, containerd, kubelet)');
@@ -319,6 +370,8 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
   const started: ManagedProcess[] = [];
   const runtimes: NodeRuntime[] = [];
   const kubelets = new Map<number, ManagedProcess>();
+  const relays: { close(): Promise<void> }[] = [];
+  const registryMirrors: Record<string, string> = {};
   let etcd: EtcdInstance | undefined;
   let net: ClusterNetwork | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'wharf-k8s-'));
@@ -360,6 +413,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     for (const k of kubelets.values()) await k.stop('SIGTERM');
     for (const p of [...started].reverse()) await p.stop('SIGTERM');
     for (const rt of runtimes) await stopNodeRuntime(rt);
+    for (const r of relays) await r.close();
     if (net) {
       await tearDownNetwork(net);
       restoreSysctlsIfLast(net.slot);
@@ -373,6 +427,10 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     const network = net;
     await setUpNetwork(network, nodeCount);
     recordSysctls();
+    for (const r of registryPorts) {
+      relays.push(await startRelay(network.hostIp, r.port));
+      registryMirrors[r.host] = `http://${network.hostIp}:${r.port}`;
+    }
 
     // Certificates: the apiserver's serving certificate (its IP and the `kubernetes` Service's) and
     // its client certificate towards the kubelets, from one CA; a key pair for service-account tokens.
@@ -486,7 +544,14 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     const startRuntime = async (index: number): Promise<NodeRuntime> => {
       const nodeDir = join(dir, nodeName(index));
       for (const d of ['cni', 'cni-ipam', 'log-pods', 'log-containers', 'kubelet', 'kubelet-pki']) mkdirSync(join(nodeDir, d), { recursive: true });
-      writeFileSync(join(nodeDir, 'containerd.toml'), renderContainerdConfig({ dir: nodeDir, cniConfDir: join(nodeDir, 'cni') }));
+      writeFileSync(
+        join(nodeDir, 'containerd.toml'),
+        renderContainerdConfig({
+          dir: nodeDir,
+          cniConfDir: join(nodeDir, 'cni'),
+          mirrors: Object.entries(registryMirrors).map(([host, endpoint]) => ({ host, endpoint })),
+        }),
+      );
       writeFileSync(
         join(nodeDir, 'cni', '10-wharf.conflist'),
         renderCniConflist({ node: index, bridge: network.podBridge(index), podCidr: network.podCidr(index), ipamDir: join(nodeDir, 'cni-ipam') }),
@@ -652,7 +717,8 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
       serviceCidr: network.serviceCidr,
       clusterCidr: network.clusterCidr,
       binDir,
-      host: { netns: network.netns, hostLink: network.hostLink, dir },
+      host: { netns: network.netns, hostLink: network.hostLink, dir, etcdDir: etcd!.dataDir, mountNamespaces: rts.map((rt) => rt.mntNs) },
+      registryMirrors,
       async processIds() {
         const pids = new Set<number>();
         for (const p of [...started, ...kubelets.values()]) if (running(p)) pids.add(p.pid);
