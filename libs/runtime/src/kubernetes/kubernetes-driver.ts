@@ -28,6 +28,7 @@ import {
   withHosts,
   ownedBy,
   parsePodId,
+  podFinished,
   podKey,
   podTrouble,
   replicaFromPod,
@@ -335,6 +336,7 @@ export class KubernetesDriver implements RuntimeDriver {
     const seen = new Set<string>();
     for (const pod of list?.items ?? []) {
       if (pod.metadata?.uid) seen.add(pod.metadata.uid);
+      if (podFinished(pod)) continue;
       const r = await this.toReplica(pod);
       if (r && matchesSelector(r.labels, this.dataCenter, selector)) out.push(r);
     }
@@ -405,7 +407,7 @@ export class KubernetesDriver implements RuntimeDriver {
       this.call('statefulsets', () => this.apps.listNamespacedStatefulSet({ namespace: ns, labelSelector })),
       this.call('pods', () => this.core.listNamespacedPod({ namespace: ns, labelSelector })),
     ]);
-    if (deployments.items.length || statefulSets.items.length || pods.items.length) return false;
+    if (deployments.items.length || statefulSets.items.length || pods.items.some((p) => !podFinished(p))) return false;
     await this.ignoring404('namespace delete', () => this.core.deleteNamespace({ name: ns }));
     return true;
   }

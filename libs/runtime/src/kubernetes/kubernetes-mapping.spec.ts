@@ -6,6 +6,7 @@ import {
   dependencyServices,
   ownedBy,
   parsePodId,
+  podFinished,
   podTrouble,
   replicaFromPod,
   serviceHostOf,
@@ -439,6 +440,15 @@ describe('pods as replicas', () => {
       phase: 'exited',
       error: 'Evicted: low memory',
     });
+  });
+
+  it('counts a pod being deleted as finished once its container no longer runs', () => {
+    const running = { name: 'app', image: 'i', imageID: '', ready: false, restartCount: 0, state: { running: { startedAt: new Date(1000) } } };
+    const ended = { ...running, state: { terminated: { exitCode: 137, finishedAt: new Date(2000) } } };
+    expect(podFinished(pod({ phase: 'Running', containerStatuses: [running] }, { deletionTimestamp: new Date() }))).toBe(false);
+    expect(podFinished(pod({ phase: 'Running', containerStatuses: [ended] }, { deletionTimestamp: new Date() }))).toBe(true);
+    expect(podFinished(pod({ phase: 'Pending' }, { deletionTimestamp: new Date() }))).toBe(true);
+    expect(podFinished(pod({ phase: 'Running', containerStatuses: [ended] }))).toBe(false); // not being deleted: a crash, healed by the kubelet
   });
 
   it('refuses replica ids that are not namespace/pod', () => {

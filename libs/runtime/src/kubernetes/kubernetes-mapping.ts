@@ -445,6 +445,19 @@ export function replicaFromPod(pod: V1Pod, dataCenter: string, lastLines?: strin
   };
 }
 
+/**
+ * A pod being deleted whose container no longer runs: nothing of the replica is left but the
+ * kubelet's clean-up, so it is no replica any more (listings leave it out). The 1.20 kubelet
+ * deletes such a pod only once its dead container is removed, often by its container garbage
+ * collection (a one-minute loop): measured 6-56 s after the container stopped, which every delete
+ * and stop waited for.
+ */
+export function podFinished(pod: V1Pod): boolean {
+  if (!pod.metadata?.deletionTimestamp) return false;
+  const c = statusOf(pod);
+  return !c?.state?.running;
+}
+
 /** A pod's place in a listing: changes when anything the replica state shows may have changed. */
 export function podKey(pod: V1Pod): string {
   return `${pod.metadata?.uid}:${pod.metadata?.resourceVersion}`;
