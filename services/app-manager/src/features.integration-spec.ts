@@ -1,18 +1,5 @@
-import { create } from '@bufbuild/protobuf';
-import { appmanagerV1 } from '@wharf/contracts';
-import { createClient, InvalidArgumentError, NotFoundError } from '@wharf/grpc';
 import { DockerDriver, DriverLogCollector, LABEL, type RuntimeLogLine } from '@wharf/runtime';
-import {
-  buildTestImage,
-  clientSecurity,
-  dockerClient,
-  dockerSocket,
-  followProgress,
-  httpTestImage,
-  startRegistry,
-  waitFor,
-  type RegistryInstance,
-} from '@wharf/testing';
+import { buildTestImage, dockerClient, dockerSocket, followProgress, httpTestImage, startRegistry, waitFor, type RegistryInstance } from '@wharf/testing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,23 +205,6 @@ describe('app-manager features on the Docker Engine', () => {
     const healed = await waitFor('running again', async () => ((await statusOf(s, id))?.state === 'running' ? statusOf(s, id) : undefined), 20_000);
     expect(healed!.replicas[0].restarts).toBeGreaterThanOrEqual(1);
     expect(await answers(s, id)).toEqual(['version one']);
-  });
-
-  it('answers a status with live cpu and memory over gRPC, and refuses bad or unknown ids', async () => {
-    const grpc = createClient(appmanagerV1.AppManagerService, s.appManagers[0].grpc, { security: clientSecurity(s.etcd, 'api-gateway') });
-    try {
-      const res = await grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: 'acme.shop.api', usage: true }));
-      expect(res.status).toMatchObject({ componentId: 'acme.shop.api', state: 'running' });
-      expect(res.status!.replicas[0].memoryBytes).toBeGreaterThan(0n);
-      await expect(grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: '../etc' }))).rejects.toBeInstanceOf(
-        InvalidArgumentError,
-      );
-      await expect(grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: 'acme.shop.none' }))).rejects.toBeInstanceOf(
-        NotFoundError,
-      );
-    } finally {
-      grpc.close();
-    }
   });
 
   it('collects runtime logs of every replica, merged and tagged, surviving a scale up', async () => {

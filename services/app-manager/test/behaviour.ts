@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
-import { mqV1 } from '@wharf/contracts';
-import { buildTestImage, dockerClient, freePort, httpTestImage, waitFor } from '@wharf/testing';
+import { appmanagerV1, mqV1 } from '@wharf/contracts';
+import { createClient, InvalidArgumentError, NotFoundError } from '@wharf/grpc';
+import { buildTestImage, clientSecurity, dockerClient, freePort, httpTestImage, waitFor } from '@wharf/testing';
 import {
   answers,
   createComponent,
@@ -143,6 +144,28 @@ export function appManagerBehaviour(f: RuntimeFixture): void {
       await waitFor('both answer', async () => ((await answers(s, web)).join() === 'version one,version one' ? true : undefined), 30_000);
       await holds(web, { replicas: 2, image: tag('v1'), version: 'v1' });
     }, 180_000);
+
+    it("answers a status with each replica's live cpu and memory over gRPC, and refuses bad or unknown ids", async () => {
+      const grpc = createClient(appmanagerV1.AppManagerService, s.appManagers[0].grpc, { security: clientSecurity(s.etcd, 'api-gateway') });
+      const ask = (componentId: string) => grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId, usage: true }));
+      try {
+        // A replica that has just started may not be in the runtime's statistics yet.
+        const res = await waitFor(
+          'a memory reading of both replicas',
+          async () => {
+            const r = await ask(web);
+            return r.status!.replicas.length === 2 && r.status!.replicas.every((x) => x.memoryBytes > 0n) ? r : undefined;
+          },
+          60_000,
+          1000,
+        );
+        expect(res.status).toMatchObject({ componentId: web, state: 'running', runtime: f.runtime });
+        await expect(ask('../etc')).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(ask('acme.shop.none')).rejects.toBeInstanceOf(NotFoundError);
+      } finally {
+        grpc.close();
+      }
+    }, 120_000);
 
     it('gives a dependant <NAME>_HOST / <NAME>_PORT that reach the dependency, and rolls it when they move', async () => {
       const api = await createComponent(s, { tenant: 'acme', name: 'api' }, { ...http, replicas: 1 }, [{ id: 'v1', image: tag('v1') }]);

@@ -34,6 +34,7 @@ import {
   replicaFromPod,
   restartsOf,
   selectorString,
+  usageFromSummary,
   workloadObjects,
   type KubernetesNaming,
 } from './kubernetes-mapping';
@@ -487,10 +488,31 @@ export class KubernetesDriver implements RuntimeDriver {
     }
   }
 
-  /** The cluster's metrics API is optional (metrics-server): no reading without it. */
-  async usage(_id: string): Promise<ReplicaUsage | undefined> {
-    void _id;
-    return undefined;
+  /**
+   * From the pod's node: the kubelet's /stats/summary through the API server's node proxy (RBAC:
+   * nodes/proxy get). Not the metrics API: that needs metrics-server, which the 1.20 test cluster
+   * (and many others) lack. One summary per node is shared by the calls of the next second (a
+   * status asks for every replica at once).
+   */
+  async usage(id: string): Promise<ReplicaUsage | undefined> {
+    const pod = await this.readPod(id);
+    const node = pod?.spec?.nodeName;
+    if (!pod || !node || pod.metadata?.labels?.[LABEL.dataCenter] !== this.dataCenter) return undefined;
+    return usageFromSummary(await this.nodeSummary(node), pod);
+  }
+
+  private readonly summaries = new Map<string, { atMs: number; summary: Promise<unknown> }>();
+
+  private nodeSummary(node: string): Promise<unknown> {
+    const now = Date.now();
+    const cached = this.summaries.get(node);
+    if (cached && now - cached.atMs < 1000) return cached.summary;
+    const summary = this.call('node stats', () => this.core.connectGetNodeProxyWithPath({ name: node, path: 'stats/summary' })).then((body: unknown) =>
+      typeof body === 'string' ? safeJson(body) : body,
+    );
+    summary.catch(() => this.summaries.delete(node));
+    this.summaries.set(node, { atMs: now, summary });
+    return summary;
   }
 
   /** An informer on this data center's pods (list, then watch from its resource version), started again after an error. */
