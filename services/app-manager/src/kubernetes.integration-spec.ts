@@ -21,12 +21,13 @@ describe('app-manager killed with SIGKILL during a Kubernetes rollout', () => {
     await httpTestImage(docker, tag('v1'), 'version one');
     // Slow to listen, so a rollout of three lasts long enough to be interrupted.
     await buildTestImage(docker, tag('v2'), { files: { 'www/index.html': 'version two' }, cmd: ['sh', '-c', 'sleep 3; exec httpd -f -p 8080 -h /www'] });
-    await k8s.provide([tag('v1'), tag('v2')]);
+    await buildTestImage(docker, tag('crash'), { cmd: ['sh', '-c', 'sleep 2; echo boom; exit 3'] });
+    await k8s.provide([tag('v1'), tag('v2'), tag('crash')]);
     s = await startStack('k8s-kill9', { ...k8s.env(), WHARF_APPMGR_PROGRESS_DEADLINE_MS: '90000' });
   }, 300_000);
   afterAll(async () => {
     await s?.stop();
-    for (const v of ['v1', 'v2'])
+    for (const v of ['v1', 'v2', 'crash'])
       await docker
         .getImage(tag(v))
         .remove({ force: true })
@@ -78,5 +79,43 @@ describe('app-manager killed with SIGKILL during a Kubernetes rollout', () => {
     const history = (await s.store.read(`component/${id}`)).filter((e) => e.eventId === eventId);
     expect(history.filter((e) => e.type === 'wharf.events.v1.OperationApplied')).toHaveLength(1);
     expect(history.filter((e) => e.type === 'wharf.events.v1.VersionDeployed')).toHaveLength(1);
+  }, 300_000);
+
+  it('rolls a failing rollout back after its restart: the operation fails with the reason, the cluster runs the previous version', async () => {
+    const id = await createComponent(
+      s,
+      { tenant: 'acme', name: 'bad' },
+      { replicas: 2, ports: [{ port: 8080, protocol: 'http' }], probe: { kind: 'http', path: '/', port: 8080, periodS: 1, failureThreshold: 3 } },
+      [
+        { id: 'v1', image: tag('v1') },
+        { id: 'v2', image: tag('crash') },
+      ],
+    );
+    expect((await finalStatus(s, await enqueue(s, 'deploy', id, { versionId: 'v1' }), 120_000)).status).toBe('success');
+    const eventId = await enqueue(s, 'upgrade', id, { versionId: 'v2' });
+    await waitFor('the failing template applied', async () => ((await k8s.workload(s, id)).images.join() === tag('crash') ? true : undefined), 60_000, 100);
+    await s.appManagers[s.appManagers.length - 1].stop('SIGKILL');
+    await s.startAppManager();
+
+    const final = await finalStatus(s, eventId, 180_000);
+    expect(final).toMatchObject({ status: 'failure', failedStep: 'upgrade' });
+    // Its exit code. Not its last lines: by the time the new instance reads them the kubelet may
+    // have restarted the container, and the log read is then the new run's (empty so far).
+    expect(final.message).toMatch(/\(v2\) crashed: .*exited with code 3/);
+    const inCluster = await waitFor(
+      'v1 back in the cluster',
+      async () => {
+        const w = await k8s.workload(s, id);
+        return w.images.join() === tag('v1') && w.versions.join() === 'v1,v1' ? w : undefined;
+      },
+      60_000,
+      200,
+    );
+    expect(inCluster.replicas).toBe(2);
+    expect(await statusOf(s, id)).toMatchObject({ versionId: 'v1', desiredReplicas: 2, readyReplicas: 2 });
+    expect(await answers(s, id)).toEqual(['version one', 'version one']);
+    const history = (await s.store.read(`component/${id}`)).filter((e) => e.eventId === eventId);
+    expect(history.filter((e) => e.type === 'wharf.events.v1.OperationApplied')).toHaveLength(1);
+    expect(history.filter((e) => e.type === 'wharf.events.v1.VersionDeployed')).toHaveLength(0);
   }, 300_000);
 });
