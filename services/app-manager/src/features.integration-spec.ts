@@ -1,18 +1,5 @@
-import { create } from '@bufbuild/protobuf';
-import { appmanagerV1 } from '@wharf/contracts';
-import { createClient, InvalidArgumentError, NotFoundError } from '@wharf/grpc';
 import { DockerDriver, DriverLogCollector, LABEL, type RuntimeLogLine } from '@wharf/runtime';
-import {
-  buildTestImage,
-  clientSecurity,
-  dockerClient,
-  dockerSocket,
-  followProgress,
-  httpTestImage,
-  startRegistry,
-  waitFor,
-  type RegistryInstance,
-} from '@wharf/testing';
+import { buildTestImage, dockerClient, dockerSocket, followProgress, httpTestImage, startRegistry, waitFor, type RegistryInstance } from '@wharf/testing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,46 +40,6 @@ describe('app-manager features on the Docker Engine', () => {
         .getImage(tag(n))
         .remove({ force: true })
         .catch(() => undefined);
-  });
-
-  it('gives a dependant <NAME>_HOST / <NAME>_PORT that reach the dependency, and rolls it when they change', async () => {
-    const api = await createComponent(s, { tenant: 'acme', name: 'api' }, { ...http, replicas: 1 }, [{ id: 'v1', image: tag('v1') }]);
-    expect((await finalStatus(s, await enqueue(s, 'deploy', api))).status).toBe('success');
-    const web = await createComponent(s, { tenant: 'acme', name: 'web' }, { ...http, replicas: 1, dependsOn: ['api'] }, [{ id: 'v1', image: tag('v1') }]);
-    expect((await finalStatus(s, await enqueue(s, 'deploy', web))).status).toBe('success');
-    const [w] = await containersOf(s, web);
-    expect(await envOf(w.Id)).toEqual(expect.arrayContaining(['API_HOST=api.shop', 'API_PORT=8080']));
-    const fetched = await new DockerDriver({ docker, dataCenter: s.dataCenter }).exec(
-      w.Id,
-      ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$API_HOST" "$API_PORT"`],
-      { timeoutMs: 8000 },
-    );
-    expect(fetched.output).toContain('version one');
-
-    // api moves to another port: web is rolled with the new value, without any operation of its own.
-    await updateSpec(s, api, {
-      name: 'api',
-      replicas: 1,
-      ports: [{ port: 8081, protocol: 'http' }],
-      probe: { kind: 'http', path: '/', port: 8081, periodS: 1, failureThreshold: 5 },
-    });
-    await recordVersion(s, api, 'v2', tag('v1-8081'));
-    expect((await finalStatus(s, await enqueue(s, 'upgrade', api, { versionId: 'v2' }))).status).toBe('success');
-    const rolled = await waitFor(
-      'web rolled with API_PORT=8081',
-      async () => {
-        const [c] = await containersOf(s, web);
-        return c && c.Id !== w.Id && c.State === 'running' && (await envOf(c.Id)).includes('API_PORT=8081') ? c : undefined;
-      },
-      60_000,
-      200,
-    );
-    const again = await new DockerDriver({ docker, dataCenter: s.dataCenter }).exec(
-      rolled.Id,
-      ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$API_HOST" "$API_PORT"`],
-      { timeoutMs: 8000 },
-    );
-    expect(again.output).toContain('version one on 8081');
   });
 
   it('pauses a rollout where it is and resumes it', async () => {
@@ -258,23 +205,6 @@ describe('app-manager features on the Docker Engine', () => {
     const healed = await waitFor('running again', async () => ((await statusOf(s, id))?.state === 'running' ? statusOf(s, id) : undefined), 20_000);
     expect(healed!.replicas[0].restarts).toBeGreaterThanOrEqual(1);
     expect(await answers(s, id)).toEqual(['version one']);
-  });
-
-  it('answers a status with live cpu and memory over gRPC, and refuses bad or unknown ids', async () => {
-    const grpc = createClient(appmanagerV1.AppManagerService, s.appManagers[0].grpc, { security: clientSecurity(s.etcd, 'api-gateway') });
-    try {
-      const res = await grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: 'acme.shop.api', usage: true }));
-      expect(res.status).toMatchObject({ componentId: 'acme.shop.api', state: 'running' });
-      expect(res.status!.replicas[0].memoryBytes).toBeGreaterThan(0n);
-      await expect(grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: '../etc' }))).rejects.toBeInstanceOf(
-        InvalidArgumentError,
-      );
-      await expect(grpc.getComponentStatus(create(appmanagerV1.GetComponentStatusRequestSchema, { componentId: 'acme.shop.none' }))).rejects.toBeInstanceOf(
-        NotFoundError,
-      );
-    } finally {
-      grpc.close();
-    }
   });
 
   it('collects runtime logs of every replica, merged and tagged, surviving a scale up', async () => {

@@ -28,11 +28,13 @@ import {
   withHosts,
   ownedBy,
   parsePodId,
+  podFinished,
   podKey,
   podTrouble,
   replicaFromPod,
   restartsOf,
   selectorString,
+  usageFromSummary,
   workloadObjects,
   type KubernetesNaming,
 } from './kubernetes-mapping';
@@ -335,6 +337,7 @@ export class KubernetesDriver implements RuntimeDriver {
     const seen = new Set<string>();
     for (const pod of list?.items ?? []) {
       if (pod.metadata?.uid) seen.add(pod.metadata.uid);
+      if (podFinished(pod)) continue;
       const r = await this.toReplica(pod);
       if (r && matchesSelector(r.labels, this.dataCenter, selector)) out.push(r);
     }
@@ -405,7 +408,7 @@ export class KubernetesDriver implements RuntimeDriver {
       this.call('statefulsets', () => this.apps.listNamespacedStatefulSet({ namespace: ns, labelSelector })),
       this.call('pods', () => this.core.listNamespacedPod({ namespace: ns, labelSelector })),
     ]);
-    if (deployments.items.length || statefulSets.items.length || pods.items.length) return false;
+    if (deployments.items.length || statefulSets.items.length || pods.items.some((p) => !podFinished(p))) return false;
     await this.ignoring404('namespace delete', () => this.core.deleteNamespace({ name: ns }));
     return true;
   }
@@ -485,10 +488,31 @@ export class KubernetesDriver implements RuntimeDriver {
     }
   }
 
-  /** The cluster's metrics API is optional (metrics-server): no reading without it. */
-  async usage(_id: string): Promise<ReplicaUsage | undefined> {
-    void _id;
-    return undefined;
+  /**
+   * From the pod's node: the kubelet's /stats/summary through the API server's node proxy (RBAC:
+   * nodes/proxy get). Not the metrics API: that needs metrics-server, which the 1.20 test cluster
+   * (and many others) lack. One summary per node is shared by the calls of the next second (a
+   * status asks for every replica at once).
+   */
+  async usage(id: string): Promise<ReplicaUsage | undefined> {
+    const pod = await this.readPod(id);
+    const node = pod?.spec?.nodeName;
+    if (!pod || !node || pod.metadata?.labels?.[LABEL.dataCenter] !== this.dataCenter) return undefined;
+    return usageFromSummary(await this.nodeSummary(node), pod);
+  }
+
+  private readonly summaries = new Map<string, { atMs: number; summary: Promise<unknown> }>();
+
+  private nodeSummary(node: string): Promise<unknown> {
+    const now = Date.now();
+    const cached = this.summaries.get(node);
+    if (cached && now - cached.atMs < 1000) return cached.summary;
+    const summary = this.call('node stats', () => this.core.connectGetNodeProxyWithPath({ name: node, path: 'stats/summary' })).then((body: unknown) =>
+      typeof body === 'string' ? safeJson(body) : body,
+    );
+    summary.catch(() => this.summaries.delete(node));
+    this.summaries.set(node, { atMs: now, summary });
+    return summary;
   }
 
   /** An informer on this data center's pods (list, then watch from its resource version), started again after an error. */

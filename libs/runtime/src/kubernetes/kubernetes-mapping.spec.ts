@@ -6,7 +6,10 @@ import {
   dependencyServices,
   ownedBy,
   parsePodId,
+  podFinished,
   podTrouble,
+  quantityBytes,
+  usageFromSummary,
   replicaFromPod,
   serviceHostOf,
   withHosts,
@@ -439,6 +442,41 @@ describe('pods as replicas', () => {
       phase: 'exited',
       error: 'Evicted: low memory',
     });
+  });
+
+  it('counts a pod being deleted as finished once its container no longer runs', () => {
+    const running = { name: 'app', image: 'i', imageID: '', ready: false, restartCount: 0, state: { running: { startedAt: new Date(1000) } } };
+    const ended = { ...running, state: { terminated: { exitCode: 137, finishedAt: new Date(2000) } } };
+    expect(podFinished(pod({ phase: 'Running', containerStatuses: [running] }, { deletionTimestamp: new Date() }))).toBe(false);
+    expect(podFinished(pod({ phase: 'Running', containerStatuses: [ended] }, { deletionTimestamp: new Date() }))).toBe(true);
+    expect(podFinished(pod({ phase: 'Pending' }, { deletionTimestamp: new Date() }))).toBe(true);
+    expect(podFinished(pod({ phase: 'Running', containerStatuses: [ended] }))).toBe(false); // not being deleted: a crash, healed by the kubelet
+  });
+
+  it("reads a running pod's cpu and memory from its node's kubelet summary", () => {
+    const running = { name: 'app', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: new Date(1000) } } };
+    const p: V1Pod = {
+      ...pod({ phase: 'Running', containerStatuses: [running] }),
+      spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'i', resources: { limits: { memory: '64Mi', cpu: '200m' } } }] },
+    };
+    const summary = {
+      node: { nodeName: 'node-1' },
+      pods: [
+        { podRef: { name: 'other', namespace: 'wharf-acme' }, containers: [{ name: 'app', cpu: { usageNanoCores: 9e9 }, memory: { workingSetBytes: 9 } }] },
+        {
+          podRef: { name: 'shop-api-x-5d9c-abcde', namespace: 'wharf-acme' },
+          containers: [{ name: 'app', cpu: { usageNanoCores: 12_400_000 }, memory: { workingSetBytes: 1_234_567 } }],
+        },
+      ],
+    };
+    expect(usageFromSummary(summary, p)).toEqual({ cpuMillis: 12, memoryBytes: 1_234_567, memoryLimitBytes: 64 * 2 ** 20 });
+    // Not running, not in the summary (yet), or no summary at all: no reading.
+    expect(usageFromSummary(summary, pod({ phase: 'Pending' }))).toBeUndefined();
+    expect(usageFromSummary({ pods: [] }, p)).toBeUndefined();
+    expect(usageFromSummary(undefined, p)).toBeUndefined();
+    expect([quantityBytes('64Mi'), quantityBytes('1Gi'), quantityBytes('500M'), quantityBytes('1024'), quantityBytes(undefined), quantityBytes('1e3')]).toEqual(
+      [64 * 2 ** 20, 2 ** 30, 5e8, 1024, 0, 0],
+    );
   });
 
   it('refuses replica ids that are not namespace/pod', () => {

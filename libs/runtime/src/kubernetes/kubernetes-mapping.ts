@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1Container, V1ContainerStatus, V1EnvVar, V1NetworkPolicy, V1Pod, V1Probe, V1Secret, V1Service } from '@kubernetes/client-node';
 import { fromLabels, LABEL } from '../labels';
-import { ReplicaCreateError, type ReplicaPhase, type ReplicaState, type WorkloadProbe, type WorkloadSpec } from '../runtime-driver';
+import { ReplicaCreateError, type ReplicaPhase, type ReplicaState, type ReplicaUsage, type WorkloadProbe, type WorkloadSpec } from '../runtime-driver';
 import { validateReplicaSpec } from '../validate-spec';
 import { envSecretName, namespaceName, NETWORK_POLICY_NAME, workloadName } from './kubernetes-names';
 
@@ -442,6 +442,54 @@ export function replicaFromPod(pod: V1Pod, dataCenter: string, lastLines?: strin
     address: pod.status?.podIP ?? '',
     node: pod.spec?.nodeName ?? '',
     hostPorts: [],
+  };
+}
+
+/**
+ * A pod being deleted whose container no longer runs: nothing of the replica is left but the
+ * kubelet's clean-up, so it is no replica any more (listings leave it out). The 1.20 kubelet
+ * deletes such a pod only once its dead container is removed, often by its container garbage
+ * collection (a one-minute loop): measured 6-56 s after the container stopped, which every delete
+ * and stop waited for.
+ */
+export function podFinished(pod: V1Pod): boolean {
+  if (!pod.metadata?.deletionTimestamp) return false;
+  const c = statusOf(pod);
+  return !c?.state?.running;
+}
+
+const QUANTITY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+const UNIT: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/** Bytes of a memory quantity as this driver writes them ("64Mi") and the common others; 0 when unreadable. */
+export function quantityBytes(q: string | undefined): number {
+  const m = QUANTITY.exec(q ?? '');
+  return m ? Math.round(Number(m[1]) * (m[2] ? UNIT[m[2]] : 1)) : 0;
+}
+
+interface SummaryContainer {
+  name?: string;
+  cpu?: { usageNanoCores?: number };
+  memory?: { workingSetBytes?: number };
+}
+
+/**
+ * A running pod's cpu and memory from its node's kubelet summary (GET /stats/summary, through
+ * the API server's node proxy: the cluster's metrics API needs metrics-server, which 1.20 test
+ * clusters and many others lack). cpu is the kubelet's rate over its last two samples (0 until it
+ * has two); memory is the working set, what the memory limit is enforced on.
+ */
+export function usageFromSummary(summary: unknown, pod: V1Pod): ReplicaUsage | undefined {
+  if (!statusOf(pod)?.state?.running || pod.metadata?.deletionTimestamp) return undefined;
+  const pods = (summary as { pods?: { podRef?: { name?: string; namespace?: string }; containers?: SummaryContainer[] }[] } | undefined)?.pods;
+  const entry = pods?.find((p) => p.podRef?.name === pod.metadata?.name && p.podRef?.namespace === pod.metadata?.namespace);
+  const c = entry?.containers?.find((x) => x.name === CONTAINER);
+  if (!c) return undefined;
+  const limit = pod.spec?.containers?.find((x) => x.name === CONTAINER)?.resources?.limits?.memory;
+  return {
+    cpuMillis: Math.round((c.cpu?.usageNanoCores ?? 0) / 1e6),
+    memoryBytes: c.memory?.workingSetBytes ?? 0,
+    memoryLimitBytes: quantityBytes(limit),
   };
 }
 

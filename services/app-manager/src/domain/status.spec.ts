@@ -116,6 +116,12 @@ describe('status', () => {
     ]);
   });
 
+  it('shows a replica the runtime is deleting as stopping, not as starting', () => {
+    const s = statusOf(record, desired(), [rep(1, 'v1'), rep(2, 'v1'), rep(3, 'v0', { phase: 'removing', health: 'starting' })], details);
+    expect(s.replicas.map((r) => r.state)).toEqual(['ready', 'ready', 'stopping']);
+    expect(s.state).toBe('running');
+  });
+
   it('compares without what changes by itself', () => {
     const a = statusOf(record, desired(), [rep(1, 'v1')], () => ({ ...details(), probeOutput: 'HTTP 200 at 1' }));
     const b = statusOf(record, desired(), [rep(1, 'v1')], () => ({ ...details(), probeOutput: 'HTTP 200 at 2' }));

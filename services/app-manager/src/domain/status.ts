@@ -48,7 +48,8 @@ export interface ReplicaDetails {
 }
 
 export function replicaState(r: ObservedReplica): ReplicaStateName {
-  if (r.retiring) return 'stopping';
+  // Retired by app-manager, or being deleted by the runtime (a Kubernetes pod terminating after a rollout).
+  if (r.retiring || r.phase === 'removing') return 'stopping';
   // A runtime that says why a replica cannot start (image, scheduling) makes it failed, not still being created.
   if (r.phase === 'creating' && r.health === 'failed') return 'failed';
   if (r.phase === 'pending' || r.phase === 'creating') return 'creating';
