@@ -69,6 +69,7 @@ export class KubernetesNodeSync {
     let draining = false;
     for (const { record } of views) {
       const node = byName.get(record.id);
+      // OFFLINE: out of Wharf's hands; its Node keeps what it had (unschedulable since it left READY).
       if (!node || record.state === 'OFFLINE') continue;
       try {
         if (await this.syncOne(record, node)) draining = true;
