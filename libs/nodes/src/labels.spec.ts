@@ -1,6 +1,17 @@
 import { InvalidArgumentError } from '@wharf/errors';
 import fc from 'fast-check';
-import { labelKeyProblem, labelValueProblem, nodeIdFromHostname, nodeIdProblem, parseLabelList, validateLabels, validateRoles } from './labels';
+import {
+  kubernetesNodeLabels,
+  labelKeyProblem,
+  labelValueProblem,
+  matchesPlacement,
+  nodeIdFromHostname,
+  nodeIdProblem,
+  parseLabelList,
+  validateLabels,
+  validatePlacement,
+  validateRoles,
+} from './labels';
 
 describe('Kubernetes label syntax', () => {
   it.each(['zone', 'topology.kubernetes.io/zone', 'wharf.io/disk-type', 'a', 'A_b.c-1', 'x'.repeat(63), `${'a'.repeat(253)}/n`])('accepts key %s', (key) =>
@@ -74,5 +85,39 @@ describe('roles and node ids', () => {
     expect(nodeIdFromHostname('My_Host.Local')).toBe('my-host.local');
     expect(nodeIdProblem(nodeIdFromHostname('--' + 'x'.repeat(80)))).toBeUndefined();
     expect(nodeIdFromHostname('___')).toBe('node');
+  });
+});
+
+describe('node labels on Kubernetes', () => {
+  it.each([
+    ['kubernetes.io/hostname', 'reserved for Kubernetes'],
+    ['node-role.kubernetes.io/compute', 'reserved for Kubernetes'],
+    ['topology.kubernetes.io/zone', 'reserved for Kubernetes'],
+    ['kubelet.k8s.io/x', 'reserved for Kubernetes'],
+    ['wharf.io/role-compute', "labels are the node's roles"],
+  ])('refuses the reserved key %s on a node, changing nothing', (key, problem) => {
+    expect(() => validateLabels({ zone: 'a', [key]: 'x' })).toThrow(problem);
+    expect(() => validateLabels({ [key]: 'x' })).toThrow('no label was changed');
+  });
+  it('accepts other prefixes that merely contain those words', () => {
+    expect(validateLabels({ 'example.com/zone': 'a', 'notkubernetes.io/x': 'y', 'team/owner': 'ops', 'wharf.io/disk': 'ssd' })).toBeDefined();
+  });
+  it('puts one label per role beside the labels', () => {
+    expect(kubernetesNodeLabels({ labels: { zone: 'a' }, roles: ['manage', 'compute'] })).toEqual({
+      zone: 'a',
+      'wharf.io/role-manage': 'true',
+      'wharf.io/role-compute': 'true',
+    });
+  });
+  it('validates a placement (any label key) and matches it against a node, its name as kubernetes.io/hostname', () => {
+    expect(validatePlacement({ 'kubernetes.io/hostname': 'node-1', zone: 'a' })).toEqual({ 'kubernetes.io/hostname': 'node-1', zone: 'a' });
+    expect(() => validatePlacement({ 'bad key': 'a' })).toThrow('placement: label "bad key": the name must be');
+    expect(() => validatePlacement({ zone: 3 })).toThrow('the value must be a string');
+    expect(() => validatePlacement(Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, 'v'])))).toThrow('at most 16');
+    const n = { id: 'node-1', labels: { zone: 'a' }, roles: ['compute'] };
+    expect(matchesPlacement(n, {})).toBe(true);
+    expect(matchesPlacement(n, { zone: 'a', 'wharf.io/role-compute': 'true', 'kubernetes.io/hostname': 'node-1' })).toBe(true);
+    expect(matchesPlacement(n, { zone: 'b' })).toBe(false);
+    expect(matchesPlacement(n, { 'kubernetes.io/hostname': 'node-2' })).toBe(false);
   });
 });

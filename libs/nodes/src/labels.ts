@@ -43,7 +43,7 @@ export function validateLabels(labels: Record<string, unknown>, field = 'labels'
   if (entries.length > MAX_LABELS) throw new InvalidArgumentError(`${field}: at most ${MAX_LABELS} labels, got ${entries.length}`, { field });
   const problems: { key: string; message: string }[] = [];
   for (const [key, value] of entries) {
-    const keyProblem = labelKeyProblem(key);
+    const keyProblem = labelKeyProblem(key) ?? reservedLabelProblem(key);
     if (keyProblem) problems.push({ key, message: `label ${JSON.stringify(key)}: ${keyProblem}` });
     else if (typeof value !== 'string') problems.push({ key, message: `label ${JSON.stringify(key)}: the value must be a string` });
     else {
@@ -56,6 +56,52 @@ export function validateLabels(labels: Record<string, unknown>, field = 'labels'
       field: `${field}[${JSON.stringify(problems[0].key)}]`,
     });
   return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** Node labels under this prefix are Wharf's roles on a Kubernetes node (wharf.io/role-compute=true). */
+export const ROLE_LABEL_PREFIX = 'wharf.io/role-';
+
+/**
+ * Why a node label key is not an administrator's to set, or undefined. A node's labels are
+ * copied as they are onto its Kubernetes node (so a component's placement selects them by the
+ * same keys), and the kubelet and the cluster own the kubernetes.io and k8s.io prefixes
+ * (kubernetes.io/hostname, node-role..., topology...): a label there would fight them.
+ * wharf.io/role-* carry the node's roles.
+ */
+export function reservedLabelProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash < 0 ? '' : key.slice(0, slash);
+  if (/(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix)) return `the prefix ${prefix} is reserved for Kubernetes' own node labels`;
+  if (key.startsWith(ROLE_LABEL_PREFIX)) return `${ROLE_LABEL_PREFIX}* labels are the node's roles: set its roles instead`;
+  return undefined;
+}
+
+/** The labels a Wharf node puts on its Kubernetes node: its own, plus one per role. */
+export function kubernetesNodeLabels(node: { labels: Record<string, string>; roles: readonly string[] }): Record<string, string> {
+  const out: Record<string, string> = { ...node.labels };
+  for (const r of node.roles) out[`${ROLE_LABEL_PREFIX}${r}`] = 'true';
+  return out;
+}
+
+/**
+ * A component's placement: node labels its replicas need (a Kubernetes nodeSelector). Any
+ * valid label key may be selected, kubernetes.io/hostname included; at most 16 of them.
+ */
+export function validatePlacement(placement: Record<string, unknown>, field = 'placement'): Record<string, string> {
+  const entries = Object.entries(placement);
+  if (entries.length > 16) throw new InvalidArgumentError(`${field}: at most 16 labels, got ${entries.length}`, { field });
+  for (const [key, value] of entries) {
+    const problem = labelKeyProblem(key) ?? (typeof value === 'string' ? labelValueProblem(value) : 'the value must be a string');
+    if (problem) throw new InvalidArgumentError(`${field}: label ${JSON.stringify(key)}: ${problem}`, { field: `${field}[${JSON.stringify(key)}]` });
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** Whether a node's labels (roles as role labels, its id as kubernetes.io/hostname) carry every label of a placement. */
+export function matchesPlacement(node: { id: string; labels: Record<string, string>; roles: readonly string[] }, placement: Record<string, string>): boolean {
+  // The node's name is its Kubernetes node's kubernetes.io/hostname (the kubelet's label).
+  const labels: Record<string, string> = { ...kubernetesNodeLabels(node), 'kubernetes.io/hostname': node.id };
+  return Object.entries(placement).every(([k, v]) => labels[k] === v);
 }
 
 /** Checks roles (known names, no repeats) and returns them in the table's order. */

@@ -26,4 +26,12 @@ describe('placementBlocker', () => {
     expect(placementBlocker([node('gw', 'READY', { roles: ['gateway'] })])).toContain('no node has the compute role');
     expect(placementBlocker([node('a', 'OFFLINE')])).toContain('no node has the compute role');
   });
+  it("needs a READY compute node with the component's placement labels", () => {
+    const nodes = [node('a', 'READY', { labels: { zone: 'a' } }), node('b', 'INITED', { labels: { zone: 'b' }, cordoned: true })];
+    expect(placementBlocker(nodes, { zone: 'a' })).toBeUndefined();
+    expect(placementBlocker(nodes, { zone: 'b' })).toBe(
+      'no READY compute node has the placement labels zone=b (READY: a): new replicas cannot be placed; running replicas are left alone',
+    );
+    expect(placementBlocker(nodes, { 'kubernetes.io/hostname': 'a' })).toBeUndefined();
+  });
 });

@@ -14,3 +14,14 @@ export { KubernetesDriver, type KubernetesDriverOptions } from './kubernetes/kub
 export { chooseApiVersions, type ApiChoice, type ApiGroupInfo } from './kubernetes/kubernetes-discovery';
 export { replicaFromPod, validateWorkloadSpec, workloadObjects, FIELD_MANAGER } from './kubernetes/kubernetes-mapping';
 export { namespaceName, workloadName } from './kubernetes/kubernetes-names';
+export {
+  KubernetesNodes,
+  NODE_FIELD_MANAGER,
+  nodeFacts,
+  podFacts,
+  ownedLabelKeys,
+  type ClusterNode,
+  type NodePod,
+  type EvictionResult,
+  type KubernetesNodesOptions,
+} from './kubernetes/kubernetes-nodes';

@@ -256,4 +256,6 @@ export interface WorkloadSpec {
   generation: number;
   /** A rollout that has made no progress for this long is reported as failed by the runtime. */
   progressDeadlineMs: number;
+  /** Node labels every replica's node must carry (Kubernetes: the pods' nodeSelector); none: any node. */
+  placement?: Record<string, string>;
 }

@@ -725,6 +725,13 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect(bad.body.error.message).toContain('label "bad key"');
     expect(bad.body.error.message).toContain('label "ok"="-dash"');
     expect(bad.body.error.field).toBe('labels["bad key"]');
+    // Keys the kubelet and Wharf's roles own on the Kubernetes node are refused too.
+    const reserved = await admin('PUT', '/api/v1/nodes/edge-1/labels', {
+      labels: { zone: 'eu-3', 'kubernetes.io/hostname': 'x', 'wharf.io/role-compute': 'true' },
+    });
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.error.message).toContain("the prefix kubernetes.io is reserved for Kubernetes' own node labels");
+    expect(reserved.body.error.message).toContain("wharf.io/role-* labels are the node's roles");
     expect((await admin('GET', '/api/v1/nodes/edge-1')).body.labels).toEqual({ zone: 'eu-1', 'wharf.io/disk': 'ssd' });
     const roles = await admin('PUT', '/api/v1/nodes/edge-1/roles', { roles: ['gateway', 'cook'] });
     expect(roles.status).toBe(400);

@@ -142,7 +142,12 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
         const tasks = new TaskDispatcher(queue, logger);
         // A queued operation goes to mq when the one before it finishes (live only, after catch-up).
         projection.state.onActivated = (op) => void tasks.dispatch(op);
-        tasks.start((eventId) => projection.state.operations.get(eventId)?.status === 'pending');
+        tasks.start(
+          (eventId) => projection.state.operations.get(eventId)?.status === 'pending',
+          2000,
+          // A node task runs once per node: it still needs its unsent parts while any node has not finished.
+          (eventId) => ['pending', 'running'].includes(projection.state.operations.get(eventId)?.status ?? 'pending'),
+        );
         return tasks;
       }),
       {
@@ -172,9 +177,9 @@ export class AppModule implements OnModuleDestroy, OnApplicationShutdown {
       factory(VersionsService, [GatewayContext], (ctx: GatewayContext) => new VersionsService(ctx)),
       factory(
         NodesService,
-        [GatewayContext, ETCD, KeyLayout, EVENT_STORE, TASK_QUEUE, STEP_SOURCE],
-        (ctx: GatewayContext, client: Etcd3, keys: KeyLayout, store: EventStore, queue: MqTaskQueue, steps: StepSource | null) =>
-          new NodesService(ctx, new NodeDirectory(client, keys, store), store, queue, steps),
+        [GatewayContext, ETCD, KeyLayout, EVENT_STORE, TaskDispatcher, STEP_SOURCE],
+        (ctx: GatewayContext, client: Etcd3, keys: KeyLayout, store: EventStore, tasks: TaskDispatcher, steps: StepSource | null) =>
+          new NodesService(ctx, new NodeDirectory(client, keys, store), store, tasks, steps),
       ),
       factory(
         WebhooksService,

@@ -18,7 +18,9 @@ export const nodeManagerConfigShape = {
     .refine((id) => nodeIdProblem(id) === undefined, {
       message: 'must be 1-52 characters of a-z, 0-9, "-" and ".", starting and ending with a letter or digit',
     })
-    .describe("this machine's node id (default: the host name); the Kubernetes node of the same name"),
+    .describe(
+      "this machine's node id (default: the host name); on Kubernetes the node's name (a DaemonSet sets it from the downward API, fieldRef spec.nodeName)",
+    ),
   WHARF_NODE_ADDRESS: z
     .string()
     .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an IP address or host name')
@@ -61,7 +63,15 @@ export const nodeManagerConfigShape = {
   WHARF_NODE_MEMORY_PRESSURE_PCT: percent(95, 'memory use at which memory_pressure fails'),
   WHARF_NODE_CLOCK_SKEW_MS: fields.positiveInt(2000, "largest difference from the reference clock (the Docker Engine's) before clock_skew fails, ms"),
   WHARF_NODE_WATCH: fields.flag(true).describe("true or false: stand in the election of the one node-manager that watches every node's lease"),
-  WHARF_RUNTIME: z.enum(['docker']).default('docker').describe('the runtime of the data center (docker: one machine; kubernetes comes with its own issue)'),
+  WHARF_RUNTIME: z
+    .enum(['docker', 'kubernetes'])
+    .default('docker')
+    .describe(
+      "the runtime of the data center: docker (one machine) or kubernetes (runtime_reachable is the node's kubelet; the elected watcher makes the cluster's nodes follow Wharf's: labels, cordon, drain)",
+    ),
+  WHARF_KUBECONFIG: z.string().optional().describe("kubeconfig file of the cluster (WHARF_RUNTIME=kubernetes); unset: the pod's in-cluster service account"),
+  WHARF_KUBE_SYNC_MS: fields.positiveInt(2000, "how often the watcher makes the Kubernetes nodes follow Wharf's (also at once on every node change), ms"),
+  WHARF_KUBE_DRAIN_MS: fields.positiveInt(500, 'how soon the next pass comes while a node drains, ms'),
   WHARF_DOCKER_SOCKET: z.string().default('/var/run/docker.sock').describe('the Docker Engine unix socket (runtime_reachable, node tasks)'),
   WHARF_DATA_CENTER: z
     .string()

@@ -11,7 +11,10 @@ import { transportSecurityOrExit } from '@wharf/pki';
 import { BoundedExpressAdapter, httpLimitsFrom, Readiness, stopOnSignals } from '@wharf/service-kit';
 import { systemClock } from '@wharf/system';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { KubernetesNodes } from '@wharf/runtime';
 import { DockerEngine } from './adapters/docker-engine.adapter';
+import { KubeletHealth } from './adapters/kubelet-health.adapter';
+import { KubernetesNodeSync } from './adapters/kubernetes-node-sync';
 import { HeartbeatLease } from './adapters/heartbeat.adapter';
 import { LeaseWatcher } from './adapters/lease-watcher';
 import { Machine } from './adapters/machine.adapter';
@@ -40,8 +43,11 @@ async function main(): Promise<void> {
   const directory = new NodeDirectory(etcd, keys, store);
   const clock = systemClock;
   const nodeId = config.WHARF_NODE_ID;
-  const policy = { failAfter: config.WHARF_NODE_FAIL_AFTER, migration: 'none' as const };
+  const onKubernetes = config.WHARF_RUNTIME === 'kubernetes';
+  // On Kubernetes a failed node's replicas move (the watcher drains it), so ERROR waits for that.
+  const policy = { failAfter: config.WHARF_NODE_FAIL_AFTER, migration: onKubernetes ? ('runtime' as const) : ('none' as const) };
   const engine = new DockerEngine(config.WHARF_DOCKER_SOCKET);
+  const kube = onKubernetes ? new KubernetesNodes({ kubeconfigPath: config.WHARF_KUBECONFIG }) : undefined;
   const machine = new Machine(config.WHARF_NODE_DISK_PATH);
   const lease = new HeartbeatLease(etcd, keys, nodeId, config.WHARF_NODE_LEASE_TTL_S, logger);
   const agent = new NodeAgent(
@@ -49,7 +55,7 @@ async function main(): Promise<void> {
     directory,
     lease,
     machine,
-    engine,
+    kube ? new KubeletHealth(kube, nodeId) : engine,
     async () => void (await withTimeout(probeEtcd.get(keys.nodes.node(nodeId)).string(), 2000, 'etcd')),
     {
       reportMs: config.WHARF_NODE_REPORT_MS,
@@ -90,8 +96,41 @@ async function main(): Promise<void> {
     help: 'Nodes this node-manager marked ERROR_DETECTED as the lease watcher',
     registers: [metrics],
   });
+  const migrated = new Counter({
+    name: 'wharf_node_drained_total',
+    help: 'Kubernetes nodes this node-manager drained as the lease watcher (ERROR_DETECTED -> ERROR)',
+    registers: [metrics],
+  });
+  const sync =
+    kube && config.WHARF_NODE_WATCH
+      ? new KubernetesNodeSync(
+          directory,
+          kube,
+          { everyMs: config.WHARF_KUBE_SYNC_MS, drainEveryMs: config.WHARF_KUBE_DRAIN_MS, onMigrated: () => migrated.inc() },
+          logger,
+        )
+      : undefined;
+  // Every node change (a stream head under es/head/node/) makes the leader sync at once.
+  const nodeChanges = sync ? await etcd.watch().prefix(keys.es.head('node/')).create() : undefined;
+  nodeChanges?.on('put', () => sync?.kick());
+  nodeChanges?.on('error', (err: Error) => logger.warn({ err: err.message }, 'node change watch failed; the periodic sync covers it'));
   const watcher = config.WHARF_NODE_WATCH
-    ? new LeaseWatcher(etcd, keys, directory, { identity: nodeId, ttlS: config.WHARF_NODE_LEASE_TTL_S, policy, onDetected: () => detected.inc() }, logger)
+    ? new LeaseWatcher(
+        etcd,
+        keys,
+        directory,
+        {
+          identity: nodeId,
+          ttlS: config.WHARF_NODE_LEASE_TTL_S,
+          policy,
+          onDetected: () => {
+            detected.inc();
+            sync?.kick();
+          },
+          onLeading: (leading) => sync?.setActive(leading),
+        },
+        logger,
+      )
     : undefined;
   watcher?.start();
   new Gauge({
@@ -116,7 +155,7 @@ async function main(): Promise<void> {
       onWarning: (m) => logger.warn(m),
     });
     mq = createMqClient(config.WHARF_MQ_ADDR, security);
-    const runner = new NodeTaskRunner(nodeId, config.WHARF_DATA_CENTER, directory, store, eventLog, engine, machine, agent, logger);
+    const runner = new NodeTaskRunner(nodeId, config.WHARF_DATA_CENTER, directory, store, eventLog, engine, machine, agent, logger, kube);
     consumer = consume(mq, nodeTaskTopic(nodeId), (task) => runner.handle(task), {
       consumer: nodeId,
       signal: stopConsuming.signal,
@@ -132,6 +171,8 @@ async function main(): Promise<void> {
     stopConsuming.abort();
     await consumer;
     await watcher?.stop();
+    await sync?.stop();
+    await nodeChanges?.cancel().catch(() => undefined);
     await agent.stop();
     await eventLog?.close(3000);
     mq?.close();

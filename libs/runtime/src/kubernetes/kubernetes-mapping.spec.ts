@@ -210,6 +210,10 @@ describe('workloadObjects', () => {
       [{ readiness: { kind: 'http', path: 'no slash', port: 8080, command: [], initialDelayMs: 0, periodMs: 1000, failureThreshold: 1 } }, /readiness/],
       [{ liveness: { kind: 'exec', path: '', port: 0, command: [], initialDelayMs: 0, periodMs: 1000, failureThreshold: 1 } }, /liveness/],
       [{ template: { ...spec().template, volumes: [{ name: 'data', mountPath: '/data', sizeMib: 1 }] } }, /stateful/],
+      [{ placement: { 'bad key': 'x' } }, /placement: "bad key" is not a label name/],
+      [{ placement: { 'Wharf.io/zone': 'x' } }, /placement/],
+      [{ placement: { zone: '-a' } }, /placement: "zone"="-a"/],
+      [{ placement: { zone: 'x'.repeat(64) } }, /placement/],
     ];
     for (const [over, field] of bad) {
       const err = (() => {
@@ -225,6 +229,33 @@ describe('workloadObjects', () => {
       expect((err as Error).message).toMatch(field);
       expect((err as Error).message).not.toContain('s3cr3t-value');
     }
+  });
+
+  it("turns the placement into the pods' nodeSelector, and none into no selector", () => {
+    const placed = workloadObjects(spec({ placement: { 'disk-type': 'ssd', 'kubernetes.io/hostname': 'node-2' } }), naming).workload as Any;
+    expect(placed.spec.template.spec.nodeSelector).toEqual({ 'disk-type': 'ssd', 'kubernetes.io/hostname': 'node-2' });
+    expect((workloadObjects(spec(), naming).workload as Any).spec.template.spec.nodeSelector).toBeUndefined();
+    expect((workloadObjects(spec({ placement: {} }), naming).workload as Any).spec.template.spec.nodeSelector).toBeUndefined();
+  });
+
+  it('spreads several replicas over nodes softly, by the component selector; one replica has no constraint', () => {
+    const w = workloadObjects(spec({ replicas: 3 }), naming).workload as Any;
+    expect(w.spec.template.spec.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: { [LABEL.dataCenter]: 'dc1', [LABEL.componentId]: 'acme.shop.api' } },
+      },
+    ]);
+    expect((workloadObjects(spec({ replicas: 1 }), naming).workload as Any).spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    // A stateful component spreads the same way.
+    const sts = workloadObjects(
+      spec({ stateful: true, replicas: 2, template: { ...spec().template, volumes: [{ name: 'data', mountPath: '/d', sizeMib: 1 }] } }),
+      naming,
+    ).workload as Any;
+    expect(sts.kind).toBe('StatefulSet');
+    expect(sts.spec.template.spec.topologySpreadConstraints[0].topologyKey).toBe('kubernetes.io/hostname');
   });
 
   it('sets the owner reference that takes a child with its workload', () => {

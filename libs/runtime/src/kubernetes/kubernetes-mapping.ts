@@ -43,6 +43,11 @@ export interface WorkloadObjects {
 }
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+// A qualified name: an optional DNS-subdomain prefix and "/", then a name of 1-63 characters.
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** The topology key replicas spread over: one domain per node. */
+export const SPREAD_TOPOLOGY_KEY = 'kubernetes.io/hostname';
 
 function refuse(field: string, why: string): never {
   throw new ReplicaCreateError('invalid_spec', `workload spec ${field}: ${why}`);
@@ -126,6 +131,15 @@ export function validateWorkloadSpec(spec: WorkloadSpec): void {
   if (spec.template.volumes.length > 0 && !spec.stateful) refuse('stateful', 'a component with volumes is stateful');
   validateProbe('readiness', spec.readiness);
   validateProbe('liveness', spec.liveness);
+  for (const [key, value] of Object.entries(spec.placement ?? {})) {
+    const slash = key.lastIndexOf('/');
+    if (!LABEL_KEY.test(key) || key.length - slash - 1 > 63 || slash > 253) refuse('placement', `${JSON.stringify(key)} is not a label name`);
+    if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value))
+      refuse(
+        'placement',
+        `${JSON.stringify(key)}=${JSON.stringify(value)}: the value must be at most 63 characters, starting and ending with a letter or digit`,
+      );
+  }
 }
 
 function envOf(spec: WorkloadSpec, secretName: string): V1EnvVar[] {
@@ -209,8 +223,19 @@ export function workloadObjects(spec: WorkloadSpec, naming: KubernetesNaming): W
       }
     : undefined;
 
+  const placement = spec.placement ?? {};
   const podSpec = {
     containers: [containerOf(spec, secretName, naming)],
+    ...(Object.keys(placement).length ? { nodeSelector: { ...placement } } : {}),
+    // Replicas spread over nodes, softly (ScheduleAnyway): 1.20 still counts a cordoned node as a
+    // domain, so a hard rule (DoNotSchedule) would leave replicas of a drained node Pending.
+    ...(spec.replicas > 1
+      ? {
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: SPREAD_TOPOLOGY_KEY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+          ],
+        }
+      : {}),
     terminationGracePeriodSeconds: Math.ceil(t.stopGraceMs / 1000),
     ...(pullSecret ? { imagePullSecrets: [{ name: pullSecret.metadata!.name! }] } : {}),
     // The API server's token is of no use to a tenant's code.

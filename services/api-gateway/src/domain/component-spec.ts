@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import { invalidArgument } from '@wharf/errors';
+import { validatePlacement } from '@wharf/nodes';
 import type { ComponentSpecInput } from './schemas';
 import type { SecretSealer } from './secret-sealer';
 
@@ -17,6 +18,7 @@ export function toComponentSpec(componentId: string, name: string, s: ComponentS
     names.add(e.name);
   }
   if (s.depends_on.includes(name)) throw invalidArgument('depends_on', 'a component cannot depend on itself');
+  const placement = validatePlacement(s.placement);
   const source =
     'image' in s.source
       ? { case: 'image' as const, value: create(eventsV1.ImageSourceSchema, { image: s.source.image }) }
@@ -58,5 +60,6 @@ export function toComponentSpec(componentId: string, name: string, s: ComponentS
       tls: r.tls && { certificatePem: r.tls.certificate_pem, sealedPrivateKey: sealer.seal(r.tls.private_key_pem, `${componentId}/tls/${r.host}`) },
     })),
     tcpPorts: s.tcp_ports.map((t) => ({ listenPort: t.listen_port, port: t.port })),
+    placement,
   });
 }

@@ -1,6 +1,6 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { eventsV1, tasksV1 } from '@wharf/contracts';
-import { FailedPreconditionError, invalidArgument, NotFoundError, UnavailableError } from '@wharf/errors';
+import { FailedPreconditionError, invalidArgument, NotFoundError } from '@wharf/errors';
 import type { EventStore } from '@wharf/event-store';
 import type { Principal } from '@wharf/identity';
 import {
@@ -15,7 +15,7 @@ import {
 } from '@wharf/nodes';
 import type { GatewayContext } from './gateway-context';
 import type { StepSource, StepView } from './steps';
-import type { TaskQueue } from './task-dispatcher';
+import type { TaskDispatcher } from './task-dispatcher';
 import { nodeView } from './views/node.view';
 
 /** What an administrator may ask of a node: the lifecycle moves that are theirs. */
@@ -36,7 +36,7 @@ export class NodesService {
     private readonly ctx: GatewayContext,
     private readonly nodes: Pick<NodeDirectory, 'list' | 'get' | 'change' | 'setLabels' | 'setRoles'>,
     private readonly store: Pick<EventStore, 'read'>,
-    private readonly queue: TaskQueue,
+    private readonly tasks: Pick<TaskDispatcher, 'send'>,
     private readonly steps: StepSource | null,
   ) {}
 
@@ -119,21 +119,14 @@ export class NodesService {
       p,
       eventId,
     );
+    // The request is durable now: a node's task mq did not take is retried by the dispatcher
+    // until it does (or the operation ends, e.g. event-log times it out), not failed back.
     const unqueued: string[] = [];
     for (const nodeId of ids) {
       const payload = toBinary(tasksV1.NodeTaskSchema, create(tasksV1.NodeTaskSchema, { eventId, nodeId, task, nodeIds: ids }));
-      try {
-        await this.queue.enqueue(nodeTaskTopic(nodeId), eventId, payload);
-      } catch {
-        unqueued.push(nodeId);
-      }
+      if (!(await this.tasks.send(nodeTaskTopic(nodeId), eventId, payload))) unqueued.push(nodeId);
     }
-    // Recorded but not handed to every node: those steps never start and event-log times the operation out.
-    if (unqueued.length)
-      throw new UnavailableError(`node task ${eventId} was recorded but mq did not take it for ${unqueued.join(', ')}; run it again for those nodes`, {
-        retryAfterMs: 1000,
-      });
-    return { event_id: eventId, task, nodes: ids };
+    return { event_id: eventId, task, nodes: ids, ...(unqueued.length ? { retrying: unqueued } : {}) };
   }
 
   /** A node task: what was asked, its status (event-log decides it) and one step per node. */

@@ -119,6 +119,10 @@ export const componentSpecSchema = z
       .array(z.object({ listen_port: port, port }).strict())
       .max(20)
       .default([]),
+    placement: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe("node labels the replicas need (Kubernetes syntax; kubernetes.io/hostname names one node): the pods' nodeSelector on Kubernetes"),
   })
   .strict();
 

@@ -15,6 +15,8 @@ export interface TaskQueue {
  */
 export class TaskDispatcher {
   private readonly unsent = new Map<string, OperationView>();
+  /** Tasks given as bytes (node tasks: one per node topic), by "<topic> <event id>". */
+  private readonly unsentRaw = new Map<string, { topic: string; eventId: string; payload: Uint8Array }>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -46,20 +48,41 @@ export class TaskDispatcher {
     }
   }
 
-  get backlog(): number {
-    return this.unsent.size;
+  /**
+   * A ready-made task for one topic (a node task): true when mq has it; false when not, and it
+   * is retried with the others while its operation has no final status.
+   */
+  async send(topic: string, eventId: string, payload: Uint8Array): Promise<boolean> {
+    const key = `${topic} ${eventId}`;
+    try {
+      await this.queue.enqueue(topic, eventId, payload);
+      this.unsentRaw.delete(key);
+      return true;
+    } catch (err) {
+      this.unsentRaw.set(key, { topic, eventId, payload });
+      this.logger.warn({ err, event_id: eventId, topic }, 'enqueue failed; will retry');
+      return false;
+    }
   }
 
-  /** Retries what mq did not take, oldest first, while the operation is still pending. */
-  async retry(stillPending: (eventId: string) => boolean): Promise<void> {
+  get backlog(): number {
+    return this.unsent.size + this.unsentRaw.size;
+  }
+
+  /** Retries what mq did not take, oldest first, while the operation is still pending (a raw task: still open). */
+  async retry(stillPending: (eventId: string) => boolean, stillOpen: (eventId: string) => boolean = stillPending): Promise<void> {
     for (const op of [...this.unsent.values()]) {
       if (!stillPending(op.eventId)) this.unsent.delete(op.eventId);
       else if (!(await this.dispatch(op))) return; // mq still down: try again next round
     }
+    for (const [key, t] of [...this.unsentRaw.entries()]) {
+      if (!stillOpen(t.eventId)) this.unsentRaw.delete(key);
+      else if (!(await this.send(t.topic, t.eventId, t.payload))) return;
+    }
   }
 
-  start(stillPending: (eventId: string) => boolean, everyMs = 2000): void {
-    this.timer = setInterval(() => void this.retry(stillPending), everyMs);
+  start(stillPending: (eventId: string) => boolean, everyMs = 2000, stillOpen: (eventId: string) => boolean = stillPending): void {
+    this.timer = setInterval(() => void this.retry(stillPending, stillOpen), everyMs);
     this.timer.unref();
   }
 

@@ -90,6 +90,21 @@ describe('the use cases', () => {
     expect(await status(gw.components.updateComponent(admin, 'acme', 'acme.shop.api', spec, 1))).toBe('ok');
   });
 
+  it("keeps a component's placement, and refuses a bad one with 400 naming the label, appending nothing", async () => {
+    const { gw, admin, store, catalog } = await setup();
+    const before = store.events.length;
+    const bad = componentSpecSchema.parse({ source: { image: 'nginx' }, placement: { 'disk type': 'ssd' } });
+    let err: unknown;
+    await gw.components.updateComponent(admin, 'acme', 'acme.shop.api', bad, undefined).catch((e: unknown) => (err = e));
+    expect(err).toBeInstanceOf(WharfError);
+    expect(httpErrorOf(err as WharfError)).toMatchObject({ status: 400 });
+    expect((err as Error).message).toContain('placement: label "disk type"');
+    expect(store.events.length).toBe(before);
+    const good = componentSpecSchema.parse({ source: { image: 'nginx' }, placement: { disk: 'ssd', 'kubernetes.io/hostname': 'node-1' } });
+    expect(await status(gw.components.updateComponent(admin, 'acme', 'acme.shop.api', good, undefined))).toBe('ok');
+    expect(componentView(catalog().components.get('acme.shop.api')!).placement).toEqual({ disk: 'ssd', 'kubernetes.io/hostname': 'node-1' });
+  });
+
   it('enforces tenant quotas on apps, components, cpu and memory', async () => {
     const { gw, admin } = await setup();
     await gw.tenants.setQuota(admin, 'acme', { max_apps: 1, max_components: 2, max_cpu_millis: 1500, max_memory_mib: 0 });

@@ -9,9 +9,12 @@ import type { PlacementGate } from '../domain/placement-gate';
 export class NodePlacement implements PlacementGate {
   constructor(private readonly nodes: Pick<NodeDirectory, 'list'>) {}
 
-  async blocker(): Promise<string | undefined> {
+  async blocker(placement: Record<string, string> = {}): Promise<string | undefined> {
     const nodes = await this.nodes.list();
     if (nodes.length === 0) return undefined;
-    return placementBlocker(nodes.map((n) => n.record));
+    return placementBlocker(
+      nodes.map((n) => n.record),
+      placement,
+    );
   }
 }

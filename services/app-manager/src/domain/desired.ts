@@ -38,6 +38,8 @@ export interface ReplicaTemplate {
   aliases: string[];
   probe: ProbeSpec;
   generation: number;
+  /** Node labels the replicas need (a nodeSelector on Kubernetes); {} for anywhere. */
+  placement: Record<string, string>;
 }
 
 export interface ComponentNames {
@@ -145,8 +147,11 @@ export function probeOf(spec: eventsV1.ComponentSpec): ProbeSpec {
 function hashOf(t: Omit<ReplicaTemplate, 'hash'>): string {
   const h = createHash('sha256');
   // Secrets enter the hash sealed: a label must never let anyone test a guess of the value.
+  // An empty placement leaves the hash as it was before placements existed: no needless roll.
+  const { placement, ...rest } = t;
   const canonical = {
-    ...t,
+    ...rest,
+    ...(Object.keys(placement).length ? { placement: Object.entries(placement).sort(([a], [b]) => (a < b ? -1 : 1)) } : {}),
     env: t.env.map((e) => (e.secret ? [e.name, Buffer.from(e.sealed).toString('base64')] : [e.name, e.value])),
   };
   h.update(JSON.stringify(canonical));
@@ -220,6 +225,7 @@ export function renderTemplate(r: ComponentRecord, fleet: Fleet, release: Releas
     aliases: [serviceHost(names)],
     probe: probeOf(spec),
     generation: release.generation,
+    placement: { ...spec.placement },
   };
   return { ...body, hash: hashOf(body) };
 }

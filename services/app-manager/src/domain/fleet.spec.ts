@@ -2,6 +2,7 @@ import { create, type Message, type MessageInitShape } from '@bufbuild/protobuf'
 import { eventsV1 } from '@wharf/contracts';
 import { fold, type RecordedEvent } from '@wharf/event-store';
 import { makeTask } from '@wharf/tasks';
+import { createHash } from 'node:crypto';
 import { renderDesired } from './desired';
 import { currentRelease, fleetProjection, wantedReplicas, type Fleet } from './fleet';
 import { intentOf } from './intents';
@@ -60,6 +61,35 @@ describe('fleet fold and intents', () => {
     expect(currentRelease(r)).toMatchObject({ versionId: 'v2', image: 'reg/api:2' });
     expect(wantedReplicas(r)).toBe(2);
     expect(renderDesired(r, s.fleet(), render).template?.versionId).toBe('v2');
+  });
+
+  it("carries the release's placement into the template; an empty one leaves the hash as before placements", () => {
+    const plain = renderDesired(
+      apply(created(), makeTask('deploy', { ...header, eventId: 'd1' }))
+        .fleet()
+        .get(ID)!,
+      new Stream().fleet(),
+      render,
+    ).template!;
+    const placed = renderDesired(
+      apply(created({ placement: { disk: 'ssd' } }), makeTask('deploy', { ...header, eventId: 'd1' }))
+        .fleet()
+        .get(ID)!,
+      new Stream().fleet(),
+      render,
+    ).template!;
+    expect(plain.placement).toEqual({});
+    expect(placed.placement).toEqual({ disk: 'ssd' });
+    expect(placed.hash).not.toBe(plain.hash);
+    // The hash of a template without placement, as app-manager computed it before the field existed.
+    const { placement: _p, hash: _h, ...rest } = plain;
+    void _p;
+    void _h;
+    const legacy = createHash('sha256')
+      .update(JSON.stringify({ ...rest, env: rest.env.map((e) => (e.secret ? [e.name, Buffer.from(e.sealed).toString('base64')] : [e.name, e.value])) }))
+      .digest('hex')
+      .slice(0, 16);
+    expect(plain.hash).toBe(legacy);
   });
 
   it('a redelivered task adds nothing', () => {

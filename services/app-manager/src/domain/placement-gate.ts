@@ -28,5 +28,6 @@ export function placesNewReplicas(task: tasksV1.Task, record: Pick<ComponentReco
 
 /** Why no new replica can be placed now, or undefined when one can (reads the nodes, see adapters/node-placement.ts). */
 export interface PlacementGate {
-  blocker(): Promise<string | undefined>;
+  /** placement: the node labels the component's replicas need. */
+  blocker(placement?: Record<string, string>): Promise<string | undefined>;
 }

@@ -13,6 +13,7 @@ const template = (hash: string, versionId = hash, extra: Partial<ReplicaTemplate
   aliases: ['api.shop'],
   probe: { kind: 'tcp', path: '', port: 8080, command: [], initialDelayMs: 0, periodMs: 10_000, failureThreshold: 3 },
   generation: 0,
+  placement: {},
   ...extra,
 });
 

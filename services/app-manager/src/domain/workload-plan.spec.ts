@@ -14,6 +14,7 @@ const template = (hash: string): ReplicaTemplate => ({
   aliases: ['api.shop'],
   probe: { kind: 'tcp', path: '', port: 8080, command: [], initialDelayMs: 0, periodMs: 10_000, failureThreshold: 3 },
   generation: 0,
+  placement: {},
 });
 
 const desired = (over: Partial<DesiredComponent> = {}): DesiredComponent => ({

@@ -557,6 +557,7 @@ export class Reconciler {
       liveness: readiness && { ...readiness, failureThreshold: readiness.failureThreshold * 2 },
       generation: t.generation,
       progressDeadlineMs: Math.max(1000, this.d.settings.progressDeadlineMs),
+      placement: t.placement,
     };
   }
 

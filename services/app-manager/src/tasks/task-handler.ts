@@ -64,7 +64,7 @@ export class TaskHandler {
       }
       // No READY compute node (e.g. the Docker host cordoned): refuse what would place new replicas; running ones stay.
       if (this.placement && placesNewReplicas(decoded, record)) {
-        const blocker = await this.placement.blocker();
+        const blocker = await this.placement.blocker(record.spec.placement);
         if (blocker) {
           this.logger.info({ event_id: h.eventId, kind: h.kind, component: h.componentId, reason: blocker }, 'task refused: no node to place replicas on');
           this.narrator.answer(op, false, `${h.kind} refused: ${blocker}`);

@@ -13,6 +13,7 @@ export interface ContainerSummary {
 /** The node's container runtime, through the Docker Engine API (never the CLI). */
 export class DockerEngine {
   private readonly docker: Docker;
+  readonly clockReference = "the Docker Engine's clock";
 
   constructor(
     readonly socketPath: string,
@@ -21,10 +22,14 @@ export class DockerEngine {
     this.docker = new Docker({ socketPath, timeout: timeoutMs });
   }
 
-  /** The Engine's ping: "OK" when it answers. */
+  get description(): string {
+    return `Docker Engine at ${this.socketPath}`;
+  }
+
+  /** The Engine's ping: "answers ping (OK)" when it answers. */
   async ping(): Promise<string> {
     const answer: unknown = await this.docker.ping();
-    return Buffer.isBuffer(answer) ? answer.toString() : String(answer);
+    return `answers ping (${Buffer.isBuffer(answer) ? answer.toString() : String(answer)})`;
   }
 
   /** The Engine's clock (its /info SystemTime) minus half the round trip's error, as local minus engine, ms. */

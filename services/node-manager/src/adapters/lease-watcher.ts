@@ -12,6 +12,8 @@ export interface LeaseWatcherOptions {
   policy: Pick<MovePolicy, 'migration'>;
   /** Called with (node id, ms from the key's delete event to the transition) after a node is marked. */
   onDetected?: (nodeId: string) => void;
+  /** Called with true when this node-manager is elected, false when it no longer leads. */
+  onLeading?: (leading: boolean) => void;
 }
 
 /**
@@ -52,6 +54,7 @@ export class LeaseWatcher {
       if (this.campaign !== campaign || this.stopped) return;
       this.leading = true;
       this.logger.info({ identity: this.o.identity }, 'elected node lease watcher');
+      this.o.onLeading?.(true);
       void this.lead();
     });
     campaign.on('error', (err: Error) => {
@@ -79,6 +82,7 @@ export class LeaseWatcher {
   }
 
   private async follow(): Promise<void> {
+    if (this.leading) this.o.onLeading?.(false);
     this.leading = false;
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;

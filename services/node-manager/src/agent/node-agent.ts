@@ -3,7 +3,6 @@ import { nodeV1 } from '@wharf/contracts';
 import type { Logger } from '@wharf/logging';
 import type { NodeDirectory, NodeRecord } from '@wharf/nodes';
 import type { Clock } from '@wharf/system';
-import type { DockerEngine } from '../adapters/docker-engine.adapter';
 import type { HeartbeatLease } from '../adapters/heartbeat.adapter';
 import type { Machine, MachineReading } from '../adapters/machine.adapter';
 import { nextAutomaticMove, type MovePolicy } from '../domain/automatic-moves';
@@ -16,6 +15,18 @@ export interface NodeIdentity {
   roles: string[];
   labels: Record<string, string>;
   runtime: string;
+}
+
+/** The node's container runtime as its health checks see it: the Docker Engine, or the node's kubelet (Kubernetes). */
+export interface RuntimeHealth {
+  /** What answers, for messages: "Docker Engine at /var/run/docker.sock". */
+  readonly description: string;
+  /** Where the reference clock comes from: "the Docker Engine's clock". */
+  readonly clockReference: string;
+  /** A line saying it answers; throws saying why not. */
+  ping(): Promise<string>;
+  /** Local clock minus the reference clock, ms. */
+  skewMs(now: () => number): Promise<number>;
 }
 
 export interface AgentSettings {
@@ -47,7 +58,7 @@ export class NodeAgent {
     private readonly directory: NodeDirectory,
     private readonly lease: HeartbeatLease,
     private readonly machine: Machine,
-    private readonly engine: DockerEngine,
+    private readonly runtime: RuntimeHealth,
     private readonly etcdPing: () => Promise<void>,
     private readonly settings: AgentSettings,
     private readonly clock: Clock,
@@ -126,17 +137,17 @@ export class NodeAgent {
 
   private async sample(reading: MachineReading): Promise<Sample> {
     const [runtime, etcd, skew] = await Promise.all([
-      this.engine
+      this.runtime
         .ping()
-        .then((r): Sample['runtime'] => ({ ok: true, detail: `Docker Engine at ${this.engine.socketPath} answers ping (${r})` }))
-        .catch((err: Error): Sample['runtime'] => ({ ok: false, error: `Docker Engine at ${this.engine.socketPath}: ${err.message}` })),
+        .then((r): Sample['runtime'] => ({ ok: true, detail: `${this.runtime.description}: ${r}` }))
+        .catch((err: Error): Sample['runtime'] => ({ ok: false, error: `${this.runtime.description}: ${err.message}` })),
       this.etcdPing()
         .then((): Sample['etcd'] => ({ ok: true }))
         .catch((err: Error): Sample['etcd'] => ({ ok: false, error: `etcd: ${err.message}` })),
-      this.engine
+      this.runtime
         .skewMs(() => this.clock.now())
-        .then((ms): Sample['skew'] => ({ ms, reference: "the Docker Engine's clock" }))
-        .catch((err: Error): Sample['skew'] => ({ error: `the Docker Engine's clock: ${err.message}` })),
+        .then((ms): Sample['skew'] => ({ ms, reference: this.runtime.clockReference }))
+        .catch((err: Error): Sample['skew'] => ({ error: `${this.runtime.clockReference}: ${err.message}` })),
     ]);
     return { runtime, etcd, skew, memory: reading.memory, disk: reading.disk };
   }

@@ -12,7 +12,7 @@ export interface MovePolicy {
   /**
    * Where a failed node's replicas can go. 'none' (Docker: one machine, one engine): there is
    * nowhere to move them, so ERROR_DETECTED goes on to ERROR at once and the replicas stay where
-   * they are; 'runtime': the runtime moves them and says so (Kubernetes, later).
+   * they are; 'runtime': the runtime moves them and the Kubernetes node sync says so (adapters/kubernetes-node-sync.ts).
    */
   migration: 'none' | 'runtime';
 }

@@ -5,6 +5,7 @@ import type { EventLogClient, StepReporter } from '@wharf/event-log-client';
 import type { Logger } from '@wharf/logging';
 import type { MqTask } from '@wharf/mq-client';
 import { isNodeTaskName, nodeTaskStep, nodeTaskStream, type NodeDirectory, type NodeTaskName } from '@wharf/nodes';
+import type { KubernetesNodes } from '@wharf/runtime';
 import type { DockerEngine } from '../adapters/docker-engine.adapter';
 import type { Machine } from '../adapters/machine.adapter';
 import type { NodeAgent } from '../agent/node-agent';
@@ -29,6 +30,8 @@ export class NodeTaskRunner {
     private readonly machine: Machine,
     private readonly agent: NodeAgent,
     private readonly logger: Logger,
+    /** On Kubernetes: the node's pods come from the API server, not a Docker Engine. */
+    private readonly kube?: Pick<KubernetesNodes, 'podsOn'>,
   ) {}
 
   async handle(task: MqTask): Promise<void> {
@@ -105,6 +108,7 @@ export class NodeTaskRunner {
         );
         // The filesystem is the answer; the Engine's breakdown is extra, and its own errors (a build cache
         // it cannot measure) are shown, not a failed task.
+        if (this.kube) return;
         try {
           const df = await this.engine.diskUsage();
           step.line(
@@ -118,12 +122,19 @@ export class NodeTaskRunner {
         return;
       }
       case 'container-list': {
+        if (this.kube) {
+          const pods = await this.kube.podsOn(this.nodeId);
+          step.line(`${pods.length} pods on Kubernetes node ${this.nodeId}`);
+          for (const p of pods) step.line(`${p.namespace}/${p.name}  ${p.phase}${p.ready ? '  ready' : ''}${p.terminating ? '  terminating' : ''}`);
+          return;
+        }
         const list = await this.engine.containers(this.dataCenter);
         step.line(`${list.length} containers of data center ${this.dataCenter}`);
         for (const c of list) step.line(`${c.name}  ${c.image}  ${c.state}  ${c.status}`);
         return;
       }
       case 'prune-images': {
+        if (this.kube) throw new Error("on Kubernetes the kubelet's image garbage collection prunes a node's images; node-manager does not");
         for (const r of await this.engine.pruneWharfImages(this.dataCenter))
           step.line(`dangling images labelled ${r.label}: ${r.deleted} removed, ${size(r.reclaimedBytes)} reclaimed`);
         return;

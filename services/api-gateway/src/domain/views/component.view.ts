@@ -41,6 +41,7 @@ function buildComponentView(c: ComponentView) {
       tls: r.tls ? { certificate_pem: r.tls.certificatePem } : null,
     })),
     tcp_ports: s.tcpPorts.map((t) => ({ listen_port: t.listenPort, port: t.port })),
+    placement: { ...s.placement },
     active_operation: c.activeOperation ?? null,
     current_version: c.currentVersion ?? null,
     previous_version: c.previousVersion ?? null,
