@@ -121,8 +121,9 @@ WORKSPACES=(libs/* services/* console/*)
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 # What ships of each workspace: everything but sources, tests and build bookkeeping
-# (dist/, package.json, and lb-manager's lua/ router beside src/).
-tar -C "$ROOT" -c --exclude=node_modules --exclude=src --exclude=test --exclude='*.tsbuildinfo' --exclude='tsconfig*.json' \
+# (dist/, package.json, and lb-manager's lua/ router beside src/). libs/testing is the tests'
+# harness (no service depends on it): only its package.json, so a harness change keeps the tag.
+tar -C "$ROOT" -c --exclude=node_modules --exclude=libs/testing/dist --exclude=src --exclude=test --exclude='*.tsbuildinfo' --exclude='tsconfig*.json' \
   --exclude=project.json --exclude='*.spec.*' package.json "${WORKSPACES[@]}" | tar -C "$stage" -x
 mkdir -p "$stage/app" && mv "$stage/package.json" "$stage/libs" "$stage/services" "$stage/console" "$stage/app/"
 

@@ -98,6 +98,7 @@ export function writeRunOverlay(input: RunOverlayInput): RunOverlay {
     [
       'apiVersion: kustomize.config.k8s.io/v1beta1',
       'kind: Kustomization',
+      `namespace: ${ns}`,
       'bases:',
       '  - ../test',
       'patchesStrategicMerge:',

@@ -30,8 +30,11 @@ const timings: Record<string, number> = {};
 
 function sh(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { cwd: ROOT, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20, env: opts.env ?? process.env }, (err, out, errOut) =>
-      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${errOut.trim() || err.message}`)) : resolve(out),
+    const child = execFile(
+      cmd,
+      args,
+      { cwd: ROOT, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20, env: opts.env ?? process.env },
+      (err, out, errOut) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${errOut.trim() || err.message}`)) : resolve(out)),
     );
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
@@ -103,7 +106,11 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
 }
 
-const WORKLOAD_PATHS = [`/apis/apps/v1/namespaces/${NS}/deployments`, `/apis/apps/v1/namespaces/${NS}/statefulsets`, `/apis/apps/v1/namespaces/${NS}/daemonsets`];
+const WORKLOAD_PATHS = [
+  `/apis/apps/v1/namespaces/${NS}/deployments`,
+  `/apis/apps/v1/namespaces/${NS}/statefulsets`,
+  `/apis/apps/v1/namespaces/${NS}/daemonsets`,
+];
 
 /** name -> [ready, desired] of every workload of the namespace. */
 async function readiness(): Promise<Record<string, [number, number]>> {
@@ -151,7 +158,14 @@ beforeAll(async () => {
 
   proxy = await relayInNodePortRange();
   const registryPort = proxy.port;
-  overlay = writeRunOverlay({ deployDir: join(ROOT, 'deploy'), outDir: work, serviceCidr: cluster.serviceCidr, namespace: NS, imageTag: ref.split(':')[1], registryPort });
+  overlay = writeRunOverlay({
+    deployDir: join(ROOT, 'deploy'),
+    outDir: work,
+    serviceCidr: cluster.serviceCidr,
+    namespace: NS,
+    imageTag: ref.split(':')[1],
+    registryPort,
+  });
   proxy.target = { host: overlay.ips.registry, port: 5000 };
   registryAuth = { username, password, serveraddress: `127.0.0.1:${registryPort}` };
   api = `http://${overlay.ips['api-gateway']}:8080`;
