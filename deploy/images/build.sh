@@ -3,8 +3,9 @@
 #
 #   wharf-deploy/base:<suite>-<key>   Debian made with debootstrap (--variant=minbase) from the
 #                                      machine's own apt mirror, imported with `docker import`
-#   wharf-deploy/runtime:<key>        the base + Debian's nodejs, nginx (with the stream and Lua
-#                                      modules lb-manager drives), git, etcd and docker-registry
+#   wharf-deploy/runtime:<key>        the base + Debian's nginx (with the stream and Lua modules
+#                                      lb-manager drives), git, etcd, docker-registry, the Docker
+#                                      CLI, and the machine's Node (>= 20.19; see below)
 #   wharf/services:<key>              the runtime + the built services and their production
 #                                      node_modules; each Deployment picks its service by command
 #
@@ -96,21 +97,35 @@ else
   log "base $BASE made"
 fi
 
-# --- 2. the runtime: Debian's packages on the base ---
-RUNTIME_PACKAGES="nodejs ca-certificates nginx libnginx-mod-stream libnginx-mod-http-lua lua-cjson git etcd-server etcd-client docker-registry"
+# --- 2. the runtime: Debian's packages on the base, and the machine's Node ---
+# Node: the project needs >= 20.19 (package.json engines; @kubernetes/client-node 1.x is an ES
+# module the CommonJS services load with require(), which Node 18 cannot do), and Debian bookworm's
+# nodejs is 18.19: so the image carries the Node binary this machine runs the project with (it
+# needs only glibc and libstdc++ from Debian). The Docker CLI comes out of Debian's docker.io
+# package (the builder runs BuildKit through it against the node's Engine), without the daemon.
+NODE_BIN="$(readlink -f "$(command -v node)")"
+NODE_VERSION="$("$NODE_BIN" --version)"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
+  die "node $NODE_VERSION is older than the project's engines (>= 20.19)"
+NODE_SHA="$(sha256sum "$NODE_BIN" | cut -c1-16)"
+RUNTIME_PACKAGES="ca-certificates libstdc++6 nginx libnginx-mod-stream libnginx-mod-http-lua lua-cjson git etcd-server etcd-client docker-registry"
 RUNTIME_DOCKERFILE="FROM $BASE
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \\
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $RUNTIME_PACKAGES >/dev/null \\
+    && cd /tmp && apt-get download -qq docker.io && dpkg-deb --fsys-tarfile docker.io_*.deb | tar -x ./usr/bin/docker && mv usr/bin/docker /usr/bin/docker && rm -rf /tmp/* \\
     && rm -f /etc/nginx/sites-enabled/default \\
     && groupadd --gid 10001 wharf && useradd --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin wharf
+# node $NODE_VERSION sha256 $NODE_SHA
+COPY node /usr/local/bin/node
 "
 RUNTIME="wharf-deploy/runtime:$(printf '%s' "$RUNTIME_DOCKERFILE" | key_of)"
 if have_image "$RUNTIME"; then
   log "runtime $RUNTIME (cached)"
 else
-  log "building $RUNTIME ($RUNTIME_PACKAGES from $MIRROR)"
+  log "building $RUNTIME ($RUNTIME_PACKAGES from $MIRROR; node $NODE_VERSION)"
   ctx="$(mktemp -d)"
   printf '%s' "$RUNTIME_DOCKERFILE" >"$ctx/Dockerfile"
+  cp "$NODE_BIN" "$ctx/node"
   DOCKER_BUILDKIT=1 "$DOCKER" build -q -t "$RUNTIME" "$ctx" >/dev/null || { rm -rf "$ctx"; die "building $RUNTIME failed"; }
   rm -rf "$ctx"
   log "runtime $RUNTIME built"

@@ -1,6 +1,6 @@
 import { dockerClient, httpTestImage, startKubernetesCluster, waitFor, type KubernetesCluster } from '@wharf/testing';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,24 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
 }
 
+/**
+ * Every test cluster's containers share containerd's one cgroup `k8s.io` (the harness's kubelets run
+ * without per-QoS cgroups), which cgroup v1 weighs like a single process of the host's root cgroup:
+ * on a machine busy with other work, a dozen Node processes starting in pods got ~1 % of a core and
+ * never answered their probes. While this file runs it weighs like 8 processes; afterAll puts the
+ * weight back. (cgroup v2 or no such cgroup yet: left alone.)
+ */
+const PODS_CPU_SHARES = '/sys/fs/cgroup/cpu/k8s.io/cpu.shares';
+let sharesBefore: string | undefined;
+function weighPods(): void {
+  if (sharesBefore !== undefined || !existsSync(PODS_CPU_SHARES)) return;
+  sharesBefore = readFileSync(PODS_CPU_SHARES, 'utf8').trim();
+  if (Number(sharesBefore) < 8192) writeFileSync(PODS_CPU_SHARES, '8192');
+}
+function unweighPods(): void {
+  if (sharesBefore !== undefined && readFileSync(PODS_CPU_SHARES, 'utf8').trim() === '8192') writeFileSync(PODS_CPU_SHARES, sharesBefore);
+}
+
 const WORKLOAD_PATHS = [
   `/apis/apps/v1/namespaces/${NS}/deployments`,
   `/apis/apps/v1/namespaces/${NS}/statefulsets`,
@@ -179,6 +197,7 @@ beforeAll(async () => {
     waitFor(
       'every Wharf workload ready',
       async () => {
+        weighPods();
         const r = await readiness();
         return Object.keys(r).length >= 10 && Object.values(r).every(([ready, desired]) => desired > 0 && ready === desired) ? r : undefined;
       },
@@ -192,6 +211,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
+  unweighPods();
   await proxy?.close();
   await cluster?.stop();
   for (const ref of [smokeImage, `${registryAuth.serveraddress}/smoke/web:1`])
