@@ -214,7 +214,8 @@ afterAll(async () => {
   unweighPods();
   await proxy?.close();
   await cluster?.stop();
-  for (const ref of [smokeImage, `${registryAuth.serveraddress}/smoke/web:1`])
+  // The pushed tag only once the registry's address is known: an empty one would make dockerode dial a host named "images".
+  for (const ref of [smokeImage, ...(registryAuth.serveraddress ? [`${registryAuth.serveraddress}/smoke/web:1`] : [])])
     await docker
       .getImage(ref)
       .remove({ force: true })
