@@ -281,6 +281,10 @@ export function controllerManagerArgs(f: { kubeconfig: string; serviceAccountPri
     '--secure-port=0',
     '--node-monitor-period=2s',
     '--node-monitor-grace-period=16s',
+    // Claims of the StorageClass provisioner kubernetes.io/host-path get a directory under
+    // /tmp/hostpath_provisioner (made by this process; every node is this machine): the only
+    // provisioner 1.20 has without a cloud. stop() removes the directories.
+    '--enable-hostpath-provisioner=true',
     '--profiling=false',
     '--v=0',
   ];

@@ -376,6 +376,8 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
   let net: ClusterNetwork | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'wharf-k8s-'));
   let stopped = false;
+  // The directories the host-path provisioner made for this cluster's volumes (read while the apiserver still answers).
+  let hostPathVolumeDirs: (() => Promise<string[]>) | undefined;
 
   const stopNodeRuntime = async (rt: NodeRuntime) => {
     // Kill every container through containerd first: killing containerd or a shim leaves the containers running.
@@ -410,6 +412,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    const volumeDirs = (await hostPathVolumeDirs?.().catch(() => [])) ?? [];
     for (const k of kubelets.values()) await k.stop('SIGTERM');
     for (const p of [...started].reverse()) await p.stop('SIGTERM');
     for (const rt of runtimes) await stopNodeRuntime(rt);
@@ -420,6 +423,7 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     }
     await etcd?.destroy();
     rmSync(dir, { recursive: true, force: true });
+    for (const d of volumeDirs) rmSync(d, { recursive: true, force: true });
   };
 
   try {
@@ -480,6 +484,10 @@ export async function startKubernetesCluster(options: StartKubernetesClusterOpti
     };
     const api = <T>(method: string, path: string, body?: unknown, contentType?: string) =>
       httpsJson<T>(server, ca.certPem, users.admin.token, method, path, body, contentType);
+    hostPathVolumeDirs = async () => {
+      const pvs = await api<{ items?: { spec?: { hostPath?: { path?: string } } }[] }>('GET', '/api/v1/persistentvolumes');
+      return (pvs.body.items ?? []).map((pv) => pv.spec?.hostPath?.path ?? '').filter((p) => /^\/tmp\/hostpath_provisioner\/[0-9a-f-]+$/.test(p));
+    };
 
     const controlPlane = async () => {
       etcd = await startEtcd();
