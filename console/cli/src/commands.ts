@@ -383,21 +383,6 @@ export async function logs(arg: string, o: Common & { follow?: boolean; tail: st
   return EXIT.ok;
 }
 
-export async function nodes(o: Common): Promise<void> {
-  const p = requireProfile();
-  if (p.kind === 'console') {
-    const res = (await callJson(p.url, p.token, 'GET', `/api/v1/nodes${o.dc ? `?dc=${encodeURIComponent(o.dc)}` : ''}`)) as {
-      items: Json[];
-      data_centers: { name: string; status: string; message: string | null }[];
-    };
-    return print(o.json, res, () => table(res.items, ['dc_name', 'id', 'address', 'state', 'roles']) + outcomes(res.data_centers));
-  }
-  const items = await all(backend(o), '/nodes').catch((err: CliError) => {
-    throw err.exitCode === EXIT.notFound ? new CliError('this data center has no node API yet (node-manager)', EXIT.notFound) : err;
-  });
-  print(o.json, { items }, () => table(items, ['id', 'address', 'state', 'roles']));
-}
-
 export async function dcList(o: Common): Promise<void> {
   const b = backend(o);
   const res = (await b.console('GET', '/data-centers')) as { items: (Json & { health: { status: string } })[] };

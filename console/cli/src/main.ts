@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import * as c from './commands';
 import { CliError, EXIT } from './exit-codes';
+import * as n from './node-commands';
 
 const intArg = (what: string, min: number, max: number) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`${what} must be a whole number ${min}-${max}`);
@@ -127,7 +128,36 @@ export function program(): Command {
   common(p.command('events').description('the operations of a component, newest first').argument('<component>'))
     .option('--limit <n>', '1-500', '50')
     .action(run((a: string, o: Parameters<typeof c.events>[1]) => c.events(a, o)));
-  common(p.command('nodes').description('nodes and their state (through a console: of every data center)')).action(run(c.nodes));
+  common(p.command('nodes').description('nodes: state, health, use (through a console: of every data center, or --dc)')).action(run(n.nodes));
+  const node = p.command('node').description('one node of a data center (administrators; through a console: --dc)');
+  common(node.command('show').description('state, conditions, capacity and use, labels, last moves').argument('<id>')).action(
+    run((id: string, o: n.NodeOptions) => n.nodeShow(id, o)),
+  );
+  for (const [action, what] of [
+    ['cordon', 'no new replicas on it (READY -> INITED), for maintenance'],
+    ['uncordon', 'back in service (INITED -> READY)'],
+    ['repair', 'a failed node (ERROR) starts again from NEW and its checks'],
+    ['offline', 'remove it for good (OFFLINE is final; needs --yes)'],
+  ] as const) {
+    const cmd = common(node.command(action).description(what).argument('<id>').option('--reason <text>', 'why (kept in its history)'));
+    if (action === 'offline') cmd.option('--yes', 'yes, take it offline for good');
+    cmd.action(run((id: string, o: n.NodeOptions & { reason?: string; yes?: boolean }) => n.nodeState(action, id, o)));
+  }
+  common(node.command('label').description('set (KEY=VALUE) or remove (KEY-) labels').argument('<id>').argument('<labels...>')).action(
+    run((id: string, labels: string[], o: n.NodeOptions) => n.nodeLabel(id, labels, o)),
+  );
+  common(
+    node
+      .command('task')
+      .description('run a node task (disk-usage, container-list, prune-images, health-check) and wait for every node')
+      .argument('<task>')
+      .argument('<ids...>'),
+  )
+    .option('--no-follow', 'return at once with the event id')
+    .action(run((task: string, ids: string[], o: n.NodeOptions & { follow: boolean }) => n.nodeTask(task, ids, o)));
+  common(node.command('task-status').description("a node task's status and each node's report").argument('<event-id>')).action(
+    run((id: string, o: n.NodeOptions) => n.nodeTaskStatus(id, o)),
+  );
 
   const dc = p.command('dc').description('data centers of the console you are logged in to');
   common(dc.command('list')).action(run(c.dcList));
