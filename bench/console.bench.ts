@@ -143,11 +143,17 @@ async function main(): Promise<void> {
     reporter.done();
     await producer.flush(120_000);
     const streamS = (performance.now() - started) / 1000;
+    // Where lines are when the stream ends: stored by event-log (what any follower can get) against shown by the page.
+    const storedSeq = async () =>
+      ((await json(`${east.url}/api/v1/operations/${op.event_id}/entries?after_seq=0&limit=1`, east.adminToken)) as { operation: { last_seq: number } })
+        .operation.last_seq;
+    log(`stream ended: event-log has ${await storedSeq()} entries stored, the page shows ${await page.getAttribute('[data-lines]', 'data-lines')}`);
     // The page has every line (its count) within a bounded wait, polled from here (a poll in the page would add work to the frames measured).
     let shown = false;
     for (const until = performance.now() + 120_000; !shown && performance.now() < until; await new Promise((r) => setTimeout(r, 500)))
       shown = Number(await page.getAttribute('[data-lines]', 'data-lines')) >= LOG_LINES;
     const lines = Number(await page.getAttribute('[data-lines]', 'data-lines'));
+    log(`after the wait: event-log has ${await storedSeq()} entries stored, the page shows ${lines}`);
     const after = await metric();
     const wall = after.Timestamp - before.Timestamp;
     const share = (name: string) => round((100 * (after[name] - before[name])) / wall, 1);

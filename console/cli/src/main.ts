@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import * as c from './commands';
 import { CliError, EXIT } from './exit-codes';
 import * as n from './node-commands';
+import * as r from './route-commands';
 
 const intArg = (what: string, min: number, max: number) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`${what} must be a whole number ${min}-${max}`);
@@ -113,13 +114,30 @@ export function program(): Command {
 
   const env = p.command('env').description('environment variables (a change rolls the replicas)');
   common(env.command('list').argument('<component>')).action(run((a: string, o: c.Common) => c.envList(a, o)));
-  common(env.command('set').argument('<component>').argument('<KEY=VALUE...>'), false)
+  const envRoll = (cmd: Command) =>
+    cmd.option('--no-restart', 'only change the spec (it takes effect at the next rollout)').option('--no-follow', 'return at once with the event id');
+  type EnvOptions = c.Common & { secret?: boolean; restart?: boolean; follow?: boolean };
+  envRoll(common(env.command('set').description('set variables, then a rolling restart').argument('<component>').argument('<KEY=VALUE...>'), false))
     .option('--secret', 'store the values as secrets (write-only)')
-    .action(run((a: string, pairs: string[], o: c.Common & { secret?: boolean }) => c.envChange(a, o, pairs, [])));
-  common(env.command('unset').argument('<component>').argument('<KEY...>'), false).action(
-    run((a: string, keys: string[], o: c.Common) => c.envChange(a, o, [], keys)),
+    .action(run((a: string, pairs: string[], o: EnvOptions) => c.envChange(a, o, pairs, [])));
+  envRoll(common(env.command('unset').description('remove variables, then a rolling restart').argument('<component>').argument('<KEY...>'), false)).action(
+    run((a: string, keys: string[], o: EnvOptions) => c.envChange(a, o, [], keys)),
   );
 
+  const routes = common(
+    p.command('routes').alias('route').enablePositionalOptions().description("a component's HTTP routes through the gateway (host + path -> port, TLS)"),
+  )
+    .argument('<component>')
+    .action(run((a: string, o: c.Common) => r.routesList(a, o)));
+  common(routes.command('add').description('add or replace a route').argument('<component>').argument('<host[/path]>'), false)
+    .option('--port <port>', 'the container port it goes to')
+    .option('--cert <file>', 'TLS: the certificate chain, PEM (leaf first)')
+    .option('--key <file>', 'TLS: its private key, PEM (stored sealed, never shown again)')
+    .option('--https-redirect', 'answer plain HTTP with a redirect to HTTPS')
+    .action(run((a: string, t: string, o: Parameters<typeof r.routeAdd>[2]) => r.routeAdd(a, t, o)));
+  common(routes.command('remove').description('remove a route').argument('<component>').argument('<host[/path]>'), false).action(
+    run((a: string, t: string, o: c.Common) => r.routeRemove(a, t, o)),
+  );
   common(p.command('logs').description('runtime logs of all replicas').argument('<component>'))
     .option('-f, --follow', 'keep streaming')
     .option('--tail <n>', 'lines from before', '100')
