@@ -233,6 +233,36 @@ describe('npm run up starts the console beside the data center; the CLI and the 
     await answer('hello from a static site\n');
   }, 620_000);
 
+  it('a route of its own through the gateway: added, answered by nginx on that host, removed', async () => {
+    expect(await wharf(['routes', 'add', 'acme/shop/site', 'www.shop.example', '--port', '8080', '--dc', 'local'])).toMatchObject({
+      code: 0,
+      stdout: 'route www.shop.example/ -> acme/shop/site:8080\n',
+    });
+    expect(await wharf(['routes', 'add', 'acme/shop/site', 'not a host', '--port', '8080', '--dc', 'local'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/expected HOST or HOST\/PATH/),
+    });
+    const listed = JSON.parse((await wharf(['routes', 'acme/shop/site', '--dc', 'local', '--json'])).stdout) as { items: unknown[] };
+    expect(listed.items).toEqual([expect.objectContaining({ host: 'www.shop.example', path_prefix: '/', port: 8080, tls: null })]);
+    const byHost = (status: number) =>
+      waitFor(
+        `www.shop.example answering ${status} through the gateway`,
+        async () => {
+          const r = await viaGateway(env.WHARF_LB_HTTP_PORT!, 'www.shop.example').catch(() => undefined);
+          return r?.status === status ? r : undefined;
+        },
+        30_000,
+        200,
+      );
+    expect((await byHost(200)).body).toBe('hello from a static site\n');
+    expect(await wharf(['routes', 'remove', 'acme/shop/site', 'www.shop.example', '--dc', 'local'])).toMatchObject({ code: 0 });
+    await byHost(404);
+    expect(await wharf(['routes', 'remove', 'acme/shop/site', 'www.shop.example', '--dc', 'local'])).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/has no route www\.shop\.example\//),
+    });
+  });
+
   it('scales to 3 and `logs -f` follows the runtime log of every replica live', async () => {
     expect(await wharf(['scale', 'acme/shop/site', '3', '--dc', 'local'], undefined, 180_000)).toMatchObject({ code: 0 });
     const child: ChildProcess = spawn(
