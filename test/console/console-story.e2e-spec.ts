@@ -328,7 +328,7 @@ describe('npm run up starts the console beside the data center; the CLI and the 
       throw new Error(`${e.message}: ${(await wharf(['nodes'])).stdout}`);
     });
     expect(ready).toMatchObject({ dc_name: 'local', conditions: expect.arrayContaining([expect.objectContaining({ type: 'runtime_reachable', ok: true })]) });
-    expect((await wharf(['nodes'])).stdout).toMatch(new RegExp(`^local +${ready.id.replace(/\./g, '\\.')} +\S+ +READY `, 'm'));
+    expect((await wharf(['nodes'])).stdout).toMatch(new RegExp(`^local +${ready.id.replace(/\./g, '\\.')} +\\S+ +READY `, 'm'));
     const cordon = await wharf(['node', 'cordon', ready.id, '--reason', 'kernel update', '--dc', 'local']);
     expect(cordon).toMatchObject({ code: 0, stdout: `node ${ready.id}: cordon, READY -> INITED\n` });
     const shown = await wharf(['node', 'show', ready.id, '--dc', 'local']);
