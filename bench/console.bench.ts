@@ -48,7 +48,7 @@ async function directList(dcs: RunningDataCenter[]): Promise<number> {
 async function main(): Promise<void> {
   const etcd = await startEtcd();
   const dcs = await Promise.all([startDataCenter(etcd, 'east'), startDataCenter(etcd, 'west')]);
-  const consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-bench', WHARF_LOG_LEVEL: 'error' });
+  const consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-bench', WHARF_LOG_LEVEL: 'error' }, 90_000);
   const browser = await launchChromium();
   const producer = new EventLogClient({ address: dcs[0].eventLog.grpc, security: clientSecurity(etcd, 'builder'), maxBufferedLines: 50_000 });
   try {

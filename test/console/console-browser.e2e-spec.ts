@@ -77,11 +77,11 @@ describe('web console in a real browser over two data centers', () => {
     }
     await api(east.url, east.adminToken, 'POST', '/api/v1/tenants/acme/apps', { name: 'blog' });
     // east has one node (a real node-manager on its etcd prefix); west has none.
-    node = await startNodeManager(etcd, nodeId, { WHARF_ETCD_PREFIX: '/dc-east', WHARF_DATA_CENTER: `console-e2e-${process.pid}` });
-    consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-e2e' });
+    node = await startNodeManager(etcd, nodeId, { WHARF_ETCD_PREFIX: '/dc-east', WHARF_DATA_CENTER: `console-e2e-${process.pid}` }, 90_000);
+    consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-e2e' }, 90_000);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
+  }, 400_000);
   afterAll(async () => {
     releaseBuilds();
     await browser?.close();
