@@ -153,7 +153,10 @@ async function main(): Promise<void> {
     for (const until = performance.now() + 120_000; !shown && performance.now() < until; await new Promise((r) => setTimeout(r, 500)))
       shown = Number(await page.getAttribute('[data-lines]', 'data-lines')) >= LOG_LINES;
     const lines = Number(await page.getAttribute('[data-lines]', 'data-lines'));
-    log(`after the wait: event-log has ${await storedSeq()} entries stored, the page shows ${lines}`);
+    log(
+      `after the wait: event-log has ${await storedSeq()} entries stored, the page shows ${lines}; ` +
+        `the producer dropped ${producer.dropped} lines (its buffer of 50,000 full: event-log took them slower than they came)`,
+    );
     const after = await metric();
     const wall = after.Timestamp - before.Timestamp;
     const share = (name: string) => round((100 * (after[name] - before[name])) / wall, 1);
