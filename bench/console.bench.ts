@@ -48,7 +48,7 @@ async function directList(dcs: RunningDataCenter[]): Promise<number> {
 async function main(): Promise<void> {
   const etcd = await startEtcd();
   const dcs = await Promise.all([startDataCenter(etcd, 'east'), startDataCenter(etcd, 'west')]);
-  const consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-bench', WHARF_LOG_LEVEL: 'error' });
+  const consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-bench', WHARF_LOG_LEVEL: 'error' }, 90_000);
   const browser = await launchChromium();
   const producer = new EventLogClient({ address: dcs[0].eventLog.grpc, security: clientSecurity(etcd, 'builder'), maxBufferedLines: 50_000 });
   try {
@@ -143,11 +143,20 @@ async function main(): Promise<void> {
     reporter.done();
     await producer.flush(120_000);
     const streamS = (performance.now() - started) / 1000;
+    // Where lines are when the stream ends: stored by event-log (what any follower can get) against shown by the page.
+    const storedSeq = async () =>
+      ((await json(`${east.url}/api/v1/operations/${op.event_id}/entries?after_seq=0&limit=1`, east.adminToken)) as { operation: { last_seq: number } })
+        .operation.last_seq;
+    log(`stream ended: event-log has ${await storedSeq()} entries stored, the page shows ${await page.getAttribute('[data-lines]', 'data-lines')}`);
     // The page has every line (its count) within a bounded wait, polled from here (a poll in the page would add work to the frames measured).
     let shown = false;
     for (const until = performance.now() + 120_000; !shown && performance.now() < until; await new Promise((r) => setTimeout(r, 500)))
       shown = Number(await page.getAttribute('[data-lines]', 'data-lines')) >= LOG_LINES;
     const lines = Number(await page.getAttribute('[data-lines]', 'data-lines'));
+    log(
+      `after the wait: event-log has ${await storedSeq()} entries stored, the page shows ${lines}; ` +
+        `the producer dropped ${producer.dropped} lines (its buffer of 50,000 full: event-log took them slower than they came)`,
+    );
     const after = await metric();
     const wall = after.Timestamp - before.Timestamp;
     const share = (name: string) => round((100 * (after[name] - before[name])) / wall, 1);

@@ -100,11 +100,14 @@ start() {
   echo $! >"$STATE/run/$name.pid"
 }
 
+# A service's start takes ~1-3 s on an idle machine and several times that on a loaded one
+# (seen: api-gateway past 10 s at a load of 20 on 2 cores): WHARF_UP_WAIT_S (60) bounds each wait.
+UP_WAIT_S="${WHARF_UP_WAIT_S:-60}"
 wait_http() { # URL WHAT [CURL ARGS...]
   local url="$1" what="$2"; shift 2
-  # Up to ~60 s: on a loaded machine a service can take well over 10 s to start.
-  for _ in $(seq 1 600); do curl -fsS "$@" "$url" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "wharf: $what did not become ready; see $STATE/logs" >&2; exit 1
+  local end=$((SECONDS + UP_WAIT_S))
+  while [ "$SECONDS" -lt "$end" ]; do curl -fsS --max-time 2 "$@" "$url" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "wharf: $what did not become ready within ${UP_WAIT_S} s; see $STATE/logs" >&2; exit 1
 }
 
 echo "wharf: starting"

@@ -5,10 +5,12 @@ import {
   startConsole,
   startDataCenter,
   startEtcd,
+  startNodeManager,
   waitFor,
   type EtcdInstance,
   type RunningConsole,
   type RunningDataCenter,
+  type RunningNodeManager,
   type Script,
 } from '@wharf/testing';
 import { mkdirSync } from 'node:fs';
@@ -42,6 +44,8 @@ describe('web console in a real browser over two data centers', () => {
   let browser: Browser;
   let page: Page;
   const workers: { stop(): Promise<void> }[] = [];
+  let node: RunningNodeManager;
+  const nodeId = `east-node-${process.pid}`;
   const shot = (name: string) => page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
 
   // The first builds hold at step 10 until the test has seen them live (bounded: 20 s at most), so
@@ -72,14 +76,17 @@ describe('web console in a real browser over two data centers', () => {
       workers.push(fakeWorkers(dc.url, dc.adminToken, 'acme', dc.eventLog.grpc, clientSecurity(etcd, 'builder'), script));
     }
     await api(east.url, east.adminToken, 'POST', '/api/v1/tenants/acme/apps', { name: 'blog' });
-    consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-e2e' });
+    // east has one node (a real node-manager on its etcd prefix); west has none.
+    node = await startNodeManager(etcd, nodeId, { WHARF_ETCD_PREFIX: '/dc-east', WHARF_DATA_CENTER: `console-e2e-${process.pid}` }, 90_000);
+    consoleServer = await startConsole(etcd, { WHARF_CONSOLE_ETCD_PREFIX: '/console-e2e' }, 90_000);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
+  }, 400_000);
   afterAll(async () => {
     releaseBuilds();
     await browser?.close();
     for (const w of workers) await w.stop();
+    await node?.stop();
     await consoleServer?.stop();
     await Promise.all([east?.stop(), west?.stop()]);
     await etcd?.destroy();
@@ -174,6 +181,43 @@ describe('web console in a real browser over two data centers', () => {
     await shot('08-operation');
   });
 
+  it("lists each data center's nodes with their health; an administrator cordons one, uncordons it with a reason and labels it", async () => {
+    await page.goto(`${consoleServer.url}/#/nodes`);
+    const row = `tr[data-node="east/${nodeId}"]`;
+    await page.waitForSelector(`${row}[data-state=READY]`, { timeout: 30_000 });
+    expect(await page.getAttribute(`${row} [data-health]`, 'data-health')).toBe('ok');
+    expect(await page.getAttribute('.dc-status [data-dc=west]', 'data-status')).toBe('ok');
+    expect(await page.locator('tr[data-node^="west/"]').count()).toBe(0);
+    await shot('09-nodes');
+    await page.click(`${row} [data-action=cordon]`);
+    await page.waitForSelector(`${row}[data-state=INITED]`);
+    expect(await page.locator(`${row} [data-action]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-action')))).toEqual(['uncordon', 'offline']);
+    await shot('10-node-cordoned');
+
+    await page.click(`${row} a`);
+    await page.waitForSelector('[data-testid=node][data-state=INITED]');
+    expect(await page.getAttribute('[data-condition=runtime_reachable]', 'data-ok')).toBe('true');
+    await page.fill('input[name=reason]', 'maintenance over');
+    await page.click('[data-testid=node] [data-action=uncordon]');
+    await page.waitForSelector('[data-testid=node][data-state=READY]');
+    await page.locator('[data-testid=transitions]', { hasText: 'maintenance over' }).waitFor();
+    // Labels: a malformed one is said next to the field and nothing is written; then a good one.
+    await page.click('[data-testid=labels] button');
+    await page.fill('textarea[name=labels]', 'zone=a\noops');
+    await page.click('button:has-text("Save labels")');
+    await page.waitForSelector('[data-error-for=labels]');
+    expect(await page.textContent('[data-error-for=labels]')).toBe('"oops": expected key=value');
+    await page.fill('textarea[name=labels]', 'zone=a\nBad Key=x');
+    await page.click('button:has-text("Save labels")');
+    await page.locator('[data-error-for=labels]', { hasText: /Bad Key/ }).waitFor();
+    await page.fill('textarea[name=labels]', 'zone=a');
+    await page.click('button:has-text("Save labels")');
+    await page.locator('[data-testid=labels] code', { hasText: 'zone=a' }).waitFor();
+    await shot('11-node-page');
+    const seen = (await api(east.url, east.adminToken, 'GET', `/api/v1/nodes/${nodeId}`)) as { state: string; labels: Record<string, string> };
+    expect({ state: seen.state, labels: seen.labels }).toEqual({ state: 'READY', labels: { zone: 'a' } });
+  });
+
   it('shows a data center that stops answering as unreachable while the other still works', async () => {
     west.pause();
     try {
@@ -182,13 +226,13 @@ describe('web console in a real browser over two data centers', () => {
       expect(await page.getAttribute('.dc-status [data-dc=east]', 'data-status')).toBe('ok');
       expect(await page.locator('[data-app^="east/"]').count()).toBe(2);
       expect(await page.locator('[data-app^="west/"]').count()).toBe(0);
-      await shot('09-west-unreachable');
+      await shot('12-west-unreachable');
       // The other data center still takes changes through the console.
       await page.goto(`${consoleServer.url}/#/c/${encodeURIComponent((await dcId(consoleServer, 'east'))!)}/acme/acme.shop.web`);
       await page.fill('input[name=replicas]', '2');
       await page.click('form.inline button[type=submit]');
       await page.waitForSelector('.timeline');
-      await shot('10-east-still-works');
+      await shot('13-east-still-works');
     } finally {
       west.resume();
     }

@@ -1,17 +1,22 @@
-import { freePort, launchChromium, waitFor } from '@wharf/testing';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { LABEL } from '@wharf/runtime';
+import { dockerClient, freePort, launchChromium, startGitDaemon, waitFor, type GitDaemon } from '@wharf/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * The console's part of the user's day against a whole data center started by `npm run up`
+ * The user's day through the console against a whole data center started by `npm run up`
  * (its own state dir and ports, its own data-center name, so it sits beside a running one):
  * up prints the console's URL and first user; the CLI signs in to the console, adds the local
- * data center, makes an app and a component there and lists them across data centers; the web
- * UI served by that console signs in and shows the app; `npm run down` stops every process up
- * started, by pid. Building and deploying from source need builder, which is not in this
- * repository yet: that part of the day (and so routing a deployed component) is not here.
+ * data center, makes an app and a component there and lists them across data centers; then,
+ * with the real builder, app-manager and lb-manager: a component from a git repository built
+ * with its log live, answered through the gateway's nginx by its host, a new commit deployed
+ * and rolled back, an env change rolled into the replica, scaled to 3 with `logs -f` showing
+ * the requests of all three, a broken build exiting non-zero with its reason; the operator
+ * lists the data center's node and cordons it; the web UI served by that console signs in and
+ * shows the app; `npm run down` stops every process up started, by pid.
  */
 const ROOT = join(__dirname, '..', '..');
 const PORTS = [
@@ -29,6 +34,8 @@ const PORTS = [
   'LB_HTTPS_PORT',
   'LB_ADMIN_PORT',
   'CONSOLE_PORT',
+  'BUILDER_HTTP_PORT',
+  'NODEMGR_HTTP_PORT',
 ];
 
 interface Run {
@@ -51,6 +58,20 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: st
   });
 }
 
+/** A request to the gateway's nginx for a host, as curl -H 'Host: ...' would make it (bounded). */
+function viaGateway(port: string, host: string, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: Number(port), path, headers: { host, connection: 'close' }, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 3 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -70,7 +91,11 @@ describe('npm run up starts the console beside the data center; the CLI and the 
   let apiUrl = '';
   let adminToken = '';
   let firstUser = { name: '', password: '' };
-  const wharf = (args: string[], input?: string) => run(process.execPath, [join(ROOT, 'console', 'cli', 'bin', 'wharf.js'), ...args], env, input);
+  const wharf = (args: string[], input?: string, timeoutMs?: number) =>
+    run(process.execPath, [join(ROOT, 'console', 'cli', 'bin', 'wharf.js'), ...args], env, input, timeoutMs);
+  const docker = dockerClient();
+  let git: GitDaemon | undefined;
+  const site = 'site.shop.acme.localhost';
 
   beforeAll(async () => {
     for (const name of PORTS) env[`WHARF_${name}`] = String(await freePort());
@@ -85,8 +110,29 @@ describe('npm run up starts the console beside the data center; the CLI and the 
   afterAll(async () => {
     // Stops whatever is still recorded (nothing when the last test ran down already).
     await run('bash', [join(ROOT, 'scripts', 'down.sh')], env, undefined, 120_000);
+    await git?.stop();
+    // What app-manager ran for this data center, and the images the builder made for its registry (nothing else).
+    const filters = { label: [`${LABEL.dataCenter}=${dcName}`] };
+    for (const c of await docker.listContainers({ all: true, filters }).catch(() => []))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters }).catch(() => []))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
+    const ours = `127.0.0.1:${env.WHARF_REGISTRY_PORT}/`;
+    for (const img of await docker.listImages().catch(() => []))
+      for (const tag of img.RepoTags ?? [])
+        if (tag.startsWith(ours))
+          await docker
+            .getImage(tag)
+            .remove({ force: true })
+            .catch(() => undefined);
     rmSync(state, { recursive: true, force: true });
-  }, 130_000);
+  }, 180_000);
 
   it('up prints the console URL and its first user, and the console answers there over TLS etcd', async () => {
     if (up.code !== 0) throw new Error(`npm run up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
@@ -124,6 +170,174 @@ describe('npm run up starts the console beside the data center; the CLI and the 
     expect(apps.items).toEqual([expect.objectContaining({ dc_name: 'local', tenant: 'acme', name: 'shop' })]);
     const components = JSON.parse((await wharf(['components', '--json'])).stdout) as { items: { dc_name: string; name: string }[] };
     expect(components.items).toEqual([expect.objectContaining({ dc_name: 'local', name: 'web' })]);
+  });
+
+  it('builds a component from git with its log live, and the gateway answers it through nginx by its host', async () => {
+    git = await startGitDaemon();
+    git.publish('site', join(__dirname, '..', 'fixtures', 'static'));
+    const made = await wharf(
+      ['components', 'create', 'acme/shop/site', '--git', git.url('site'), '--port', '8080', '--public', '--dc', 'local'],
+      undefined,
+      400_000,
+    );
+    // The builder's lines as they came, then the summary; a failure prints the failing step's message.
+    expect({ code: made.code, stderr: made.code === 0 ? '' : made.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(made.stderr).toMatch(/component acme\/shop\/site created\n(build|deploy) acme\/shop\/site: evt-/);
+    expect(made.stdout).toMatch(/index\.html and no application manifest \(a static site\)/);
+    expect(made.stdout).toMatch(/✔ build succeeded in/);
+    const served = await waitFor(
+      'the component through the gateway',
+      async () => {
+        const r = await viaGateway(env.WHARF_LB_HTTP_PORT!, site).catch(() => undefined);
+        return r?.status === 200 ? r : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(served.body).toBe('hello from a static site\n');
+  }, 420_000);
+
+  it('deploys a new commit, rolls back to the version before, and an env change rolls the replica', async () => {
+    git!.change('site', { 'public/index.html': 'second version\n' });
+    expect(await wharf(['deploy', 'acme/shop/site', '--dc', 'local'], undefined, 300_000)).toMatchObject({ code: 0 });
+    const answer = async (body: string) =>
+      waitFor(
+        `the gateway answering "${body.trim()}"`,
+        async () => {
+          const r = await viaGateway(env.WHARF_LB_HTTP_PORT!, site).catch(() => undefined);
+          return r?.status === 200 && r.body === body ? r : undefined;
+        },
+        30_000,
+        200,
+      );
+    await answer('second version\n');
+    expect(await wharf(['rollback', 'acme/shop/site', '--dc', 'local'], undefined, 300_000)).toMatchObject({ code: 0 });
+    await answer('hello from a static site\n');
+
+    expect(await wharf(['env', 'set', 'acme/shop/site', 'GREETING=hello', '--dc', 'local'])).toMatchObject({ code: 0 });
+    // The replica app-manager runs for this component carries the new env (a new container: rolled).
+    const filters = { label: [`${LABEL.dataCenter}=${dcName}`], status: ['running'] };
+    const rolled = await waitFor(
+      'a running replica with GREETING=hello',
+      async () => {
+        for (const c of await docker.listContainers({ filters })) {
+          const info = await docker.getContainer(c.Id).inspect();
+          if (info.Config.Env.includes('GREETING=hello')) return info;
+        }
+        return undefined;
+      },
+      60_000,
+      300,
+    );
+    expect(rolled.State.Running).toBe(true);
+    await answer('hello from a static site\n');
+  }, 620_000);
+
+  it('a route of its own through the gateway: added, answered by nginx on that host, removed', async () => {
+    expect(await wharf(['routes', 'add', 'acme/shop/site', 'www.shop.example', '--port', '8080', '--dc', 'local'])).toMatchObject({
+      code: 0,
+      stdout: 'route www.shop.example/ -> acme/shop/site:8080\n',
+    });
+    expect(await wharf(['routes', 'add', 'acme/shop/site', 'not a host', '--port', '8080', '--dc', 'local'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/expected HOST or HOST\/PATH/),
+    });
+    const listed = JSON.parse((await wharf(['routes', 'acme/shop/site', '--dc', 'local', '--json'])).stdout) as { items: unknown[] };
+    expect(listed.items).toEqual([expect.objectContaining({ host: 'www.shop.example', path_prefix: '/', port: 8080, tls: null })]);
+    const byHost = (status: number) =>
+      waitFor(
+        `www.shop.example answering ${status} through the gateway`,
+        async () => {
+          const r = await viaGateway(env.WHARF_LB_HTTP_PORT!, 'www.shop.example').catch(() => undefined);
+          return r?.status === status ? r : undefined;
+        },
+        30_000,
+        200,
+      );
+    expect((await byHost(200)).body).toBe('hello from a static site\n');
+    expect(await wharf(['routes', 'remove', 'acme/shop/site', 'www.shop.example', '--dc', 'local'])).toMatchObject({ code: 0 });
+    await byHost(404);
+    expect(await wharf(['routes', 'remove', 'acme/shop/site', 'www.shop.example', '--dc', 'local'])).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/has no route www\.shop\.example\//),
+    });
+  });
+
+  it('scales to 3 and `logs -f` follows the runtime log of every replica live', async () => {
+    expect(await wharf(['scale', 'acme/shop/site', '3', '--dc', 'local'], undefined, 180_000)).toMatchObject({ code: 0 });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [join(ROOT, 'console', 'cli', 'bin', 'wharf.js'), 'logs', '-f', '--tail', '0', 'acme/shop/site', '--dc', 'local'],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      // busybox httpd -v writes one line per request to stderr; nginx spreads requests over the replicas.
+      const replicas = await waitFor(
+        'request lines of 3 replicas in logs -f',
+        async () => {
+          for (let i = 0; i < 6; i++) await viaGateway(env.WHARF_LB_HTTP_PORT!, site).catch(() => undefined);
+          const seen = new Set(
+            out
+              .split('\n')
+              .filter((l) => /response:200/.test(l))
+              .map((l) => l.split(' | ')[0]),
+          );
+          return seen.size >= 3 ? [...seen] : undefined;
+        },
+        60_000,
+        250,
+      );
+      expect(replicas).toHaveLength(3);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect({ code: await exited, stderr: err }).toEqual({ code: 0, stderr: '' });
+  }, 300_000);
+
+  it('a broken build exits non-zero and says why', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'wharf-story-broken-'));
+    mkdirSync(join(broken, 'docs'));
+    writeFileSync(join(broken, 'docs', 'notes.txt'), 'nothing to build here\n');
+    git!.publish('broken', broken);
+    rmSync(broken, { recursive: true, force: true });
+    const res = await wharf(['components', 'create', 'acme/shop/broken', '--git', git!.url('broken'), '--port', '8080', '--dc', 'local'], undefined, 300_000);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/failed at step detect .*: .*(Dockerfile|package\.json)/);
+  }, 320_000);
+
+  it("the operator lists the data center's node and its health, cordons it and takes it back", async () => {
+    type Node = { id: string; state: string; dc_name: string; conditions: { type: string; ok: boolean }[] };
+    const ready = await waitFor(
+      'the node READY',
+      async () => {
+        const res = JSON.parse((await wharf(['nodes', '--json'])).stdout) as { items: Node[] };
+        return res.items.length === 1 && res.items[0].state === 'READY' ? res.items[0] : undefined;
+      },
+      30_000,
+      500,
+    ).catch(async (e: Error) => {
+      throw new Error(`${e.message}: ${(await wharf(['nodes'])).stdout}`);
+    });
+    expect(ready).toMatchObject({ dc_name: 'local', conditions: expect.arrayContaining([expect.objectContaining({ type: 'runtime_reachable', ok: true })]) });
+    expect((await wharf(['nodes'])).stdout).toMatch(new RegExp(`^local +${ready.id.replace(/\./g, '\\.')} +\\S+ +READY `, 'm'));
+    const cordon = await wharf(['node', 'cordon', ready.id, '--reason', 'kernel update', '--dc', 'local']);
+    expect(cordon).toMatchObject({ code: 0, stdout: `node ${ready.id}: cordon, READY -> INITED\n` });
+    const shown = await wharf(['node', 'show', ready.id, '--dc', 'local']);
+    expect(shown.stdout).toMatch(/state +INITED \(cordoned: no new replicas\)/);
+    expect(shown.stdout).toMatch(/cordon: READY -> INITED \(kernel update, user:/);
+    // A move the state does not allow is refused with the state and the moves it allows.
+    expect(await wharf(['node', 'cordon', ready.id, '--dc', 'local'])).toMatchObject({ code: 6, stderr: expect.stringMatching(/INITED/) });
+    expect(await wharf(['node', 'offline', ready.id, '--dc', 'local'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--yes/) });
+    expect(await wharf(['node', 'uncordon', ready.id, '--dc', 'local'])).toMatchObject({ code: 0, stdout: `node ${ready.id}: uncordon, INITED -> READY\n` });
   });
 
   it('the web UI served by that console signs in and shows the app in the local data center', async () => {

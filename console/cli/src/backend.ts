@@ -25,8 +25,8 @@ export interface RuntimeLine {
  */
 export interface Backend {
   readonly profile: Profile;
-  /** A data center REST call, path under /api/v1. */
-  dc(method: string, path: string, body?: unknown): Promise<unknown>;
+  /** A data center REST call, path under /api/v1 (headers: e.g. If-Match). */
+  dc(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<unknown>;
   /** A console REST call (console profiles only). */
   console(method: string, path: string, body?: unknown): Promise<unknown>;
   follow(eventId: string, afterSeq: number, onEntries: (entries: TimelineEntry[]) => void, onError: (e: { code: string; message: string }) => void): Follow;
@@ -40,8 +40,8 @@ export function backendFor(profile: Profile, dcOverride?: string): Backend {
 class DirectBackend implements Backend {
   constructor(readonly profile: Profile) {}
 
-  dc(method: string, path: string, body?: unknown) {
-    return callJson(this.profile.url, this.profile.token, method, `/api/v1${path}`, body);
+  dc(method: string, path: string, body?: unknown, headers?: Record<string, string>) {
+    return callJson(this.profile.url, this.profile.token, method, `/api/v1${path}`, body, undefined, headers);
   }
 
   console(): Promise<unknown> {
@@ -74,8 +74,8 @@ class ConsoleBackend implements Backend {
     return this.dcName;
   }
 
-  dc(method: string, path: string, body?: unknown) {
-    return callJson(this.profile.url, this.profile.token, method, `/api/v1/dcs/${encodeURIComponent(this.dcRef)}/api/v1${path}`, body);
+  dc(method: string, path: string, body?: unknown, headers?: Record<string, string>) {
+    return callJson(this.profile.url, this.profile.token, method, `/api/v1/dcs/${encodeURIComponent(this.dcRef)}/api/v1${path}`, body, undefined, headers);
   }
 
   console(method: string, path: string, body?: unknown) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { backendFor, type Backend } from './backend';
+import { specOf, type RouteView } from './component-spec';
 import { configFile, loadProfile, requireProfile, saveProfile, type Profile } from './config-store';
 import { CliError, EXIT } from './exit-codes';
 import { followLive } from './follow';
@@ -274,9 +275,9 @@ export async function followCmd(eventId: string, o: Common): Promise<number> {
   return followLive(backend(o), eventId, 'operation', io, { json: o.json });
 }
 
-type ComponentView = Json & { env: { name: string; secret: boolean; value: string | null }[]; probe: unknown };
+export type ComponentView = Json & { env: { name: string; secret: boolean; value: string | null }[]; probe: unknown; routes: RouteView[]; version: number };
 
-async function getComponent(b: Backend, ref: ComponentRef): Promise<ComponentView> {
+export async function getComponent(b: Backend, ref: ComponentRef): Promise<ComponentView> {
   return (await b.dc('GET', `/tenants/${ref.tenant}/components/${ref.id}`)) as ComponentView;
 }
 
@@ -286,8 +287,17 @@ export async function envList(arg: string, o: Common): Promise<void> {
   print(o.json, { items: c.env }, () => table(c.env.map((e) => ({ ...e, value: e.secret ? '(secret)' : e.value })) as Json[], ['name', 'value']));
 }
 
-/** env set / unset: the component's spec with its env changed (the data center rolls the replicas). */
-export async function envChange(arg: string, o: Common & { secret?: boolean }, set: string[], unset: string[]): Promise<void> {
+/**
+ * env set / unset: the component's spec with its env changed, then (when it runs a version) a
+ * rolling restart that takes the new env into the replicas, followed live: a spec change
+ * alone takes effect at the next rollout.
+ */
+export async function envChange(
+  arg: string,
+  o: Common & { secret?: boolean; restart?: boolean; follow?: boolean },
+  set: string[],
+  unset: string[],
+): Promise<number> {
   const b = backend(o);
   const ref = componentRef(arg, b.profile, o.tenant);
   const c = await getComponent(b, ref);
@@ -301,23 +311,17 @@ export async function envChange(arg: string, o: Common & { secret?: boolean }, s
       EXIT.usage,
     );
   const env = [...kept.map((e) => ({ name: e.name, value: e.value ?? '', secret: false })), ...changes.map((x) => ({ ...x, secret: !!o.secret }))];
-  const spec = {
-    source: c.source,
-    ports: c.ports,
-    env,
-    cpu_millis: c.cpu_millis,
-    memory_mib: c.memory_mib,
-    replicas: c.replicas,
-    ...(c.probe ? { probe: c.probe } : {}),
-    volumes: c.volumes,
-    depends_on: c.depends_on,
-    routes: c.routes,
-    tcp_ports: c.tcp_ports,
-  };
+  const spec = specOf(c, { env });
   await b.dc('PUT', `/tenants/${ref.tenant}/components/${ref.id}`, spec);
   process.stdout.write(
     `env of ${ref.tenant}/${ref.app}/${ref.name}: ${changes.map((x) => `${x.name} set`).join(', ')}${unset.length ? `${changes.length ? ', ' : ''}${unset.join(', ')} unset` : ''}\n`,
   );
+  if (o.restart === false) return EXIT.ok;
+  if (!c.current_version) {
+    process.stderr.write('no version runs yet: the env takes effect with the first deploy\n');
+    return EXIT.ok;
+  }
+  return operate(b, ref, { kind: 'restart' }, o.follow !== false, 'restart');
 }
 
 export async function events(arg: string, o: Common & { limit?: string }): Promise<void> {
@@ -381,21 +385,6 @@ export async function logs(arg: string, o: Common & { follow?: boolean; tail: st
   sub.close();
   if (failed) throw new CliError(`logs of ${arg}: ${failed.message}`, failed.code === 'not_found' ? EXIT.notFound : EXIT.unavailable);
   return EXIT.ok;
-}
-
-export async function nodes(o: Common): Promise<void> {
-  const p = requireProfile();
-  if (p.kind === 'console') {
-    const res = (await callJson(p.url, p.token, 'GET', `/api/v1/nodes${o.dc ? `?dc=${encodeURIComponent(o.dc)}` : ''}`)) as {
-      items: Json[];
-      data_centers: { name: string; status: string; message: string | null }[];
-    };
-    return print(o.json, res, () => table(res.items, ['dc_name', 'id', 'address', 'state', 'roles']) + outcomes(res.data_centers));
-  }
-  const items = await all(backend(o), '/nodes').catch((err: CliError) => {
-    throw err.exitCode === EXIT.notFound ? new CliError('this data center has no node API yet (node-manager)', EXIT.notFound) : err;
-  });
-  print(o.json, { items }, () => table(items, ['id', 'address', 'state', 'roles']));
 }
 
 export async function dcList(o: Common): Promise<void> {

@@ -7,7 +7,15 @@ export interface ApiError {
 }
 
 /** One JSON call; an error answer becomes a CliError with the API's message (and field) and a meaningful exit code. */
-export async function callJson(base: string, token: string | undefined, method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<unknown> {
+export async function callJson(
+  base: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 15_000,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
   let res: Response;
   let text: string;
   try {
@@ -18,6 +26,7 @@ export async function callJson(base: string, token: string | undefined, method: 
         'x-wharf-client': 'cli',
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),

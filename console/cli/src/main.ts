@@ -1,6 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import * as c from './commands';
 import { CliError, EXIT } from './exit-codes';
+import * as n from './node-commands';
+import * as r from './route-commands';
 
 const intArg = (what: string, min: number, max: number) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`${what} must be a whole number ${min}-${max}`);
@@ -112,13 +114,30 @@ export function program(): Command {
 
   const env = p.command('env').description('environment variables (a change rolls the replicas)');
   common(env.command('list').argument('<component>')).action(run((a: string, o: c.Common) => c.envList(a, o)));
-  common(env.command('set').argument('<component>').argument('<KEY=VALUE...>'), false)
+  const envRoll = (cmd: Command) =>
+    cmd.option('--no-restart', 'only change the spec (it takes effect at the next rollout)').option('--no-follow', 'return at once with the event id');
+  type EnvOptions = c.Common & { secret?: boolean; restart?: boolean; follow?: boolean };
+  envRoll(common(env.command('set').description('set variables, then a rolling restart').argument('<component>').argument('<KEY=VALUE...>'), false))
     .option('--secret', 'store the values as secrets (write-only)')
-    .action(run((a: string, pairs: string[], o: c.Common & { secret?: boolean }) => c.envChange(a, o, pairs, [])));
-  common(env.command('unset').argument('<component>').argument('<KEY...>'), false).action(
-    run((a: string, keys: string[], o: c.Common) => c.envChange(a, o, [], keys)),
+    .action(run((a: string, pairs: string[], o: EnvOptions) => c.envChange(a, o, pairs, [])));
+  envRoll(common(env.command('unset').description('remove variables, then a rolling restart').argument('<component>').argument('<KEY...>'), false)).action(
+    run((a: string, keys: string[], o: EnvOptions) => c.envChange(a, o, [], keys)),
   );
 
+  const routes = common(
+    p.command('routes').alias('route').enablePositionalOptions().description("a component's HTTP routes through the gateway (host + path -> port, TLS)"),
+  )
+    .argument('<component>')
+    .action(run((a: string, o: c.Common) => r.routesList(a, o)));
+  common(routes.command('add').description('add or replace a route').argument('<component>').argument('<host[/path]>'), false)
+    .option('--port <port>', 'the container port it goes to')
+    .option('--cert <file>', 'TLS: the certificate chain, PEM (leaf first)')
+    .option('--key <file>', 'TLS: its private key, PEM (stored sealed, never shown again)')
+    .option('--https-redirect', 'answer plain HTTP with a redirect to HTTPS')
+    .action(run((a: string, t: string, o: Parameters<typeof r.routeAdd>[2]) => r.routeAdd(a, t, o)));
+  common(routes.command('remove').description('remove a route').argument('<component>').argument('<host[/path]>'), false).action(
+    run((a: string, t: string, o: c.Common) => r.routeRemove(a, t, o)),
+  );
   common(p.command('logs').description('runtime logs of all replicas').argument('<component>'))
     .option('-f, --follow', 'keep streaming')
     .option('--tail <n>', 'lines from before', '100')
@@ -127,7 +146,36 @@ export function program(): Command {
   common(p.command('events').description('the operations of a component, newest first').argument('<component>'))
     .option('--limit <n>', '1-500', '50')
     .action(run((a: string, o: Parameters<typeof c.events>[1]) => c.events(a, o)));
-  common(p.command('nodes').description('nodes and their state (through a console: of every data center)')).action(run(c.nodes));
+  common(p.command('nodes').description('nodes: state, health, use (through a console: of every data center, or --dc)')).action(run(n.nodes));
+  const node = p.command('node').description('one node of a data center (administrators; through a console: --dc)');
+  common(node.command('show').description('state, conditions, capacity and use, labels, last moves').argument('<id>')).action(
+    run((id: string, o: n.NodeOptions) => n.nodeShow(id, o)),
+  );
+  for (const [action, what] of [
+    ['cordon', 'no new replicas on it (READY -> INITED), for maintenance'],
+    ['uncordon', 'back in service (INITED -> READY)'],
+    ['repair', 'a failed node (ERROR) starts again from NEW and its checks'],
+    ['offline', 'remove it for good (OFFLINE is final; needs --yes)'],
+  ] as const) {
+    const cmd = common(node.command(action).description(what).argument('<id>').option('--reason <text>', 'why (kept in its history)'));
+    if (action === 'offline') cmd.option('--yes', 'yes, take it offline for good');
+    cmd.action(run((id: string, o: n.NodeOptions & { reason?: string; yes?: boolean }) => n.nodeState(action, id, o)));
+  }
+  common(node.command('label').description('set (KEY=VALUE) or remove (KEY-) labels').argument('<id>').argument('<labels...>')).action(
+    run((id: string, labels: string[], o: n.NodeOptions) => n.nodeLabel(id, labels, o)),
+  );
+  common(
+    node
+      .command('task')
+      .description('run a node task (disk-usage, container-list, prune-images, health-check) and wait for every node')
+      .argument('<task>')
+      .argument('<ids...>'),
+  )
+    .option('--no-follow', 'return at once with the event id')
+    .action(run((task: string, ids: string[], o: n.NodeOptions & { follow: boolean }) => n.nodeTask(task, ids, o)));
+  common(node.command('task-status').description("a node task's status and each node's report").argument('<event-id>')).action(
+    run((id: string, o: n.NodeOptions) => n.nodeTaskStatus(id, o)),
+  );
 
   const dc = p.command('dc').description('data centers of the console you are logged in to');
   common(dc.command('list')).action(run(c.dcList));

@@ -3,7 +3,8 @@ import { api, setCsrf, type Session } from './api';
 import { Apps, Components } from './pages/Apps';
 import { ComponentPage, OperationPage } from './pages/Component';
 import { CreateComponent } from './pages/CreateComponent';
-import { DataCenters, Nodes } from './pages/DataCenters';
+import { DataCenters } from './pages/DataCenters';
+import { NodePage, Nodes } from './pages/Nodes';
 import { SignIn } from './pages/SignIn';
 import { href, useRoute } from './router';
 
@@ -43,6 +44,7 @@ export function App() {
         {page === 'create' && <CreateComponent />}
         {page === 'dcs' && <DataCenters admin={session.user.admin} />}
         {page === 'nodes' && <Nodes />}
+        {page === 'node' && args.length === 2 && <NodePage dc={args[0]} id={args[1]} />}
         {page === 'c' && args.length === 3 && <ComponentPage dc={args[0]} tenant={args[1]} id={args[2]} />}
         {page === 'op' && args.length === 3 && <OperationPage dc={args[0]} tenant={args[1]} eventId={args[2]} />}
       </main>

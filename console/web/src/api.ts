@@ -18,7 +18,7 @@ export class ApiError extends Error {
 let csrfToken = '';
 export const setCsrf = (token: string) => (csrfToken = token);
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -28,6 +28,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
         accept: 'application/json',
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(method !== 'GET' ? { 'x-csrf-token': csrfToken } : {}),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });

@@ -19,21 +19,37 @@ export interface RunningDataCenter {
 }
 
 /**
+ * How long each of its processes may take to start: a second or two on an idle machine, past
+ * 30 s at a load of 40 on 2 cores (seen while other suites ran Kubernetes clusters beside).
+ */
+const START_TIMEOUT_MS = 90_000;
+
+/**
  * One data center as far as it exists without workers: event-log and api-gateway on their own
  * etcd prefix of a shared etcd (so several run on one machine; certificates from its PKI), event-log proxied under the
  * API's address. No mq: operations are accepted and their tasks retried in the background.
  */
-export async function startDataCenter(etcd: EtcdInstance, name: string, env: Record<string, string> = {}): Promise<RunningDataCenter> {
+export async function startDataCenter(
+  etcd: EtcdInstance,
+  name: string,
+  env: Record<string, string> = {},
+  timeoutMs = START_TIMEOUT_MS,
+): Promise<RunningDataCenter> {
   const prefix = `/dc-${name}`;
   const dataDir = mkdtempSync(join(tmpdir(), `wharf-dc-${name}-`));
-  const eventLog = await startEventLog(etcd, dataDir, { WHARF_ETCD_PREFIX: prefix, ...env });
-  const api = await startApiGateway(etcd, `127.0.0.1:${await freePort()}`, {
-    WHARF_ETCD_PREFIX: prefix,
-    WHARF_DC_NAME: name,
-    WHARF_EVENTLOG_ADDR: eventLog.grpc,
-    WHARF_EVENTLOG_HTTP_URL: eventLog.url,
-    ...env,
-  });
+  const eventLog = await startEventLog(etcd, dataDir, { WHARF_ETCD_PREFIX: prefix, ...env }, timeoutMs);
+  const api = await startApiGateway(
+    etcd,
+    `127.0.0.1:${await freePort()}`,
+    {
+      WHARF_ETCD_PREFIX: prefix,
+      WHARF_DC_NAME: name,
+      WHARF_EVENTLOG_ADDR: eventLog.grpc,
+      WHARF_EVENTLOG_HTTP_URL: eventLog.url,
+      ...env,
+    },
+    timeoutMs,
+  );
   let paused = false;
   const resume = () => {
     if (paused) process.kill(api.process.pid, 'SIGCONT');

@@ -168,9 +168,9 @@ export class FederationService {
     );
   }
 
-  /** Nodes come from each data center's node API (node-manager); one without it says so. */
+  /** Nodes come from each data center's node API (node-manager; one list, no pages); one without it says so. */
   nodes(actor: string, q: { dc?: string }) {
-    return this.across(actor, (s) => this.all(s, '/api/v1/nodes'), q.dc);
+    return this.across(actor, async (s) => ((await s.get('/api/v1/nodes')) as { items: Record<string, unknown>[] }).items, q.dc);
   }
 
   /** One operation's record (with its steps) in one data center. */

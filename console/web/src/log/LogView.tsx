@@ -1,9 +1,10 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api, dcPath } from '../api';
 import type { LogEntryLike, LogStore } from './log-store';
+import { rowWindow, scrollTopFor } from './row-window';
 
 const ROW_PX = 18;
+const OVERSCAN = 8;
 
 interface Props {
   dc: string;
@@ -14,10 +15,10 @@ interface Props {
 }
 
 /**
- * The log of one operation, virtualized: only the rows on screen are in the DOM, the lines
- * in a bounded LogStore; rows whose chunk was evicted are fetched back from history when
- * scrolled to. Follows the end until the user scrolls up. Search runs over the whole log on
- * the server; download streams the whole log.
+ * The log of one operation, virtualized: only the rows on screen are in the DOM (fixed-height
+ * rows, the window computed in O(1) by rowWindow), the lines in a bounded LogStore; rows whose
+ * chunk was evicted are fetched back from history when scrolled to. Follows the end until the
+ * user scrolls up. Search runs over the whole log on the server; download streams the whole log.
  */
 export function LogView({ dc, eventId, store, version, visible }: Props) {
   const parent = useRef<HTMLDivElement>(null);
@@ -27,11 +28,23 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
   const [matches, setMatches] = useState<{ seq: number; text: string }[] | null>(null);
   const [searchError, setSearchError] = useState<string | null>(null);
   const [current, setCurrent] = useState(0);
-  const rows = useVirtualizer({ count: store.total, getScrollElement: () => parent.current, estimateSize: () => ROW_PX, overscan: 8 });
-  const items = rows.getVirtualItems();
-  const from = items[0]?.index ?? 0;
-  const to = items[items.length - 1]?.index ?? 0;
+  const [scroll, setScroll] = useState({ top: 0, viewport: 0 });
+  // Following, the window is the end's in this very render (the scrollTop written below catches up without a blank frame).
+  const win = rowWindow({ total: store.total, rowPx: ROW_PX, viewportPx: scroll.viewport, scrollTop: follow ? Infinity : scroll.top, overscan: OVERSCAN });
+  const from = win.from;
+  const to = Math.max(win.from, win.to);
   visible.current = { from, to };
+
+  // The viewport's height, now and when it is resized.
+  useLayoutEffect(() => {
+    const el = parent.current;
+    if (!el) return;
+    const measure = () => setScroll((s) => (s.viewport === el.clientHeight ? s : { ...s, viewport: el.clientHeight }));
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   // Rows on screen whose lines are not here: fetch their chunks back from history.
   useEffect(() => {
@@ -47,17 +60,25 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
     }
   }, [from, to, version, dc, eventId, store, visible]);
 
-  // Following: stay at the end. Setting scrollTop once costs one layout (scrollToIndex measures and may render twice).
-  useEffect(() => {
+  // Following: stay at the end (one scrollTop write; the scroll event then moves the window).
+  useLayoutEffect(() => {
     const el = parent.current;
-    if (follow && el && store.total > 0) el.scrollTop = el.scrollHeight;
-  }, [version, follow, store.total]);
+    if (follow && el && store.total > 0 && el.scrollTop !== el.scrollHeight - el.clientHeight) el.scrollTop = el.scrollHeight;
+  }, [version, follow, store.total, win.contentPx]);
 
+  // Scroll events come many a frame: the window is moved once per animation frame.
+  const frame = useRef(0);
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
   const onScroll = () => {
-    const el = parent.current;
-    if (!el) return;
-    const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < ROW_PX * 2;
-    if (atEnd !== follow) setFollow(atEnd);
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      const el = parent.current;
+      if (!el) return;
+      setScroll({ top: el.scrollTop, viewport: el.clientHeight });
+      const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < ROW_PX * 2;
+      setFollow((f) => (f === atEnd ? f : atEnd));
+    });
   };
 
   const search = async () => {
@@ -77,7 +98,8 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
   };
   const jump = (seq: number) => {
     setFollow(false);
-    rows.scrollToIndex(seq - 1, { align: 'center' });
+    const el = parent.current;
+    if (el) el.scrollTop = scrollTopFor(seq - 1, { total: store.total, rowPx: ROW_PX, viewportPx: el.clientHeight });
   };
 
   return (
@@ -125,21 +147,21 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
         </a>
       </div>
       <div ref={parent} className="log-lines" onScroll={onScroll} data-testid="log-lines">
-        <div style={{ height: rows.getTotalSize(), position: 'relative' }}>
-          {items.map((row) => {
-            const text = store.line(row.index);
-            const hit = matches?.[current]?.seq === row.index + 1;
-            return (
-              <div
-                key={row.key}
-                className={`log-line${text === undefined ? ' loading' : ''}${hit ? ' hit' : ''}`}
-                style={{ position: 'absolute', top: 0, transform: `translateY(${row.start}px)`, height: ROW_PX }}
-              >
-                <span className="ln">{row.index + 1}</span>
-                {text ?? '…'}
-              </div>
-            );
-          })}
+        <div style={{ height: win.contentPx, position: 'relative' }}>
+          {/* One positioned block of rows in normal flow: a frame moves one transform, not one per row. */}
+          <div style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${win.topPx}px)` }}>
+            {Array.from({ length: win.to - win.from + 1 }, (_, k) => {
+              const index = win.from + k;
+              const text = store.line(index);
+              const hit = matches?.[current]?.seq === index + 1;
+              return (
+                <div key={index} className={`log-line${text === undefined ? ' loading' : ''}${hit ? ' hit' : ''}`} style={{ height: ROW_PX }}>
+                  <span className="ln">{index + 1}</span>
+                  {text ?? '…'}
+                </div>
+              );
+            })}
+          </div>
         </div>
       </div>
     </div>

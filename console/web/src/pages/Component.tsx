@@ -14,7 +14,7 @@ interface ComponentView {
   source: unknown;
   ports: { port: number; protocol: string; public: boolean }[];
   env: { name: string; secret: boolean; value: string | null }[];
-  routes: { host: string; path_prefix: string; port: number }[];
+  routes: { host: string; path_prefix: string; port: number; https_redirect: boolean; tls: { certificate_pem: string } | null }[];
   active_operation: string | null;
   current_version: string | null;
   previous_version: string | null;
@@ -77,6 +77,12 @@ export function ComponentPage({ dc, tenant, id }: { dc: string; tenant: string; 
     setEnvError(null);
     const keptSecret = next.find((e) => e.secret && e.value === '');
     if (keptSecret) return setEnvError(`${keptSecret.name} is a secret: set its value again (the API never returns it)`);
+    // The data center never returns a TLS route's private key: a spec change would have to send it again.
+    const tlsRoute = v.routes.find((r) => r.tls);
+    if (tlsRoute)
+      return setEnvError(
+        `route ${tlsRoute.host}${tlsRoute.path_prefix} has a TLS certificate: a spec change must send its private key again and the data center never returns it, so this form cannot change the env of this component yet`,
+      );
     const spec = {
       source: v.source,
       ports: v.ports,
@@ -87,13 +93,15 @@ export function ComponentPage({ dc, tenant, id }: { dc: string; tenant: string; 
       ...(v.probe ? { probe: v.probe } : {}),
       volumes: v.volumes,
       depends_on: v.depends_on,
-      routes: v.routes,
+      routes: v.routes.map((r) => ({ host: r.host, path_prefix: r.path_prefix, port: r.port, https_redirect: r.https_redirect })),
       tcp_ports: v.tcp_ports,
     };
     try {
       await api('PUT', dcPath(dc, base), spec);
       setEnv({ name: '', value: '', secret: false });
       c.reload();
+      // A spec change takes effect at the next rollout: a running component is restarted (rolling) into it.
+      if (v.current_version) await act({ kind: 'restart' });
     } catch (err) {
       setEnvError(err instanceof ApiError ? `${err.error.field ? `${err.error.field}: ` : ''}${err.error.message}` : String(err));
     }
