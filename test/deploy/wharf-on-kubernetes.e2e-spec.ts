@@ -251,6 +251,30 @@ it('runs every service with its replicas, etcd as three members and event-log on
   // The API in the cluster answers, and refuses a caller without a token.
   expect((await fetch(`${api}/readyz`)).status).toBe(200);
   expect((await fetch(`${api}/api/v1/tenants`)).status).toBe(401);
+  // node-manager (the DaemonSet, on Kubernetes) registered the cluster's node by its name, READY, with
+  // the kubelet as its runtime, and its watcher left the node schedulable and labelled with its roles.
+  const nodeName = (await cluster!.api<Json>('GET', '/api/v1/nodes')).body.items[0].metadata.name as string;
+  const node = await waitFor(
+    'the node READY in Wharf',
+    async () => {
+      const n = await call('GET', `/api/v1/nodes/${nodeName}`);
+      return n.status === 200 && n.body.state === 'READY' ? n.body : undefined;
+    },
+    60_000,
+    1000,
+  );
+  expect(node.conditions.find((c: Json) => c.type === 'runtime_reachable')).toMatchObject({ ok: true });
+  expect(node.heartbeat).toMatchObject({ alive: true, runtime: 'kubernetes' });
+  const k8sNode = await waitFor(
+    'the role labels on the cluster node',
+    async () => {
+      const n = (await cluster!.api<Json>('GET', `/api/v1/nodes/${nodeName}`)).body;
+      return Object.keys(n.metadata.labels ?? {}).some((l) => l.startsWith('wharf.io/role-')) ? n : undefined;
+    },
+    30_000,
+    1000,
+  );
+  expect(k8sNode.spec.unschedulable ?? false).toBe(false);
 });
 
 it('builds and deploys an image component through the API in the cluster: status, operation log, pods answering', async () => {
