@@ -79,7 +79,9 @@ describe('builder: crash, redelivery and hand-over to app-manager', () => {
     world.dump(t);
     expect(t.info?.status).toBe(eventsV1.OperationStatus.SUCCESS);
     const clones = t.entries.filter((e) => e.body.case === 'stepStarted' && e.body.value.step === 'clone');
-    expect(clones.length).toBe(2);
+    // At least the killed build and the one after it; a loaded machine can make one more lease
+    // lapse (at-least-once delivery). What must hold is one success and one recorded Version.
+    expect(clones.length).toBeGreaterThanOrEqual(2);
     expect(await world.versions(componentId)).toHaveLength(1);
   }, 400_000);
 
