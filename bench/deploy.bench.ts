@@ -17,39 +17,19 @@ import { LABEL } from '@wharf/runtime';
 import { clientSecurity, dockerClient, httpTestImage, startApiGateway, startAppManager, startEtcd, startEventLog, startMq } from '@wharf/testing';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kubernetesDeployBench } from './deploy-kubernetes';
+import { benchApi, get, log, median, until as untilWithin } from './deploy-common';
 
 const ROUNDS = 5;
 const CAP_MS = 60_000;
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
 
-function get(host: string, port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host, port, path: '/', timeout: 500, headers: { connection: 'close' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end();
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, everyMs = 5): Promise<T> {
-  const deadline = performance.now() + CAP_MS;
-  while (performance.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(everyMs);
-  }
-  throw new Error(`bench: timed out waiting for ${what}`);
+/** until() bounded by this bench's cap. */
+function until<T>(what: string, probe: () => Promise<T | undefined>, everyMs = 5): Promise<T> {
+  return untilWithin(what, probe, everyMs, CAP_MS);
 }
 
 async function main(): Promise<void> {
@@ -70,37 +50,7 @@ async function main(): Promise<void> {
   const keys = new KeyLayout();
   const store = new EtcdEventStore({ client, keys });
   const token = gateway.adminToken!;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${gateway.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  /** An operation call; the versions recorded a moment ago may not be in the API's read model yet (409 then). */
-  const operate = async (componentId: string, body: Record<string, unknown>) => {
-    for (let i = 0; ; i++) {
-      try {
-        return (await call('POST', `/tenants/bench/components/${componentId}/operations`, body)).event_id as string;
-      } catch (err) {
-        if (i >= 100 || !/: 409 /.test((err as Error).message)) throw err;
-        await sleep(20);
-      }
-    }
-  };
-  const finished = (eventId: string) =>
-    until(
-      `operation ${eventId}`,
-      async () => {
-        const op = await call('GET', `/tenants/bench/operations/${eventId}`);
-        if (op.status === 'failure' || op.status === 'timeout') throw new Error(`operation ${eventId} ${op.status}: ${op.message}`);
-        return op.status === 'success' ? op : undefined;
-      },
-      20,
-    );
+  const { call, operate, finished } = benchApi(gateway.url, token, CAP_MS);
   const containers = (componentId: string) =>
     docker.listContainers({ all: true, filters: { label: [`${LABEL.dataCenter}=${dataCenter}`, `${LABEL.componentId}=${componentId}`] } });
   const readyEndpoints = async (componentId: string) => {
