@@ -360,6 +360,10 @@ export function kubeProxyArgs(f: { kubeconfig: string; nodeName: string; cluster
   ];
 }
 
+/** Where test clusters keep their slot pid files and the host's sysctls as the first cluster found them. */
+export const CLUSTER_STATE_DIR = '/run/wharf-k8s';
+export const SYSCTLS_RECORD_FILE = `${CLUSTER_STATE_DIR}/sysctls.json`;
+
 /** Host sysctls the kubelet sets at start (--protect-kernel-defaults=false): recorded, then restored when the last cluster stops. */
 export const KUBELET_HOST_SYSCTLS = [
   'vm.overcommit_memory',

@@ -28,6 +28,8 @@ import {
   renderTokenFile,
   schedulerArgs,
   sysctlPath,
+  CLUSTER_STATE_DIR,
+  SYSCTLS_RECORD_FILE,
   type ClusterNetwork,
   type TokenUser,
 } from './kubernetes-cluster-config';
@@ -128,7 +130,7 @@ export interface StartKubernetesClusterOptions {
   registries?: readonly string[];
 }
 
-const STATE_DIR = '/run/wharf-k8s';
+const STATE_DIR = CLUSTER_STATE_DIR;
 const BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'];
 
 function run(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
@@ -226,7 +228,7 @@ async function tearDownNetwork(net: ClusterNetwork): Promise<void> {
 
 /** The kubelet changes these host-wide: the first cluster records them, the last one to stop restores them. */
 function recordSysctls(): void {
-  const file = join(STATE_DIR, 'sysctls.json');
+  const file = SYSCTLS_RECORD_FILE;
   if (existsSync(file)) return;
   const values: Record<string, string> = {};
   for (const name of KUBELET_HOST_SYSCTLS) {
@@ -240,7 +242,7 @@ function recordSysctls(): void {
 }
 
 function restoreSysctlsIfLast(ownSlot: number): void {
-  const file = join(STATE_DIR, 'sysctls.json');
+  const file = SYSCTLS_RECORD_FILE;
   for (let s = 0; s < CLUSTER_SLOTS; s++) if (s !== ownSlot && slotLive(s)) return;
   if (!existsSync(file)) return;
   const values = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
