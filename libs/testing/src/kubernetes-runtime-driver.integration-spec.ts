@@ -220,5 +220,11 @@ describe('KubernetesDriver on a real cluster', () => {
     expect(await driver.releaseTenant('acme')).toBe(true);
     const after = await c.api<Json>('GET', `/api/v1/namespaces/${ns}`);
     expect(after.status === 404 || after.body.status?.phase === 'Terminating').toBe(true);
+    // A deploy of that tenant right away waits for the namespace to go, then makes it again.
+    const redeploy = Date.now();
+    await driver.applyWorkload(workload());
+    process.stdout.write(`${JSON.stringify({ measure: 'k8s-namespace-gone-then-apply', ms: Date.now() - redeploy })}\n`);
+    expect((await c.api<Json>('GET', `/api/v1/namespaces/${ns}`)).body.status?.phase).toBe('Active');
+    await ready('v1', 2);
   });
 });

@@ -31,7 +31,8 @@ const RESOURCES: Record<string, { name: string; kind: string; namespaced: boolea
   '/apis/policy/v1beta1': [{ name: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true }],
 };
 
-function fakeApiServer(seen: Seen[]): Promise<Server> {
+/** namespaces: what GET of a namespace answers, read by read (absent: 404). */
+function fakeApiServer(seen: Seen[], namespaces: Record<string, string[]> = {}): Promise<Server> {
   const server = createServer((req: IncomingMessage, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -53,6 +54,9 @@ function fakeApiServer(seen: Seen[]): Promise<Server> {
         });
       if (req.method === 'GET' && RESOURCES[url.pathname])
         return json(200, { kind: 'APIResourceList', groupVersion: url.pathname.replace(/^\/apis?\//, ''), resources: RESOURCES[url.pathname] });
+      const ns = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)$/)?.[1];
+      const phase = req.method === 'GET' && ns ? namespaces[ns]?.shift() : undefined;
+      if (phase) return json(200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name: ns, labels: { 'wharf/data-center': 'other' } }, status: { phase } });
       if (req.method === 'PATCH') return json(200, { ...body, metadata: { ...body.metadata, uid: `uid-${body.kind}` } });
       json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' });
     });
@@ -125,5 +129,41 @@ describe('KubernetesDriver on the wire (fake API server)', () => {
     expect(patches[5].body.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Deployment', uid: 'uid-Deployment' })]);
     expect(JSON.stringify(patches[3].body)).not.toContain('s3cr3t-value');
     expect(patches[3].body.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+});
+
+describe('KubernetesDriver and a tenant namespace being deleted', () => {
+  const servers: Server[] = [];
+  afterAll(() => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))));
+
+  async function driverWith(namespaces: Record<string, string[]>, namespaceGoneTimeoutMs?: number): Promise<{ driver: KubernetesDriver; seen: Seen[] }> {
+    const seen: Seen[] = [];
+    const server = await fakeApiServer(seen, namespaces);
+    servers.push(server);
+    const kc = new (clientNode().KubeConfig)();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    return { driver: new KubernetesDriver({ dataCenter: 'dc1', kubeConfig: kc, namespaceGoneTimeoutMs }), seen };
+  }
+
+  it('waits for it to be gone, then makes it again', async () => {
+    const { driver, seen } = await driverWith({ 'wharf-acme': ['Terminating', 'Terminating', 'Terminating'] });
+    await driver.applyWorkload(workload());
+    const reads = seen.filter((s) => s.method === 'GET' && s.path === '/api/v1/namespaces/wharf-acme');
+    expect(reads.length).toBe(4); // three times terminating (one wait between each), then gone
+    expect(seen.find((s) => s.method === 'PATCH')?.body.kind).toBe('Namespace');
+  });
+
+  it('fails naming the namespace when it outlives the wait, and applies nothing', async () => {
+    const { driver, seen } = await driverWith({ 'wharf-acme': Array(100).fill('Terminating') }, 600);
+    await expect(driver.applyWorkload(workload())).rejects.toMatchObject({
+      reason: 'start_failed',
+      message: expect.stringContaining('namespace wharf-acme is still being deleted'),
+    });
+    expect(seen.filter((s) => s.method === 'PATCH')).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { CoreV1Api, AppsV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, AppsV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { UnavailableError } from '@wharf/errors';
 import { PassThrough } from 'node:stream';
 import { parseTimestamped } from '../docker/docker-mapping';
@@ -59,6 +59,8 @@ export interface KubernetesDriverOptions {
   crashLines?: number;
   /** The cluster's DNS domain (e.g. cluster.local) when it runs DNS: dependencies are then reached by Service name, else by ClusterIP. */
   clusterDomain?: string;
+  /** How long a deploy waits for the tenant's namespace to finish terminating before it fails (default 120 s). */
+  namespaceGoneTimeoutMs?: number;
 }
 
 type ApiError = Error & { code?: number | string; body?: unknown; cause?: { code?: string } };
@@ -148,6 +150,22 @@ export class KubernetesDriver implements RuntimeDriver {
     }
   }
 
+  /** Waits (bounded) until a terminating namespace is gone (undefined) or made again (by another replica); fails naming it past the wait. */
+  private async namespaceSettled(ns: string): Promise<V1Namespace | undefined> {
+    const timeoutMs = this.options.namespaceGoneTimeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const now = await this.ignoring404('namespace read', () => this.core.readNamespace({ name: ns }));
+      if (now?.status?.phase !== 'Terminating') return now;
+      if (Date.now() >= deadline)
+        throw new ReplicaCreateError(
+          'start_failed',
+          `namespace ${ns} is still being deleted after ${timeoutMs} ms (the tenant's last component went); try again shortly`,
+        );
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
   /** The API versions this cluster serves, read once. */
   apis(): Promise<ApiChoice> {
     this.apiChoice ??= this.call('discovery', () => this.kc.makeApiClient(clientNode().ApisApi).getAPIVersions())
@@ -199,8 +217,11 @@ export class KubernetesDriver implements RuntimeDriver {
     const o = workloadObjects(await this.resolveHosts(spec), this.naming(choice));
     const ns = o.namespace.metadata!.name!;
     const name = o.workload.metadata!.name!;
+    let existing = await this.ignoring404('namespace read', () => this.core.readNamespace({ name: ns }));
+    // The tenant's last component went a moment ago: a namespace being deleted refuses new
+    // objects, so the deploy waits for it to be gone and makes it again.
+    if (existing?.status?.phase === 'Terminating') existing = await this.namespaceSettled(ns);
     // A namespace of that name that is not this tenant's (another data center's, or nobody's) is never taken over.
-    const existing = await this.ignoring404('namespace read', () => this.core.readNamespace({ name: ns }));
     if (
       existing &&
       (existing.metadata?.labels?.[LABEL.dataCenter] !== this.dataCenter || existing.metadata?.labels?.[LABEL.tenantId] !== spec.template.labels.tenantId)
@@ -209,8 +230,6 @@ export class KubernetesDriver implements RuntimeDriver {
         'name_taken',
         `namespace ${ns} exists but is not tenant ${spec.template.labels.tenantId}'s of data center ${this.dataCenter}`,
       );
-    if (existing?.status?.phase === 'Terminating')
-      throw new ReplicaCreateError('start_failed', `namespace ${ns} is still being deleted (the tenant's last component went); try again shortly`);
     await this.apply(o.namespace);
     await this.apply(o.networkPolicy);
     if (o.pullSecret) await this.apply(o.pullSecret);
@@ -409,6 +428,10 @@ export class KubernetesDriver implements RuntimeDriver {
       this.call('pods', () => this.core.listNamespacedPod({ namespace: ns, labelSelector })),
     ]);
     if (deployments.items.length || statefulSets.items.length || pods.items.some((p) => !podFinished(p))) return false;
+    // Their containers have stopped; a 1.20 kubelet removes such pods only at its container GC,
+    // and the namespace (so a deploy of the tenant meanwhile) would wait for it: they go now.
+    for (const pod of pods.items)
+      await this.ignoring404('finished pod delete', () => this.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: ns, gracePeriodSeconds: 0 }));
     await this.ignoring404('namespace delete', () => this.core.deleteNamespace({ name: ns }));
     return true;
   }
