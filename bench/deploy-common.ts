@@ -1,5 +1,10 @@
-// What both deploy benches (Docker and Kubernetes) share: a bounded wait, one HTTP probe, and the
-// bench's API client (calls, operations retried while the API's read model catches up, finals).
+// What both deploy benches (Docker and Kubernetes) share: a bounded wait, one HTTP probe, the
+// bench's API client (calls, operations retried while the API's read model catches up, finals)
+// and its components (made through the API, their versions recorded as the builder would).
+import { create } from '@bufbuild/protobuf';
+import { eventsV1 } from '@wharf/contracts';
+import type { Etcd3, KeyLayout } from '@wharf/etcd';
+import type { EtcdEventStore } from '@wharf/event-store';
 import { request } from 'node:http';
 
 export const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -65,4 +70,47 @@ export function benchApi(gatewayUrl: string, token: string, capMs: number) {
       capMs,
     );
   return { call, operate, finished };
+}
+
+/** Bench components of app bench.web, and how many ready endpoints app-manager published for one. */
+export function benchComponents(o: {
+  api: ReturnType<typeof benchApi>;
+  client: Etcd3;
+  keys: KeyLayout;
+  store: EtcdEventStore;
+  /** Version id -> image, recorded on every component made. */
+  versions: [string, string][];
+  capMs: number;
+}) {
+  const readyEndpoints = async (componentId: string) => {
+    const json = await o.client.get(o.keys.endpoints.component(componentId)).string();
+    return json ? ((JSON.parse(json) as { endpoints?: unknown[] }).endpoints ?? []).length : 0;
+  };
+  const component = async (name: string, replicas: number) => {
+    const c = await o.api.call('POST', '/tenants/bench/apps/bench.web/components', {
+      name,
+      source: { image: o.versions[0][1] },
+      ports: [{ port: 8080, protocol: 'http' }],
+      replicas,
+      cpu_millis: 100,
+      memory_mib: 32,
+      probe: { kind: 'http', path: '/', port: 8080, period_s: 2, failure_threshold: 3 },
+    });
+    const id = c.id as string;
+    for (const [versionId, image] of o.versions)
+      await o.store.append(
+        `component/${id}`,
+        [{ message: create(eventsV1.VersionRecordedSchema, { componentId: id, versionId, image, status: 'success' }) }],
+        'any',
+      );
+    // Wait until the API's read model has the versions, so no 409 lands inside a measurement.
+    await until(
+      'the API to see the versions',
+      async () => ((await o.api.call('GET', `/tenants/bench/components/${id}`)).versions === o.versions.length ? true : undefined),
+      10,
+      o.capMs,
+    );
+    return id;
+  };
+  return { readyEndpoints, component };
 }

@@ -10,8 +10,6 @@
 // the API, every 20 ms) and probe it the same way (GET / every 5 ms from the host); wharf_ms and
 // kubectl_ms alternate over ROUNDS and the medians are compared. Everything is bounded in count
 // and time; the cluster is this run's own. The JSON line is printed last.
-import { create } from '@bufbuild/protobuf';
-import { eventsV1 } from '@wharf/contracts';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { LABEL } from '@wharf/runtime';
@@ -29,7 +27,7 @@ import {
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchApi, get, log, median, until as untilWithin } from './deploy-common';
+import { benchApi, benchComponents, get, log, median, until as untilWithin } from './deploy-common';
 
 const ROUNDS = 5;
 const CAP_MS = 120_000;
@@ -126,30 +124,9 @@ export async function kubernetesDeployBench(): Promise<void> {
     const keys = new KeyLayout();
     const store = new EtcdEventStore({ client, keys });
     const token = gateway.adminToken!;
-    const { call, operate, finished } = benchApi(gateway.url, token, CAP_MS);
-    const readyEndpoints = async (componentId: string) => {
-      const json = await client.get(keys.endpoints.component(componentId)).string();
-      return json ? ((JSON.parse(json) as { endpoints?: unknown[] }).endpoints ?? []).length : 0;
-    };
-    const component = async (name: string, replicas: number) => {
-      const c = await call('POST', '/tenants/bench/apps/bench.web/components', {
-        name,
-        source: { image },
-        ports: [{ port: 8080, protocol: 'http' }],
-        replicas,
-        cpu_millis: 100,
-        memory_mib: 32,
-        probe: { kind: 'http', path: '/', port: 8080, period_s: 2, failure_threshold: 3 },
-      });
-      const id = c.id as string;
-      await store.append(
-        `component/${id}`,
-        [{ message: create(eventsV1.VersionRecordedSchema, { componentId: id, versionId: 'v1', image, status: 'success' }) }],
-        'any',
-      );
-      await until('the API to see the version', async () => ((await call('GET', `/tenants/bench/components/${id}`)).versions === 1 ? true : undefined), 10);
-      return id;
-    };
+    const api = benchApi(gateway.url, token, CAP_MS);
+    const { call, operate, finished } = api;
+    const { readyEndpoints, component } = benchComponents({ api, client, keys, store, versions: [['v1', image]], capMs: CAP_MS });
 
     await call('POST', '/tenants', { name: 'bench' });
     await call('POST', '/tenants/bench/apps', { name: 'web' });

@@ -9,7 +9,7 @@
 // shared: one-off runs swing by a lot). Everything is bounded in count and time; only this run's
 // containers (its own data-center label) are touched. The JSON line is printed last.
 import { create } from '@bufbuild/protobuf';
-import { eventlogV1, eventsV1 } from '@wharf/contracts';
+import { eventlogV1 } from '@wharf/contracts';
 import { createEtcdClient, KeyLayout } from '@wharf/etcd';
 import { EtcdEventStore } from '@wharf/event-store';
 import { createClient } from '@wharf/grpc';
@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kubernetesDeployBench } from './deploy-kubernetes';
-import { benchApi, get, log, median, until as untilWithin } from './deploy-common';
+import { benchApi, benchComponents, get, log, median, until as untilWithin } from './deploy-common';
 
 const ROUNDS = 5;
 const CAP_MS = 60_000;
@@ -50,37 +50,21 @@ async function main(): Promise<void> {
   const keys = new KeyLayout();
   const store = new EtcdEventStore({ client, keys });
   const token = gateway.adminToken!;
-  const { call, operate, finished } = benchApi(gateway.url, token, CAP_MS);
+  const api = benchApi(gateway.url, token, CAP_MS);
+  const { call, operate, finished } = api;
   const containers = (componentId: string) =>
     docker.listContainers({ all: true, filters: { label: [`${LABEL.dataCenter}=${dataCenter}`, `${LABEL.componentId}=${componentId}`] } });
-  const readyEndpoints = async (componentId: string) => {
-    const json = await client.get(keys.endpoints.component(componentId)).string();
-    return json ? ((JSON.parse(json) as { endpoints?: unknown[] }).endpoints ?? []).length : 0;
-  };
-  const component = async (name: string, replicas: number) => {
-    const c = await call('POST', '/tenants/bench/apps/bench.web/components', {
-      name,
-      source: { image },
-      ports: [{ port: 8080, protocol: 'http' }],
-      replicas,
-      cpu_millis: 100,
-      memory_mib: 32,
-      probe: { kind: 'http', path: '/', port: 8080, period_s: 2, failure_threshold: 3 },
-    });
-    const id = c.id as string;
-    for (const [v, img] of [
+  const { readyEndpoints, component } = benchComponents({
+    api,
+    client,
+    keys,
+    store,
+    versions: [
       ['v1', image],
       ['v2', image2],
-    ])
-      await store.append(
-        `component/${id}`,
-        [{ message: create(eventsV1.VersionRecordedSchema, { componentId: id, versionId: v, image: img, status: 'success' }) }],
-        'any',
-      );
-    // Wait until the API's read model has the versions, so no 409 lands inside a measurement.
-    await until('the API to see the versions', async () => ((await call('GET', `/tenants/bench/components/${id}`)).versions === 2 ? true : undefined), 10);
-    return id;
-  };
+    ],
+    capMs: CAP_MS,
+  });
   /**
    * An operation's lines with event-log's times. Prints them (from t0) with DEPLOY_BENCH_TIMELINE=1,
    * and returns each new replica's start + first passing probe: from its "creating replica" line
