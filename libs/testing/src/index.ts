@@ -22,6 +22,7 @@ export {
   type RunningMq,
   type RunningNodeManager,
 } from './services';
+export { nginxAlive, startLbManager, viaGateway, type RoutesView, type RunningLbManager } from './lb-manager';
 export { startGitDaemon, type GitDaemon } from './git';
 export { startGitHttpServer, type GitHttpServer } from './git-http';
 export { ManualClock, SequentialIds } from './fakes';

@@ -20,6 +20,8 @@ export interface FakeWorkloadImage {
 interface FakePod {
   state: ReplicaState;
   readyTimer?: NodeJS.Timeout;
+  /** Going: still routed to (ready) until this timer, then gone. */
+  drainTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -35,6 +37,11 @@ export class MemoryWorkloadDriver implements RuntimeDriver {
   readonly workloads = new Map<string, WorkloadSpec>();
   readonly applied: WorkloadSpec[] = [];
   readonly removedWorkloads: string[] = [];
+  /**
+   * A pod being removed stays listed this long as 'removing' and still ready before it goes: as on
+   * Kubernetes, where its Service's EndpointSlices keep routing to a deleted pod for a moment. 0: gone at once.
+   */
+  drainMs = 0;
   private readonly pods = new Map<string, FakePod>();
   private readonly listeners = new Set<(e: ReplicaEvent) => void>();
   private seq = 0;
@@ -50,7 +57,7 @@ export class MemoryWorkloadDriver implements RuntimeDriver {
     this.applied.push(w);
     this.workloads.set(id, w);
     if (w.paused) return;
-    const mine = [...this.pods.values()].filter((p) => p.state.labels.componentId === id);
+    const mine = [...this.pods.values()].filter((p) => p.state.labels.componentId === id && !p.drainTimer);
     for (const p of mine) if (p.state.labels.template !== w.template.labels.template) this.drop(p);
     const current = mine.filter((p) => p.state.labels.template === w.template.labels.template && this.pods.has(p.state.id));
     for (const p of current.slice(w.replicas)) this.drop(p);
@@ -89,6 +96,17 @@ export class MemoryWorkloadDriver implements RuntimeDriver {
 
   private drop(p: FakePod): void {
     clearTimeout(p.readyTimer);
+    if (this.drainMs > 0 && !p.drainTimer) {
+      p.state.phase = 'removing';
+      this.emit('changed', p.state);
+      p.drainTimer = setTimeout(() => this.gone(p), this.drainMs);
+      return;
+    }
+    if (!p.drainTimer) this.gone(p);
+  }
+
+  private gone(p: FakePod): void {
+    clearTimeout(p.drainTimer);
     this.pods.delete(p.state.id);
     this.emit('removed', p.state);
   }
@@ -140,6 +158,9 @@ export class MemoryWorkloadDriver implements RuntimeDriver {
 
   /** Stops every timer (end of a test). */
   close(): void {
-    for (const p of this.pods.values()) clearTimeout(p.readyTimer);
+    for (const p of this.pods.values()) {
+      clearTimeout(p.readyTimer);
+      clearTimeout(p.drainTimer);
+    }
   }
 }

@@ -1,6 +1,8 @@
-import { buildTestImage, dockerClient, httpTestImage, waitFor } from '@wharf/testing';
+import { create } from '@bufbuild/protobuf';
+import { eventsV1 } from '@wharf/contracts';
+import { buildTestImage, dockerClient, httpTestImage, startLbManager, viaGateway, waitFor, type RunningLbManager } from '@wharf/testing';
 import { appManagerBehaviour } from '../test/behaviour';
-import { answers, createComponent, enqueue, finalStatus, startStack, statusOf, type Stack } from '../test/harness';
+import { answers, createComponent, endpointsOf, enqueue, finalStatus, startStack, statusOf, type Stack } from '../test/harness';
 import { kubernetesRuntime } from '../test/runtime-fixture';
 
 // app-manager as a real process with WHARF_RUNTIME=kubernetes against one real Kubernetes 1.20
@@ -118,4 +120,131 @@ describe('app-manager killed with SIGKILL during a Kubernetes rollout', () => {
     expect(history.filter((e) => e.type === 'wharf.events.v1.OperationApplied')).toHaveLength(1);
     expect(history.filter((e) => e.type === 'wharf.events.v1.VersionDeployed')).toHaveLength(0);
   }, 300_000);
+});
+
+describe("endpoints on Kubernetes: the ready addresses of the component's EndpointSlices", () => {
+  let s: Stack;
+  let lb: RunningLbManager | undefined;
+  const docker = dockerClient();
+  const tag = `wharf-test/am-${process.pid}-k8s-eps:1`;
+  const host = 'eps.example.test';
+  let id = '';
+
+  beforeAll(async () => {
+    await httpTestImage(docker, tag, 'endpoint');
+    await k8s.provide([tag]);
+    s = await startStack('k8s-eps', { ...k8s.env(), WHARF_APPMGR_PROGRESS_DEADLINE_MS: '90000' });
+    // lb-manager follows the same etcd: names from the tenant and app streams, the route from the component's.
+    await s.store.append('tenant/acme', [{ message: create(eventsV1.TenantCreatedSchema, { tenantId: 'acme', name: 'acme' }) }], 0);
+    await s.store.append('app/acme.shop', [{ message: create(eventsV1.AppCreatedSchema, { appId: 'acme.shop', tenantId: 'acme', name: 'shop' }) }], 0);
+    lb = await startLbManager(s.etcd);
+  }, 300_000);
+  afterAll(async () => {
+    await lb?.stop();
+    await s?.stop();
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }, 120_000);
+
+  /** What app-manager published for lb-manager, sorted by address. */
+  const published = async () =>
+    ((await endpointsOf(s, id))?.endpoints ?? [])
+      .map((e) => ({ replica: e.replica, address: e.address, versionId: e.versionId }))
+      .sort((a, b) => a.address.localeCompare(b.address));
+  /** The endpoints the Service's slices list as ready, in the same shape. */
+  const inService = async () =>
+    (await k8s.serviceEndpoints(s, id)).filter((e) => e.ready).map(({ replica, address, versionId }) => ({ replica, address, versionId }));
+  /** Waits until the published endpoints are the Service's ready ones, `n` of them. */
+  const publishedAsService = (n: number, what: string) =>
+    waitFor(
+      what,
+      async () => {
+        const [mine, theirs] = [await published(), await inService()];
+        return mine.length === n && JSON.stringify(mine) === JSON.stringify(theirs) ? mine : undefined;
+      },
+      30_000,
+      100,
+    );
+
+  it("publishes a deployed component's endpoints as its Service's EndpointSlices list them, and does not end the operation before they do", async () => {
+    id = await createComponent(
+      s,
+      { tenant: 'acme', name: 'eps' },
+      {
+        replicas: 1,
+        ports: [{ port: 8080, protocol: 'http', public: true }],
+        routes: [{ host, pathPrefix: '/', port: 8080 }],
+        // Ten failures in a row make it unready, twenty restart it (app-manager's liveness is twice its probe's
+        // threshold): ten seconds in which the Service lists a pod as not ready.
+        probe: { kind: 'http', path: '/', port: 8080, periodS: 1, failureThreshold: 10 },
+      },
+      [{ id: 'v1', image: tag }],
+    );
+    expect((await finalStatus(s, await enqueue(s, 'deploy', id), 120_000)).status).toBe('success');
+    // The operation ended: the Service already routes to the pod.
+    expect(await inService()).toHaveLength(1);
+    const [ep] = await publishedAsService(1, "the published endpoint = the Service's ready one");
+    expect(ep).toMatchObject({ versionId: 'v1', replica: expect.stringMatching(/^shop-eps-/) });
+    expect((await k8s.driver(s).listReplicas({ componentId: id })).map((r) => [r.name, r.address])).toContainEqual([ep.replica, ep.address]);
+  }, 180_000);
+
+  it('after a scale 1 -> 3, publishes the 3 ready pod addresses of the Service, and lb-manager (real nginx) routes through them', async () => {
+    expect((await finalStatus(s, await enqueue(s, 'scale', id, { replicas: 3 }), 120_000)).status).toBe('success');
+    const ready = (await inService()).filter((e) => e.versionId === 'v1');
+    expect(ready).toHaveLength(3);
+    const eps = await publishedAsService(3, "3 published endpoints = the Service's 3 ready ones");
+    expect(new Set(eps.map((e) => e.replica)).size).toBe(3);
+    // nginx's upstream for the route is those pod addresses (reached from the host on the cluster's pod network).
+    const upstream = await waitFor(
+      "lb-manager's upstream of the route",
+      async () => {
+        const r = (await lb!.routes()).http.find((x) => x.host === host);
+        return r && r.peers.length === 3 ? r : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect([...upstream.peers].sort()).toEqual(eps.map((e) => `${e.address}:8080`).sort());
+    for (let i = 0; i < 6; i++) {
+      const r = await viaGateway(lb!.httpPort, host, '/');
+      expect([r.status, r.body.trim()]).toEqual([200, 'endpoint']);
+    }
+  }, 180_000);
+
+  it('drops a pod that fails its readiness probe from the endpoints (and from nginx) as its Service does, and takes it back once it passes again', async () => {
+    const before = await published();
+    const victim = before[0];
+    const pod = (await k8s.driver(s).listReplicas({ componentId: id })).find((r) => r.name === victim.replica)!;
+    // Its probe (GET /) now answers 404; the kubelet marks it unready, then restarts its container (a fresh file system).
+    expect((await k8s.driver(s).exec(pod.id, ['rm', '/www/index.html'], { timeoutMs: 10_000 })).exitCode).toBe(0);
+    const out = await waitFor(
+      'the unready pod out of the endpoints',
+      async () => {
+        const [mine, all] = [await published(), await k8s.serviceEndpoints(s, id)];
+        const listed = all.find((e) => e.replica === victim.replica);
+        const theirs = all.filter((e) => e.ready).map(({ replica, address, versionId }) => ({ replica, address, versionId }));
+        return listed && !listed.ready && JSON.stringify(mine) === JSON.stringify(theirs) ? mine : undefined;
+      },
+      60_000,
+      100,
+    );
+    expect(out).toHaveLength(2);
+    expect(out.map((e) => e.address)).not.toContain(victim.address);
+    const peers = await waitFor(
+      'nginx without it',
+      async () => {
+        const r = (await lb!.routes()).http.find((x) => x.host === host);
+        return r && r.peers.length === 2 ? r.peers : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(peers).not.toContain(`${victim.address}:8080`);
+    for (let i = 0; i < 6; i++) expect((await viaGateway(lb!.httpPort, host, '/')).status).toBe(200);
+    // Restarted by its liveness probe: ready again in its Service, so in the endpoints again.
+    const back = await publishedAsService(3, 'the restarted pod back in the endpoints');
+    expect(back.map((e) => e.address)).toContain(victim.address);
+  }, 180_000);
 });

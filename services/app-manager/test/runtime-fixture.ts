@@ -70,7 +70,18 @@ export function dockerRuntime(): RuntimeFixture {
 
 let namespaces = 0;
 
-export function kubernetesRuntime(): RuntimeFixture & { cluster(): KubernetesCluster } {
+/** One endpoint of a component's Service as its EndpointSlices list it, with the version label of the pod behind it. */
+export interface ServiceEndpoint {
+  replica: string;
+  address: string;
+  ready: boolean;
+  versionId: string;
+}
+
+export function kubernetesRuntime(): RuntimeFixture & {
+  cluster(): KubernetesCluster;
+  serviceEndpoints(s: Stack, componentId: string): Promise<ServiceEndpoint[]>;
+} {
   let cluster: KubernetesCluster | undefined;
   const prefixOf = (s: Stack) => {
     const p = s.env.WHARF_KUBERNETES_NAME_PREFIX;
@@ -128,6 +139,22 @@ export function kubernetesRuntime(): RuntimeFixture & { cluster(): KubernetesClu
         images: object ? [...new Set<string>(object.spec.template.spec.containers.map((x: Json) => x.image as string))].sort() : [],
         versions: live.map((p) => p.metadata.labels[LABEL.versionId] as string).sort(),
       };
+    },
+    /** Every endpoint the EndpointSlices of the component's Service list (read from the API, as the cluster's controller wrote them), sorted by address. */
+    async serviceEndpoints(s, componentId) {
+      const { namespace, name } = names(s, componentId);
+      const selector = encodeURIComponent(`kubernetes.io/service-name=${name}`);
+      const slices = ((await get(`/apis/discovery.k8s.io/v1beta1/namespaces/${namespace}/endpointslices?labelSelector=${selector}`))?.items ?? []) as Json[];
+      const versions = new Map((await pods(s, componentId)).map((p) => [p.metadata.name as string, p.metadata.labels[LABEL.versionId] as string]));
+      return slices
+        .flatMap((sl) => (sl.endpoints ?? []) as Json[])
+        .map((e) => ({
+          replica: e.targetRef?.name ?? '',
+          address: e.addresses[0] as string,
+          ready: e.conditions?.ready !== false,
+          versionId: versions.get(e.targetRef?.name) ?? '',
+        }))
+        .sort((a, b) => a.address.localeCompare(b.address));
     },
     async kill(s, componentId) {
       const pod = (await pods(s, componentId)).find((p) => !p.metadata.deletionTimestamp && p.status.containerStatuses?.[0]?.state?.running);

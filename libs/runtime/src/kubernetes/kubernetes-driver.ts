@@ -19,6 +19,7 @@ import {
 } from '../runtime-driver';
 import { clientNode } from './client-node';
 import { chooseApiVersions, groupsOf, type ApiChoice } from './kubernetes-discovery';
+import { servedPods, sliceFromObject, type ServedPods, type SliceView } from './kubernetes-endpoint-slices';
 import {
   CONTAINER,
   FIELD_MANAGER,
@@ -39,6 +40,7 @@ import {
   type KubernetesNaming,
 } from './kubernetes-mapping';
 import { envSecretName, namespaceName } from './kubernetes-names';
+import { listSlices, SliceInformer } from './kubernetes-slice-informer';
 
 export interface KubernetesDriverOptions {
   dataCenter: string;
@@ -114,6 +116,8 @@ export class KubernetesDriver implements RuntimeDriver {
   private apiChoice?: Promise<ApiChoice>;
   /** Crash-loop log lines by pod uid and restart count (read once per crash). */
   private readonly crashLines = new Map<string, { key: string; lines: string }>();
+  /** The EndpointSlice informers of running watch() calls: listings read slices from a synced one instead of the API. */
+  private readonly sliceInformers = new Set<SliceInformer>();
 
   constructor(private readonly options: KubernetesDriverOptions) {
     const k8s = clientNode();
@@ -315,7 +319,7 @@ export class KubernetesDriver implements RuntimeDriver {
     }
   }
 
-  private async toReplica(pod: V1Pod): Promise<ReplicaState | undefined> {
+  private async toReplica(pod: V1Pod, served: ServedPods | undefined): Promise<ReplicaState | undefined> {
     const trouble = podTrouble(pod);
     let lines: string | undefined;
     if (trouble?.wantsLogs && pod.metadata?.uid) {
@@ -327,7 +331,29 @@ export class KubernetesDriver implements RuntimeDriver {
         this.crashLines.set(pod.metadata.uid, { key, lines });
       }
     }
-    return replicaFromPod(pod, this.dataCenter, lines || undefined);
+    return replicaFromPod(pod, this.dataCenter, lines || undefined, served);
+  }
+
+  /**
+   * What the EndpointSlices of this data center's Services say about their pods (of one
+   * namespace when given), or undefined where the cluster serves no EndpointSlice API (pods are
+   * then ready by their own condition). Read from a running watch's informer once it has synced,
+   * else listed. The slices carry their Service's labels (the EndpointSlice controller copies
+   * them; seen on 1.20), which is how this data center's are selected.
+   */
+  private async served(namespace?: string): Promise<ServedPods | undefined> {
+    const version = (await this.apis()).endpointSlice;
+    if (!version) return undefined;
+    const informer = [...this.sliceInformers].find((i) => i.synced && i.version === version);
+    if (informer) return servedPods(informer.list(namespace));
+    const labelSelector = `${LABEL.dataCenter}=${this.dataCenter}`;
+    const list = await this.ignoring404('endpointslices', () => listSlices(this.objects, version, labelSelector, namespace));
+    return servedPods(
+      (list?.items ?? []).flatMap((o): SliceView[] => {
+        const slice = sliceFromObject(o);
+        return slice ? [slice] : [];
+      }),
+    );
   }
 
   /** The crashed container's last lines (its previous run when it has been restarted). */
@@ -354,10 +380,11 @@ export class KubernetesDriver implements RuntimeDriver {
         : await this.call('pods', () => this.core.listPodForAllNamespaces({ labelSelector }));
     const out: ReplicaState[] = [];
     const seen = new Set<string>();
+    const served = list?.items.length ? await this.served(selector.tenantId !== undefined ? this.namespace(selector.tenantId) : undefined) : undefined;
     for (const pod of list?.items ?? []) {
       if (pod.metadata?.uid) seen.add(pod.metadata.uid);
       if (podFinished(pod)) continue;
-      const r = await this.toReplica(pod);
+      const r = await this.toReplica(pod, served);
       if (r && matchesSelector(r.labels, this.dataCenter, selector)) out.push(r);
     }
     if (Object.keys(selector).length === 0) for (const uid of this.crashLines.keys()) if (!seen.has(uid)) this.crashLines.delete(uid);
@@ -372,7 +399,7 @@ export class KubernetesDriver implements RuntimeDriver {
 
   async inspectReplica(id: string): Promise<ReplicaState | undefined> {
     const pod = await this.readPod(id);
-    return pod ? this.toReplica(pod) : undefined;
+    return pod ? this.toReplica(pod, await this.served(pod.metadata?.namespace)) : undefined;
   }
 
   /**
@@ -582,9 +609,44 @@ export class KubernetesDriver implements RuntimeDriver {
     informer.start().catch((err: unknown) => {
       if (!stopped) onError?.(err instanceof Error ? err : new Error(String(err)));
     });
+    // Where the cluster serves EndpointSlices, their changes are replica changes too: a pod the
+    // Service starts or stops sending traffic to (told with the labels of the pod as last seen).
+    let slices: SliceInformer | undefined;
+    const startSlices = (attempt: number) => {
+      this.apis().then(
+        (choice) => {
+          if (stopped || !choice.endpointSlice) return;
+          slices = new SliceInformer(
+            this.kc,
+            this.objects,
+            choice.endpointSlice,
+            labelSelector,
+            (pods) => {
+              for (const p of pods) {
+                const pod = informer.get(p.name, p.namespace);
+                if (pod) tell('changed', pod);
+              }
+            },
+            (err) => onError?.(err),
+          );
+          this.sliceInformers.add(slices);
+          slices.start();
+        },
+        (err: unknown) => {
+          if (stopped) return;
+          onError?.(err instanceof Error ? err : new Error(String(err)));
+          setTimeout(() => !stopped && startSlices(attempt + 1), Math.min(5000, 100 * 2 ** attempt)).unref();
+        },
+      );
+    };
+    startSlices(0);
     return () => {
       stopped = true;
       void informer.stop();
+      if (slices) {
+        slices.stop();
+        this.sliceInformers.delete(slices);
+      }
     };
   }
 }

@@ -16,6 +16,7 @@ import {
   workloadObjects,
   type KubernetesNaming,
 } from './kubernetes-mapping';
+import { servedPods, sliceFromObject } from './kubernetes-endpoint-slices';
 import { namespaceName, workloadName } from './kubernetes-names';
 import { updateKind } from './kubernetes-driver';
 
@@ -346,6 +347,34 @@ describe('pods as replicas', () => {
     metadata: { name: 'shop-api-x-5d9c-abcde', namespace: 'wharf-acme', uid: 'u1', labels, ...over },
     spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'reg/api:v2' }] },
     status,
+  });
+
+  it("takes readiness from its Service's EndpointSlices where the cluster has them, its version still from its labels", () => {
+    const running = pod(
+      {
+        phase: 'Running',
+        podIP: '10.244.1.7',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containerStatuses: [{ name: 'app', image: 'reg/api:v2', imageID: '', ready: true, restartCount: 0, state: { running: {} } }],
+      },
+      { labels: { ...labels, 'app.kubernetes.io/instance': 'shop-api-x' } },
+    );
+    const slice = (ready: boolean) =>
+      sliceFromObject({
+        metadata: { name: 'shop-api-x-abcde', namespace: 'wharf-acme', labels: { 'kubernetes.io/service-name': 'shop-api-x' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['10.244.1.7'], conditions: { ready }, targetRef: { kind: 'Pod', name: 'shop-api-x-5d9c-abcde', namespace: 'wharf-acme' } }],
+      })!;
+    expect(replicaFromPod(running, 'dc1', undefined, servedPods([slice(true)]))).toMatchObject({
+      ready: true,
+      address: '10.244.1.7',
+      labels: { versionId: 'v2' },
+    });
+    // Ready by its own condition, but its Service does not route to it: not ready.
+    expect(replicaFromPod(running, 'dc1', undefined, servedPods([slice(false)]))).toMatchObject({ ready: false, phase: 'running' });
+    expect(replicaFromPod(running, 'dc1', undefined, servedPods([]))).toMatchObject({ ready: false });
+    // No EndpointSlice API: its own condition.
+    expect(replicaFromPod(running, 'dc1')).toMatchObject({ ready: true });
   });
 
   it('reads a running ready pod: id, labels, address, node', () => {

@@ -2,6 +2,7 @@ import type { KubernetesObject, V1Container, V1ContainerStatus, V1EnvVar, V1Netw
 import { fromLabels, LABEL } from '../labels';
 import { ReplicaCreateError, type ReplicaPhase, type ReplicaState, type ReplicaUsage, type WorkloadProbe, type WorkloadSpec } from '../runtime-driver';
 import { validateReplicaSpec } from '../validate-spec';
+import { podReadiness, type ServedPods } from './kubernetes-endpoint-slices';
 import { envSecretName, namespaceName, NETWORK_POLICY_NAME, workloadName } from './kubernetes-names';
 
 /**
@@ -424,8 +425,12 @@ function slotOf(pod: V1Pod): number {
   return m ? Number(m[1]) + 1 : 0;
 }
 
-/** The replica a pod is, or undefined when it is not one of this data center's. `lastLines`: its crash's last log lines, when read. */
-export function replicaFromPod(pod: V1Pod, dataCenter: string, lastLines?: string): ReplicaState | undefined {
+/**
+ * The replica a pod is, or undefined when it is not one of this data center's. `lastLines`: its
+ * crash's last log lines, when read. `served`: what its Service's EndpointSlices say (then its
+ * readiness and address are theirs, see podReadiness), undefined where the cluster has none.
+ */
+export function replicaFromPod(pod: V1Pod, dataCenter: string, lastLines?: string, served?: ServedPods): ReplicaState | undefined {
   const raw = pod.metadata?.labels ?? {};
   if (raw[LABEL.dataCenter] !== dataCenter) return undefined;
   const c = statusOf(pod);
@@ -450,7 +455,7 @@ export function replicaFromPod(pod: V1Pod, dataCenter: string, lastLines?: strin
       default:
         phase = 'creating';
     }
-  const ready = pod.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false;
+  const { ready, address } = podReadiness(pod, served);
   const oom = last?.reason === 'OOMKilled';
   const error = trouble ? (lastLines ? `${trouble.reason}; last lines: ${lastLines.replace(/\n/g, ' | ')}` : trouble.reason) : undefined;
   return {
@@ -464,7 +469,7 @@ export function replicaFromPod(pod: V1Pod, dataCenter: string, lastLines?: strin
     ...(error ? { error } : {}),
     startedAtMs: time(c?.state?.running?.startedAt) ?? time(pod.status?.startTime),
     finishedAtMs: time(c?.state?.terminated?.finishedAt),
-    address: pod.status?.podIP ?? '',
+    address,
     node: pod.spec?.nodeName ?? '',
     hostPorts: [],
   };

@@ -84,10 +84,28 @@ describe('planWorkload (runtime rollouts)', () => {
       ['apply 2', 'wait: 0/2 replica(s) of v2 ready, 2 of the previous release still serving'],
     ],
     [
-      'upgrade in place while old pods terminate: complete with VersionDeployed',
+      'upgrade in place while old pods terminate, no longer served: complete with VersionDeployed',
+      desired(upgrade),
+      [pod('v2'), pod('v2'), pod('v1', 'starting', { phase: 'removing' })],
+      ['apply 2', 'complete ok deploy v2: 2 replica(s) of v2 ready'],
+    ],
+    [
+      "an old pod being deleted that the runtime still routes to (its Service's slices still list it ready): not in place yet",
       desired(upgrade),
       [pod('v2'), pod('v2'), pod('v1', 'ready', { phase: 'removing' })],
-      ['apply 2', 'complete ok deploy v2: 2 replica(s) of v2 ready'],
+      ['apply 2', 'wait: 2/2 replica(s) of v2 ready, 1 being removed still receiving traffic'],
+    ],
+    [
+      'a scale down: in place once the removed pods are out of the Service',
+      desired({ replicas: 1, operation: { eventId: 'sc', kind: 'scale', sinceMs: 0 } }),
+      [pod('v2'), pod('v2', 'ready', { phase: 'removing' })],
+      ['apply 1', 'wait: 1/1 replica(s) of v2 ready, 1 being removed still receiving traffic'],
+    ],
+    [
+      'a scale up: not in place while a new pod runs but its Service does not list it ready yet',
+      desired({ replicas: 3, operation: { eventId: 'sc', kind: 'scale', sinceMs: 0 } }),
+      [pod('v2'), pod('v2'), pod('v2', 'starting')],
+      ['apply 3', 'wait: 2/3 replica(s) of v2 ready'],
     ],
     [
       "a new pod fails: the rollout is aborted with the pod's reason, the failed release not applied again",

@@ -55,7 +55,10 @@ export function planWorkload(input: PlanInput): WorkloadAction[] {
     op && !op.aborting && !d.paused && nowMs - op.sinceMs > input.progressDeadlineMs
       ? `not done after ${Math.round(input.progressDeadlineMs / 1000)} s`
       : undefined;
-  const inPlace = old.length === 0 && cur.length === n && cur.every((r) => r.health === 'ready');
+  // The runtime may still route to a replica being removed, or of another release, for a moment
+  // (Kubernetes: until its Service's EndpointSlices drop it): in place only once it no longer does.
+  const draining = input.replicas.filter((r) => r.health === 'ready' && (r.retiring || r.phase === 'removing'));
+  const inPlace = old.length === 0 && draining.length === 0 && cur.length === n && cur.every((r) => r.health === 'ready');
   const givenUp = d.operationFinished && !inPlace ? 'the operation already has a final status (event-log gave up on it)' : undefined;
   const failure = d.problems[0] ?? applyFailure ?? (brokenNew && n > 0 ? failureOf(brokenNew) : undefined) ?? overdue ?? givenUp;
   if (op && !op.aborting && failure) {
@@ -91,7 +94,9 @@ export function planWorkload(input: PlanInput): WorkloadAction[] {
       why:
         n === 0
           ? `${input.replicas.length} replica(s) still to stop`
-          : `${ready}/${n} replica(s) of ${t.versionId} ready${old.length ? `, ${old.length} of the previous release still serving` : ''}`,
+          : `${ready}/${n} replica(s) of ${t.versionId} ready${old.length ? `, ${old.length} of the previous release still serving` : ''}${
+              draining.length ? `, ${draining.length} being removed still receiving traffic` : ''
+            }`,
     });
   }
   return actions;

@@ -31,7 +31,10 @@ function setup() {
   const narrator: Narrator = {
     begin: () => undefined,
     line: (eventId, text) => void lines.push({ eventId, text }),
-    conclude: (o, ok, message) => void finished.push({ eventId: o.eventId, ok, message }),
+    conclude: (o, ok, message) => {
+      finished.push({ eventId: o.eventId, ok, message });
+      hooks.concluded?.(o.eventId);
+    },
     answer: (_o: NarratedOperation) => undefined,
     flush: async () => undefined,
   };
@@ -40,7 +43,7 @@ function setup() {
     endpoints: async (e) => void endpoints.push(e),
     remove: async () => undefined,
   };
-  const hooks: { nudge?: (id: string) => void } = {};
+  const hooks: { nudge?: (id: string) => void; concluded?: (eventId: string) => void } = {};
   const append = async (stream: string, batch: NewEvent[]) => {
     for (const e of batch) {
       const recorded: RecordedEvent = {
@@ -102,7 +105,7 @@ function setup() {
       ],
       ...over,
     });
-  return { driver, fleet, events, lines, finished, statuses, endpoints, reconciler, probes, add, spec };
+  return { driver, fleet, events, lines, finished, statuses, endpoints, hooks, reconciler, probes, add, spec };
 }
 
 type Env = ReturnType<typeof setup>;
@@ -217,6 +220,32 @@ describe('Reconciler (runtime rollout)', () => {
     expect(t.driver.applied.map((w) => w.template.image).slice(-2)).toEqual(['img:crash', 'img:1']);
     expect(await versions(t)).toEqual(['v1', 'v1']);
     expect(t.fleet.get(ID)!.deployed?.versionId).toBe('v1');
+  });
+
+  it('completes an upgrade only once the runtime no longer routes to the old pods (being removed, still ready)', async () => {
+    await deployed(t);
+    // The old pods stay routed to (ready, being removed) for a while, as behind a Service whose slices have not dropped them yet.
+    t.driver.drainMs = 300;
+    const atEnd: { name: string; phase: string; ready?: boolean; version: string }[] = [];
+    t.hooks.concluded = (eventId) => {
+      if (eventId === 'u4')
+        void t.driver
+          .listReplicas({ componentId: ID })
+          .then((list) => atEnd.push(...list.map((r) => ({ name: r.name, phase: r.phase, ready: r.ready, version: r.labels.versionId }))));
+    };
+    await t.add(
+      create(eventsV1.RolloutStartedSchema, { componentId: ID, kind: 'upgrade', versionId: 'v2', image: 'img:2', spec: t.spec(), maxSurge: 1 }),
+      'u4',
+    );
+    expect(await until(t, 'u4')).toMatchObject({ ok: true, message: '2 replica(s) of v2 ready' });
+    await waitFor('the state at the end', async () => (atEnd.length ? true : undefined), 5000);
+    expect(atEnd.filter((r) => r.version === 'v1')).toEqual([]);
+    expect(atEnd.map((r) => [r.version, r.phase, r.ready])).toEqual([
+      ['v2', 'running', true],
+      ['v2', 'running', true],
+    ]);
+    expect(t.lines.map((l) => l.text)).toContainEqual(expect.stringMatching(/2\/2 replica\(s\) of v2 ready, 2 being removed still receiving traffic/));
+    expect(t.endpoints.at(-1)!.endpoints.map((e) => e.versionId)).toEqual(['v2', 'v2']);
   });
 
   it('pauses a rollout (the workload is applied paused) and resumes it', async () => {

@@ -309,6 +309,10 @@ export class Reconciler {
     if ((r.phase === 'creating' || r.phase === 'removing') && r.error && this.d.driver.capabilities.probes === 'runtime') {
       health = 'failed';
       reason = r.error;
+    } else if (r.phase === 'removing' && r.ready && this.d.driver.capabilities.probes === 'runtime') {
+      // Being deleted, and the runtime still sends it traffic (Kubernetes: its Service's
+      // EndpointSlices still list it ready): not published, but a rollout is not in place yet.
+      health = 'ready';
     } else if (r.phase === 'exited' || r.phase === 'dead') {
       reason = m.crashReasons.get(r.id);
       if (reason === undefined) {
