@@ -191,11 +191,14 @@ describe("endpoints on Kubernetes: the ready addresses of the component's Endpoi
   }, 180_000);
 
   it('after a scale 1 -> 3, publishes the 3 ready pod addresses of the Service, and lb-manager (real nginx) routes through them', async () => {
+    const [running] = await published();
     expect((await finalStatus(s, await enqueue(s, 'scale', id, { replicas: 3 }), 120_000)).status).toBe('success');
     const ready = (await inService()).filter((e) => e.versionId === 'v1');
     expect(ready).toHaveLength(3);
     const eps = await publishedAsService(3, "3 published endpoints = the Service's 3 ready ones");
     expect(new Set(eps.map((e) => e.replica)).size).toBe(3);
+    // A scale adds pods: the one that was running stays (the pod template did not change).
+    expect(eps.map((e) => e.replica)).toContain(running.replica);
     // nginx's upstream for the route is those pod addresses (reached from the host on the cluster's pod network).
     const upstream = await waitFor(
       "lb-manager's upstream of the route",

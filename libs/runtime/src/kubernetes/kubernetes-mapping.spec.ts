@@ -239,7 +239,7 @@ describe('workloadObjects', () => {
     expect((workloadObjects(spec({ placement: {} }), naming).workload as Any).spec.template.spec.nodeSelector).toBeUndefined();
   });
 
-  it('spreads several replicas over nodes softly, by the component selector; one replica has no constraint', () => {
+  it('spreads replicas over nodes softly, by the component selector, with the same pod template at any replica count', () => {
     const w = workloadObjects(spec({ replicas: 3 }), naming).workload as Any;
     expect(w.spec.template.spec.topologySpreadConstraints).toEqual([
       {
@@ -249,7 +249,8 @@ describe('workloadObjects', () => {
         labelSelector: { matchLabels: { [LABEL.dataCenter]: 'dc1', [LABEL.componentId]: 'acme.shop.api' } },
       },
     ]);
-    expect((workloadObjects(spec({ replicas: 1 }), naming).workload as Any).spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    // A scale changes the replica count only: the template (and so the pods) stays as it was.
+    expect((workloadObjects(spec({ replicas: 1 }), naming).workload as Any).spec.template).toEqual(w.spec.template);
     // A stateful component spreads the same way.
     const sts = workloadObjects(
       spec({ stateful: true, replicas: 2, template: { ...spec().template, volumes: [{ name: 'data', mountPath: '/d', sizeMib: 1 }] } }),

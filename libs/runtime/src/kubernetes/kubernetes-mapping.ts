@@ -229,14 +229,12 @@ export function workloadObjects(spec: WorkloadSpec, naming: KubernetesNaming): W
     containers: [containerOf(spec, secretName, naming)],
     ...(Object.keys(placement).length ? { nodeSelector: { ...placement } } : {}),
     // Replicas spread over nodes, softly (ScheduleAnyway): 1.20 still counts a cordoned node as a
-    // domain, so a hard rule (DoNotSchedule) would leave replicas of a drained node Pending.
-    ...(spec.replicas > 1
-      ? {
-          topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: SPREAD_TOPOLOGY_KEY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
-          ],
-        }
-      : {}),
+    // domain, so a hard rule (DoNotSchedule) would leave replicas of a drained node Pending. Set
+    // whatever the replica count: it is part of the pod template, so a scale that added it would
+    // roll every pod.
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: SPREAD_TOPOLOGY_KEY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ],
     terminationGracePeriodSeconds: Math.ceil(t.stopGraceMs / 1000),
     ...(pullSecret ? { imagePullSecrets: [{ name: pullSecret.metadata!.name! }] } : {}),
     // The API server's token is of no use to a tenant's code.
