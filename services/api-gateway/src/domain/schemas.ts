@@ -46,7 +46,14 @@ const routeHost = z
   .string()
   .max(253)
   .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS host name');
-const certificatePem = z.string().max(65536).describe("the host's certificate and its chain, PEM (leaf first)");
+const certificatePem = z
+  .string()
+  .max(65536)
+  .refine(
+    (pem) => !/PRIVATE KEY-----/.test(pem),
+    'must hold certificates only: the private key goes in private_key_pem (the certificate is shown to every reader)',
+  )
+  .describe("the host's certificate and its chain, PEM (leaf first)");
 const privateKeyPem = z.string().max(16384).describe('its private key, unencrypted PEM; stored sealed, never shown again');
 const httpRouteFields = {
   host: routeHost,
