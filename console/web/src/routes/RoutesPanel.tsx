@@ -295,18 +295,20 @@ export function RoutesPanel({ dc, tenant, component }: { dc: string; tenant: str
                   {r.kind === 'http' ? (r.tls ? `TLS: ${describeCertificate(r.tls)}` : 'no certificate') : 'tcp'}
                   {r.kind === 'http' && r.https_redirect && ' · HTTP redirected to HTTPS'}
                 </td>
-                <td className="actions">
-                  <button type="button" data-action="edit" onClick={() => setEditing({ mode: 'edit', route: r })}>
-                    Edit
-                  </button>
-                  {r.kind === 'http' && (
-                    <button type="button" data-action="certificate" onClick={() => setEditing({ mode: 'certificate', route: r })}>
-                      Certificate
+                <td>
+                  <div className="actions">
+                    <button type="button" data-action="edit" onClick={() => setEditing({ mode: 'edit', route: r })}>
+                      Edit
                     </button>
-                  )}
-                  <button type="button" className="danger" data-action="delete" onClick={() => void remove(r)}>
-                    Delete
-                  </button>
+                    {r.kind === 'http' && (
+                      <button type="button" data-action="certificate" onClick={() => setEditing({ mode: 'certificate', route: r })}>
+                        Certificate
+                      </button>
+                    )}
+                    <button type="button" className="danger" data-action="delete" onClick={() => void remove(r)}>
+                      Delete
+                    </button>
+                  </div>
                 </td>
               </tr>
             ))}
