@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { api, dcPath } from '../api';
 import { followOperation, type Entry } from '../live';
 import { emptyView, foldView, type TimelineView } from '../timeline-state';
@@ -11,7 +12,9 @@ const LIVE_FROM_END = 1000;
 /**
  * Least time between two renders while lines stream: ten updates a second read as live, and
  * leave most frames free of work (at 5,000 lines/s a render per animation frame made long
- * frames on a busy machine).
+ * frames on a busy machine). Each render runs inside its animation frame (flushSync), so its
+ * DOM changes, the follow scroll and the frame's own style, layout and paint are one pass,
+ * not a task of React's scheduler that lays out on its own and then again for the frame.
  */
 const RENDER_EVERY_MS = 100;
 
@@ -54,7 +57,7 @@ export function useOperation(dc: string, tenant: string, eventId: string): Opera
     const render = () => {
       frame = 0;
       lastRender = performance.now();
-      bump();
+      flushSync(bump);
     };
     const schedule = () => {
       if (frame || timer) return;
