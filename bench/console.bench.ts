@@ -188,6 +188,12 @@ async function main(): Promise<void> {
     log(
       `page main thread during the stream: tasks ${share('TaskDuration')} %, script ${share('ScriptDuration')} %, layout ${share('LayoutDuration')} %, style ${share('RecalcStyleDuration')} % of ${round(wall, 1)} s`,
     );
+    // CPU time, not wall time: what the page's work costs whatever else the machine runs (frames above are wall time).
+    const cpu = (name: string) => after[name] - before[name];
+    log(
+      `page CPU: main thread ${round(cpu('ThreadTime'), 1)} s, renderer process ${round(cpu('ProcessTime'), 1)} s; ` +
+        `${round((1000 * cpu('ThreadTime')) / Math.max(1, lines / 1000), 2)} ms of main thread per 1,000 lines shown; ${cpu('LayoutCount')} layouts`,
+    );
     await page.evaluate('window.__stopFrames = true');
     const frames = (await page.evaluate('window.__frames')) as number[];
     const longTasks = (await page.evaluate('window.__longTasks')) as number[];

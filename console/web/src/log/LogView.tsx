@@ -112,7 +112,11 @@ export const LogView = memo(function LogView({ dc, eventId, store, version, visi
       if (!el) return;
       const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < ROW_PX * 2;
       setFollow((f) => (f === atEnd ? f : atEnd));
-      if (atEnd && follow) return setScroll((s) => (s.viewport === el.clientHeight ? s : { ...s, viewport: el.clientHeight }));
+      if (atEnd && follow) {
+        // Nudged a little but still at the end: the next render puts it back exactly.
+        if (el.scrollTop !== written.current) written.current = -1;
+        return setScroll((s) => (s.viewport === el.clientHeight ? s : { ...s, viewport: el.clientHeight }));
+      }
       written.current = -1;
       setScroll((s) => (s.top === el.scrollTop && s.viewport === el.clientHeight ? s : { top: el.scrollTop, viewport: el.clientHeight }));
     });
