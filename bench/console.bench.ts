@@ -7,12 +7,20 @@
 // The JSON line is printed last. BENCH_LOG_LINES / BENCH_LINES_PER_S / BENCH_LIST_ROUNDS scale it down.
 import { EventLogClient } from '@wharf/event-log-client';
 import { clientSecurity, launchChromium, startConsole, startDataCenter, startEtcd, type RunningDataCenter } from '@wharf/testing';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { startProfile, stopProfile, summarizeTrace } from './console-profile';
 
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
 const LINES_PER_S = Number(process.env.BENCH_LINES_PER_S ?? 5000);
 const ROUNDS = Number(process.env.BENCH_LIST_ROUNDS ?? 300);
+/**
+ * A directory: the page's CPU profile from a quarter to half-way through the stream goes there,
+ * then a DevTools trace from half-way to three quarters; what they found goes to stderr.
+ */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 const TENANTS = 5;
 const APPS_PER_TENANT = 10;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -111,11 +119,16 @@ async function main(): Promise<void> {
       requestAnimationFrame(tick);
     })`)) as number[];
     // Frame times from the page's own animation frames, for the whole stream.
+    // And the main thread's long tasks (> 50 ms), to tell the page's own work from frames a busy machine delayed.
     await page.evaluate(`(() => {
       window.__frames = []; let last = performance.now();
       const tick = (t) => { window.__frames.push(t - last); last = t; if (!window.__stopFrames) requestAnimationFrame(tick); };
       requestAnimationFrame(tick);
+      window.__longTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); }).observe({ type: 'longtask' });
     })()`);
+    const profileCdp = PROFILE_DIR ? await context.newCDPSession(page) : undefined;
+    let profiling: 'before' | 'running' | 'tracing' | 'done' = 'before';
 
     // How much of the page's main thread the stream costs (scripts, layout, tasks), to tell our work from a busy machine.
     const metricsCdp = await context.newCDPSession(page);
@@ -138,6 +151,18 @@ async function main(): Promise<void> {
       await producer.drained();
       await new Promise((r) => setTimeout(r, 20 - ((performance.now() - started) % 20)));
       if (sent % (perTick * 500) < perTick) log(`streamed ${sent} lines in ${round((performance.now() - started) / 1000, 1)} s`);
+      if (profileCdp && profiling === 'before' && sent >= LOG_LINES / 4) {
+        profiling = 'running';
+        await startProfile(profileCdp);
+      } else if (profileCdp && profiling === 'running' && sent >= LOG_LINES / 2) {
+        profiling = 'tracing';
+        mkdirSync(PROFILE_DIR!, { recursive: true });
+        await stopProfile(profileCdp, PROFILE_DIR!, log);
+        await browser.startTracing(page, { path: join(PROFILE_DIR!, 'log-view.trace.json'), categories: ['devtools.timeline', 'v8', 'blink', 'toplevel'] });
+      } else if (profiling === 'tracing' && sent >= (LOG_LINES * 3) / 4) {
+        profiling = 'done';
+        for (const l of summarizeTrace(await browser.stopTracing())) log(l);
+      }
     }
     step.ok();
     reporter.done();
@@ -163,8 +188,15 @@ async function main(): Promise<void> {
     log(
       `page main thread during the stream: tasks ${share('TaskDuration')} %, script ${share('ScriptDuration')} %, layout ${share('LayoutDuration')} %, style ${share('RecalcStyleDuration')} % of ${round(wall, 1)} s`,
     );
+    // CPU time, not wall time: what the page's work costs whatever else the machine runs (frames above are wall time).
+    const cpu = (name: string) => after[name] - before[name];
+    log(
+      `page CPU: main thread ${round(cpu('ThreadTime'), 1)} s, renderer process ${round(cpu('ProcessTime'), 1)} s; ` +
+        `${round((1000 * cpu('ThreadTime')) / Math.max(1, lines / 1000), 2)} ms of main thread per 1,000 lines shown; ${cpu('LayoutCount')} layouts`,
+    );
     await page.evaluate('window.__stopFrames = true');
     const frames = (await page.evaluate('window.__frames')) as number[];
+    const longTasks = (await page.evaluate('window.__longTasks')) as number[];
     const cdp = await context.newCDPSession(page);
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; totalSize: number };
@@ -183,6 +215,10 @@ async function main(): Promise<void> {
         `middle of the log fetched back: ${middleShown}`,
     );
     log(`idle page (same run, before the stream): ${idleFrames.length} frames, p50 ${round(p(idleFrames, 0.5))} p99 ${round(p(idleFrames, 0.99))} ms`);
+    log(
+      `long tasks (> 50 ms) on the page's main thread during the stream: ${longTasks.length}` +
+        (longTasks.length ? `, p50 ${round(p(longTasks, 0.5))} max ${round(Math.max(...longTasks))} ms` : ''),
+    );
     log(
       `machine: ${cpus().length} cores, load ${loadavg()
         .map((l) => l.toFixed(2))

@@ -65,7 +65,7 @@ it('routes a component created through the API by its default host and its own r
     routes: [{ host: 'api.example.com', path_prefix: '/v1/', port: 8080 }],
   });
   expect(taken.status).toBe(409);
-  expect(taken.body.error).toMatchObject({ code: 'route_owned', field: 'routes', message: expect.stringContaining('acme/shop/api (acme.shop.api)') });
+  expect(taken.body.error).toMatchObject({ code: 'route_owned', field: 'routes[0]', message: expect.stringContaining('acme/shop/api (acme.shop.api)') });
 
   // No replica yet: the gateway says so.
   const unready = await within('the 503 page', 5000, async () => {

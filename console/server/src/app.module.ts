@@ -17,6 +17,7 @@ import { consoleProjection, type ConsoleState } from './domain/console-state';
 import { DataCentersService } from './domain/data-centers.service';
 import { FederationService } from './domain/federation.service';
 import type { DataCenterApi, SessionStore } from './domain/ports';
+import { ComponentRoutesService } from './domain/routes.service';
 import { SessionsService } from './domain/sessions.service';
 import { UsersService } from './domain/users.service';
 import { HttpModule } from './http/http.module';
@@ -101,6 +102,7 @@ export class AppModule implements OnApplicationShutdown {
         (ctx: ConsoleContext, users: UsersService, api: DataCenterApi) => new DataCentersService(ctx, users, api, new SecretBox(options.secretKey)),
       ),
       factory(FederationService, [DataCentersService, DC_API], (dcs: DataCentersService, api: DataCenterApi) => new FederationService(dcs, api)),
+      factory(ComponentRoutesService, [FederationService], (federation: FederationService) => new ComponentRoutesService(federation)),
     ];
     return {
       module: AppModule,

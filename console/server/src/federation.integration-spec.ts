@@ -1,4 +1,6 @@
 import { freePort, startApiGateway, startConsole, startEtcd, type EtcdInstance, type RunningApiGateway, type RunningConsole } from '@wharf/testing';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { bearer, BrowserLike, dcUserToken, seedDataCenter } from '../test/console-client';
 
 /**
@@ -218,6 +220,67 @@ describe('console server: users, sessions, CSRF, data centers and the federation
     // One operation with its steps, through the pass-through.
     const op = await alice.request('GET', `/api/v1/dcs/west/api/v1/tenants/acme/operations/${res.body.results[1].event_id}`);
     expect(op.body).toMatchObject({ kind: 'build', status: 'pending' });
+  });
+
+  it("changes a component's routes and certificates through the console: one write each, refusals on the form's fields, no key ever returned", async () => {
+    const fixture = (name: string) => readFileSync(join(__dirname, 'domain', '__fixtures__', name), 'utf8');
+    const base = '/api/v1/dcs/east/tenants/acme/components/acme.store.api/routes';
+    const route = `${base}/${encodeURIComponent('shop.example.com/')}`;
+    const tls = { certificate_pem: fixture('shop.crt'), private_key_pem: fixture('shop.key') };
+    const stored = async () => (await bearer(east.url, tokens.eastAdmin)('GET', '/api/v1/tenants/acme/components/acme.store.api')).body;
+    const doc = await bearer(consoleServer.url)('GET', '/docs/openapi.json');
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/dcs/{dc}/tenants/{tenant}/components/{component}/routes',
+        '/api/v1/dcs/{dc}/tenants/{tenant}/components/{component}/routes/{route}/certificate',
+      ]),
+    );
+    expect((await alice.request('POST', base, { kind: 'http', host: 'shop.example.com', port: 80, tls }, { csrf: false })).status).toBe(403);
+    const made = await alice.request('POST', base, { kind: 'http', host: 'shop.example.com', port: 80, tls });
+    expect(made.status).toBe(201);
+    expect(made.body.routes).toEqual([
+      expect.objectContaining({ id: 'shop.example.com/', kind: 'http', port: 80, tls: expect.objectContaining({ subject: 'CN=shop.example.com' }) }),
+    ]);
+    expect(JSON.stringify(made.body)).not.toContain('PRIVATE KEY');
+    // A key that is not the certificate's: the data center's refusal, on the form's key field; nothing changed.
+    const version = (await stored()).version;
+    const mismatch = await alice.request('PUT', route, {
+      kind: 'http',
+      host: 'shop.example.com',
+      port: 80,
+      tls: { ...tls, private_key_pem: fixture('other.key') },
+    });
+    expect({ status: mismatch.status, field: mismatch.body.error.field, message: mismatch.body.error.message }).toEqual({
+      status: 400,
+      field: 'tls.private_key_pem',
+      message: 'the private key does not belong to the certificate',
+    });
+    expect((await stored()).version).toBe(version);
+    // Renewed keeping the stored key (the data center checks the chain against it), then the route changed keeping it too.
+    expect((await alice.request('PUT', `${route}/certificate`, { certificate_pem: fixture('shop-chain.crt'), keep_key: true })).status).toBe(200);
+    const changed = await alice.request('PUT', route, {
+      kind: 'http',
+      host: 'shop.example.com',
+      path_prefix: '/',
+      port: 80,
+      https_redirect: true,
+      tls: { certificate_pem: fixture('shop-chain.crt'), keep_key: true },
+    });
+    expect(changed.status).toBe(200);
+    expect((await stored()).routes).toEqual([
+      { host: 'shop.example.com', path_prefix: '/', port: 80, https_redirect: true, tls: { certificate_pem: fixture('shop-chain.crt') } },
+    ]);
+    // Bad input: each on its field, before or from the data center.
+    expect((await alice.request('POST', base, { kind: 'http', host: 'Bad Host', port: 80 })).body.error).toMatchObject({ code: 'invalid', field: 'host' });
+    expect((await alice.request('POST', base, { kind: 'tcp', listen_port: 15000, port: 80 })).body.error).toMatchObject({ code: 'invalid', field: 'port' });
+    expect((await alice.request('PUT', `${base}/nope.example.com%2F`, { kind: 'http', host: 'a.example.com', port: 80 })).body.error).toMatchObject({
+      code: 'not_found',
+      field: 'route',
+    });
+    expect((await alice.request('DELETE', `${base}/not%20a%20route`)).body.error).toMatchObject({ code: 'invalid', field: 'route' });
+    const gone = await alice.request('DELETE', route);
+    expect({ status: gone.status, routes: gone.body.routes }).toEqual({ status: 200, routes: [] });
+    expect((await stored()).routes).toEqual([]);
   });
 
   it('shows a data center that does not answer as unreachable within 2 s while the other keeps answering; fast while backing off; back when it answers', async () => {

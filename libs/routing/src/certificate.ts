@@ -1,6 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 
-export type CertificateCheck = { ok: true; notAfterMs: number; fingerprint256: string; subject: string } | { ok: false; reason: string };
+/** A failed check says why and which input it is about (`private_key`: the key does not parse or does not belong to the certificate). */
+export type CertificateCheck =
+  { ok: true; notAfterMs: number; fingerprint256: string; subject: string } | { ok: false; reason: string; part: 'certificate' | 'private_key' };
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -15,33 +17,33 @@ const sampleHostFor = (host: string) => (host.startsWith('*.') ? `wharf-wildcard
  */
 export function checkCertificate(input: { certificatePem: string; privateKeyPem: string; host: string; nowMs: number }): CertificateCheck {
   const pems = input.certificatePem.match(PEM_CERT) ?? [];
-  if (pems.length === 0) return { ok: false, reason: 'the certificate is not PEM (expected -----BEGIN CERTIFICATE-----)' };
+  const bad = (reason: string, part: 'certificate' | 'private_key' = 'certificate'): CertificateCheck => ({ ok: false, reason, part });
+  if (pems.length === 0) return bad('the certificate is not PEM (expected -----BEGIN CERTIFICATE-----)');
   let chain: X509Certificate[];
   try {
     chain = pems.map((p) => new X509Certificate(p));
   } catch (err) {
-    return { ok: false, reason: `the certificate does not parse: ${(err as Error).message}` };
+    return bad(`the certificate does not parse: ${(err as Error).message}`);
   }
   const leaf = chain[0];
   let key;
   try {
     key = createPrivateKey(input.privateKeyPem);
   } catch (err) {
-    return { ok: false, reason: `the private key does not parse (expected an unencrypted PEM key): ${(err as Error).message}` };
+    return bad(`the private key does not parse (expected an unencrypted PEM key): ${(err as Error).message}`, 'private_key');
   }
-  if (!leaf.checkPrivateKey(key)) return { ok: false, reason: 'the private key does not belong to the certificate' };
+  if (!leaf.checkPrivateKey(key)) return bad('the private key does not belong to the certificate', 'private_key');
   for (let i = 1; i < chain.length; i++) {
-    if (!chain[i - 1].checkIssued(chain[i]))
-      return { ok: false, reason: `certificate ${i + 1} of the chain did not issue certificate ${i} (chain out of order?)` };
+    if (!chain[i - 1].checkIssued(chain[i])) return bad(`certificate ${i + 1} of the chain did not issue certificate ${i} (chain out of order?)`);
   }
   if (!leaf.checkHost(sampleHostFor(input.host))) {
     const names = leaf.subjectAltName ?? leaf.subject;
-    return { ok: false, reason: `the certificate does not match host ${input.host} (it names ${names.replace(/\n/g, ', ')})` };
+    return bad(`the certificate does not match host ${input.host} (it names ${names.replace(/\n/g, ', ')})`);
   }
   const notBefore = Date.parse(leaf.validFrom);
   const notAfter = Date.parse(leaf.validTo);
-  if (!Number.isFinite(notBefore) || !Number.isFinite(notAfter)) return { ok: false, reason: 'the certificate has unreadable validity dates' };
-  if (input.nowMs >= notAfter) return { ok: false, reason: `the certificate expired on ${new Date(notAfter).toISOString()}` };
-  if (input.nowMs < notBefore) return { ok: false, reason: `the certificate is not valid before ${new Date(notBefore).toISOString()}` };
+  if (!Number.isFinite(notBefore) || !Number.isFinite(notAfter)) return bad('the certificate has unreadable validity dates');
+  if (input.nowMs >= notAfter) return bad(`the certificate expired on ${new Date(notAfter).toISOString()}`);
+  if (input.nowMs < notBefore) return bad(`the certificate is not valid before ${new Date(notBefore).toISOString()}`);
   return { ok: true, notAfterMs: notAfter, fingerprint256: leaf.fingerprint256, subject: leaf.subject };
 }

@@ -197,4 +197,13 @@ describe('checkCertificate', () => {
       /private key does not parse/,
     );
   });
+
+  it("says which input a refusal is about: the key (unreadable or not the certificate's) or the certificate", () => {
+    const part = (r: ReturnType<typeof check>) => (r.ok ? 'ok' : r.part);
+    expect(part(check('shop.crt', 'other.key', 'shop.example.com'))).toBe('private_key');
+    expect(part(checkCertificate({ certificatePem: fixture('shop.crt'), privateKeyPem: 'nope', host: 'shop.example.com', nowMs: NOW }))).toBe('private_key');
+    expect(part(check('shop.crt', 'shop.key', 'other.example.com'))).toBe('certificate');
+    expect(part(checkCertificate({ certificatePem: 'garbage', privateKeyPem: fixture('shop.key'), host: 'shop.example.com', nowMs: NOW }))).toBe('certificate');
+    expect(part(check('shop.crt', 'shop.key', 'shop.example.com', Date.parse('2200-01-01T00:00:00Z')))).toBe('certificate');
+  });
 });

@@ -8,6 +8,8 @@ import { decodeTask } from '@wharf/tasks';
 import { rawHttp, startEtcd, startMq, waitFor, type EtcdInstance, type RunningMq } from '@wharf/testing';
 import fc from 'fast-check';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { client, startApi, type RunningApi } from '../test/api-harness';
 
 describe('api-gateway over real HTTP, real etcd and real mq', () => {
@@ -273,6 +275,38 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
     expect(dump).not.toContain('plain-text-canary');
   });
 
+  it("PATCHes a component's routes keeping a TLS route's stored key (still sealed at rest), guarded by If-Match, documented", async () => {
+    const fixture = (name: string) => readFileSync(join(__dirname, 'domain', '__fixtures__', name), 'utf8');
+    const key = fixture('shop.key');
+    const dev = as('dev');
+    const made = await dev('POST', '/api/v1/tenants/acme/apps/acme.shop/components', {
+      name: 'tls',
+      source: { image: 'busybox' },
+      ports: [{ port: 8080, protocol: 'http', public: true }],
+      routes: [{ host: 'shop.example.com', port: 8080, tls: { certificate_pem: fixture('shop.crt'), private_key_pem: key } }],
+    });
+    expect(made.status).toBe(201);
+    const path = '/api/v1/tenants/acme/components/acme.shop.tls';
+    const chain = fixture('shop-chain.crt');
+    const route = { host: 'shop.example.com', port: 8080, https_redirect: true, tls: { certificate_pem: chain } };
+    expect((await dev('PATCH', path, { routes: [route] }, { 'if-match': '"99"' })).body.error).toMatchObject({ code: 'version_mismatch' });
+    const patched = await dev('PATCH', path, { routes: [route] }, { 'if-match': made.headers.get('etag')! });
+    expect(patched.status).toBe(200);
+    expect(patched.headers.get('etag')).toBe(`"${made.body.version + 1}"`);
+    expect(patched.body.routes).toEqual([{ ...route, path_prefix: '/', tls: { certificate_pem: chain } }]);
+    const mismatch = await dev('PATCH', path, { routes: [{ ...route, tls: { certificate_pem: fixture('wild.crt') } }] });
+    expect({ status: mismatch.status, field: mismatch.body.error.field }).toEqual({ status: 400, field: 'routes[0].tls.certificate_pem' });
+    expect((await as('vic')('PATCH', path, { routes: [] })).status).toBe(403);
+    expect((await dev('PATCH', path, {})).body.error).toMatchObject({ code: 'invalid', field: 'body' });
+    const raw = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
+    const all = await raw.getAll().prefix('/wharf/').buffers();
+    raw.close();
+    const keyBody = key.split('\n')[1];
+    expect(Buffer.concat(Object.values(all)).toString('latin1')).not.toContain(keyBody);
+    const doc = (await client(api.url)('GET', '/docs/openapi.json')).body;
+    expect(Object.keys(doc.paths['/api/v1/tenants/{tenant}/components/{component}'])).toContain('patch');
+  });
+
   it('lets exactly one of two concurrent updates with the same If-Match win', async () => {
     const dev = as('dev');
     await dev('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: 'race', source: { image: 'busybox' } });
@@ -295,7 +329,7 @@ describe('api-gateway over real HTTP, real etcd and real mq', () => {
         Array.from({ length: 6 }, (_, i) => gateways[i % 2]('POST', '/api/v1/tenants/acme/apps/acme.shop/components', { name: `racer${i}`, ...routed })),
       );
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
-      for (const r of results.filter((r) => r.status === 409)) expect(r.body.error).toMatchObject({ code: 'route_owned', field: 'routes' });
+      for (const r of results.filter((r) => r.status === 409)) expect(r.body.error).toMatchObject({ code: 'route_owned', field: 'routes[0]' });
       const winner = results.find((r) => r.status === 201)!.body.id as string;
       // Both instances agree on who holds it: only the winner exists.
       for (const gw of gateways) {

@@ -85,3 +85,71 @@ export const federatedCreateSchema = z
   .strict();
 
 export type FederatedCreate = z.infer<typeof federatedCreateSchema>;
+
+const routeHost = z
+  .string()
+  .min(1, 'is required')
+  .max(253)
+  .regex(
+    /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    'must be a DNS host name like shop.example.com (or *.example.com)',
+  );
+const routePort = z.number().int().min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
+const certificatePem = z
+  .string()
+  .min(1, 'is required')
+  .max(65536)
+  .refine((pem) => pem.includes('-----BEGIN CERTIFICATE-----'), 'must be PEM: -----BEGIN CERTIFICATE----- (the certificate first, then its chain)')
+  .refine((pem) => !/PRIVATE KEY-----/.test(pem), 'must hold certificates only: the private key goes in its own field (a certificate is shown to every reader)')
+  .describe("the host's certificate and its chain, PEM (leaf first); shown to whoever can read the component");
+
+/**
+ * A route's certificate: PEM chain and its key. The key is write-only (the data centers never
+ * return it): `keep_key` keeps the one stored for the route instead of sending it again.
+ */
+export const certificateInputSchema = z
+  .object({
+    certificate_pem: certificatePem,
+    private_key_pem: z.string().max(16384).optional().describe('its private key, unencrypted PEM; stored sealed by the data center, never shown again'),
+    keep_key: z.boolean().default(false).describe('keep the private key the data center stores for this route (no private_key_pem)'),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const key = t.private_key_pem?.trim() ?? '';
+    if (t.keep_key && key) ctx.addIssue({ code: 'custom', path: ['private_key_pem'], message: 'leave it empty to keep the stored key (or do not keep it)' });
+    else if (!t.keep_key && !key) ctx.addIssue({ code: 'custom', path: ['private_key_pem'], message: 'is required (or keep the stored key)' });
+    else if (!t.keep_key && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key))
+      ctx.addIssue({ code: 'custom', path: ['private_key_pem'], message: 'must be an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)' });
+  });
+
+/** One gateway route of a component: HTTP (host + path prefix -> port, TLS or not) or TCP (listen port -> port). */
+export const routeInputSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z
+      .object({
+        kind: z.literal('http'),
+        host: routeHost,
+        path_prefix: z
+          .string()
+          .max(1024)
+          .regex(/^\/[^\s]*$/, 'must start with "/"')
+          .default('/'),
+        port: routePort.describe("the component's HTTP port it goes to"),
+        https_redirect: z.boolean().default(false),
+        tls: certificateInputSchema.nullable().default(null).describe("null: plain HTTP (HTTPS with the data center's default certificate)"),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('tcp'),
+        listen_port: routePort.describe("the gateway's port"),
+        port: routePort.describe("the component's TCP port it goes to"),
+      })
+      .strict(),
+  ],
+  { error: () => 'must be http or tcp' },
+);
+
+export type RouteInput = z.infer<typeof routeInputSchema>;
+export type CertificateInput = z.infer<typeof certificateInputSchema>;

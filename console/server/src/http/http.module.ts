@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { SessionGuard } from './auth';
 import { DataCentersController } from './data-centers.controller';
 import { FederationController } from './federation.controller';
+import { RoutesController } from './routes.controller';
 import { SessionController } from './session.controller';
 import { UsersController } from './users.controller';
 
@@ -27,7 +28,8 @@ export class HttpModule {
           ],
         }),
       ],
-      controllers: [SessionController, UsersController, DataCentersController, FederationController],
+      // RoutesController before FederationController: the latter's /dcs/:dc/* pass-through would take its paths.
+      controllers: [SessionController, UsersController, DataCentersController, RoutesController, FederationController],
       providers: [SessionGuard],
     };
   }

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api, dcPath } from '../api';
 import type { LogEntryLike, LogStore } from './log-store';
 import { rowWindow, scrollTopFor } from './row-window';
@@ -15,12 +15,28 @@ interface Props {
 }
 
 /**
+ * One row. Rows are keyed by slot, row i in slot i % n for a window of n rows: a row that stays
+ * on screen keeps its node, and one that comes takes the node of one that left (moved and given
+ * its text), so a window sliding at its size never makes or drops nodes. A row whose line,
+ * number and highlight did not change is not rendered again.
+ */
+const Row = memo(function Row({ index, text, hit }: { index: number; text: string | undefined; hit: boolean }) {
+  return (
+    <div className={`log-line${text === undefined ? ' loading' : ''}${hit ? ' hit' : ''}`}>
+      <span className="ln">{index + 1}</span>
+      {text ?? '…'}
+    </div>
+  );
+});
+
+/**
  * The log of one operation, virtualized: only the rows on screen are in the DOM (fixed-height
  * rows, the window computed in O(1) by rowWindow), the lines in a bounded LogStore; rows whose
  * chunk was evicted are fetched back from history when scrolled to. Follows the end until the
  * user scrolls up. Search runs over the whole log on the server; download streams the whole log.
+ * Memoized: the timeline's clock ticking re-renders nothing here; a new `version` (new lines) does.
  */
-export function LogView({ dc, eventId, store, version, visible }: Props) {
+export const LogView = memo(function LogView({ dc, eventId, store, version, visible }: Props) {
   const parent = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
   const [, refetched] = useState(0);
@@ -30,10 +46,19 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
   const [current, setCurrent] = useState(0);
   const [scroll, setScroll] = useState({ top: 0, viewport: 0 });
   // Following, the window is the end's in this very render (the scrollTop written below catches up without a blank frame).
-  const win = rowWindow({ total: store.total, rowPx: ROW_PX, viewportPx: scroll.viewport, scrollTop: follow ? Infinity : scroll.top, overscan: OVERSCAN });
+  // (No overscan while following: nothing is below the end, and no one sees above it before scrolling, which stops following.)
+  const win = rowWindow({
+    total: store.total,
+    rowPx: ROW_PX,
+    viewportPx: scroll.viewport,
+    scrollTop: follow ? Infinity : scroll.top,
+    overscan: follow ? 1 : OVERSCAN,
+  });
   const from = win.from;
   const to = Math.max(win.from, win.to);
   visible.current = { from, to };
+  const hitSeq = matches?.[current]?.seq;
+  const slots = Math.max(1, win.to - win.from + 1);
 
   // The viewport's height, now and when it is resized.
   useLayoutEffect(() => {
@@ -60,13 +85,23 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
     }
   }, [from, to, version, dc, eventId, store, visible]);
 
-  // Following: stay at the end (one scrollTop write; the scroll event then moves the window).
+  // Following: stay at the end. The end is known from the window (content height) and the
+  // viewport (measured by the ResizeObserver), so nothing here reads layout; the one scrollTop
+  // write lays out once, in the same frame as the render (use-operation renders in the frame).
+  const written = useRef(-1);
   useLayoutEffect(() => {
     const el = parent.current;
-    if (follow && el && store.total > 0 && el.scrollTop !== el.scrollHeight - el.clientHeight) el.scrollTop = el.scrollHeight;
-  }, [version, follow, store.total, win.contentPx]);
+    if (!follow || !el || store.total === 0) return;
+    const end = Math.max(0, win.contentPx - scroll.viewport);
+    if (end !== written.current) {
+      written.current = end;
+      el.scrollTop = end;
+    }
+  }, [version, follow, store.total, win.contentPx, scroll.viewport]);
 
-  // Scroll events come many a frame: the window is moved once per animation frame.
+  // Scroll events come many a frame: the window is moved once per animation frame. Following
+  // at the end, the window does not depend on scrollTop: nothing is rendered for the scroll
+  // that following itself made.
   const frame = useRef(0);
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
   const onScroll = () => {
@@ -75,9 +110,15 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
       frame.current = 0;
       const el = parent.current;
       if (!el) return;
-      setScroll({ top: el.scrollTop, viewport: el.clientHeight });
       const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < ROW_PX * 2;
       setFollow((f) => (f === atEnd ? f : atEnd));
+      if (atEnd && follow) {
+        // Nudged a little but still at the end: the next render puts it back exactly.
+        if (el.scrollTop !== written.current) written.current = -1;
+        return setScroll((s) => (s.viewport === el.clientHeight ? s : { ...s, viewport: el.clientHeight }));
+      }
+      written.current = -1;
+      setScroll((s) => (s.top === el.scrollTop && s.viewport === el.clientHeight ? s : { top: el.scrollTop, viewport: el.clientHeight }));
     });
   };
 
@@ -140,7 +181,18 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
           {store.total.toLocaleString()} lines
         </span>
         <label>
-          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
+          <input
+            type="checkbox"
+            checked={follow}
+            onChange={(e) => {
+              // Following, the window did not track scrollTop: take it now, where the view is.
+              const el = parent.current;
+              if (!e.target.checked && el) setScroll({ top: el.scrollTop, viewport: el.clientHeight });
+              written.current = -1;
+              setFollow(e.target.checked);
+            }}
+          />{' '}
+          follow
         </label>
         <a href={`/api/v1/dcs/${encodeURIComponent(dc)}/operations/${encodeURIComponent(eventId)}/log`} download>
           Download
@@ -152,18 +204,11 @@ export function LogView({ dc, eventId, store, version, visible }: Props) {
           <div style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${win.topPx}px)` }}>
             {Array.from({ length: win.to - win.from + 1 }, (_, k) => {
               const index = win.from + k;
-              const text = store.line(index);
-              const hit = matches?.[current]?.seq === index + 1;
-              return (
-                <div key={index} className={`log-line${text === undefined ? ' loading' : ''}${hit ? ' hit' : ''}`} style={{ height: ROW_PX }}>
-                  <span className="ln">{index + 1}</span>
-                  {text ?? '…'}
-                </div>
-              );
+              return <Row key={index % slots} index={index} text={store.line(index)} hit={hitSeq === index + 1} />;
             })}
           </div>
         </div>
       </div>
     </div>
   );
-}
+});

@@ -1,19 +1,23 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { api, dcPath } from '../api';
 import { followOperation, type Entry } from '../live';
 import { emptyView, foldView, type TimelineView } from '../timeline-state';
 import { LogStore } from './log-store';
+import { RenderPacer } from './render-pacer';
 
 /** Lines kept in the browser: 100 chunks of 1,000 (a few MB), whatever the log's length. */
 export const STORE_OPTIONS = { chunkSize: 1000, maxChunks: 100 };
 /** How far back from the end the live view starts: older lines come from history when scrolled to. */
 const LIVE_FROM_END = 1000;
 /**
- * Least time between two renders while lines stream: ten updates a second read as live, and
- * leave most frames free of work (at 5,000 lines/s a render per animation frame made long
- * frames on a busy machine).
+ * Renders while lines stream are paced (RenderPacer): ten a second read as live and leave most
+ * frames free of work (at 5,000 lines/s a render per animation frame made long frames on a busy
+ * machine), fewer while renders are slow. Each render runs inside its animation frame
+ * (flushSync), so its DOM changes, the follow scroll and the frame's own style, layout and paint
+ * are one pass, not a task of React's scheduler that lays out on its own and then again for the
+ * frame.
  */
-const RENDER_EVERY_MS = 100;
 
 interface StepRecord {
   name: string;
@@ -35,8 +39,8 @@ export interface OperationState {
 
 /**
  * One operation, live: its steps (the data center's record, then every entry folded on top),
- * and its log in a bounded LogStore, followed from near the end; re-renders at most once per
- * RENDER_EVERY_MS however fast lines come (5,000 a second stay smooth).
+ * and its log in a bounded LogStore, followed from near the end; re-renders at the pacer's pace
+ * however fast lines come (5,000 a second stay smooth).
  */
 export function useOperation(dc: string, tenant: string, eventId: string): OperationState {
   const store = useMemo(() => new LogStore(STORE_OPTIONS), [dc, eventId]);
@@ -51,14 +55,17 @@ export function useOperation(dc: string, tenant: string, eventId: string): Opera
     let frame = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastRender = 0;
+    const pacer = new RenderPacer();
     const render = () => {
       frame = 0;
+      const started = performance.now();
+      flushSync(bump);
       lastRender = performance.now();
-      bump();
+      pacer.rendered(lastRender - started);
     };
     const schedule = () => {
       if (frame || timer) return;
-      const wait = RENDER_EVERY_MS - (performance.now() - lastRender);
+      const wait = pacer.intervalMs - (performance.now() - lastRender);
       if (wait <= 0) frame = requestAnimationFrame(render);
       else timer = setTimeout(() => ((timer = undefined), (frame = requestAnimationFrame(render))), wait);
     };

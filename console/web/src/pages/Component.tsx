@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, dcPath } from '../api';
 import { Field } from '../components/Field';
 import { LiveTimeline } from '../components/LiveTimeline';
+import { RoutesPanel } from '../routes/RoutesPanel';
 import { followLogs, type RuntimeLine } from '../live';
 import { go, href } from '../router';
 import { usePoll } from '../use-poll';
@@ -200,18 +201,7 @@ export function ComponentPage({ dc, tenant, id }: { dc: string; tenant: string; 
             <button type="submit">Set</button>
           </form>
           <h3>Routes</h3>
-          {v.routes.length === 0 ? (
-            <p className="muted">No routes.</p>
-          ) : (
-            <ul>
-              {v.routes.map((r) => (
-                <li key={`${r.host}${r.path_prefix}`}>
-                  {r.host}
-                  {r.path_prefix} → :{r.port}
-                </li>
-              ))}
-            </ul>
-          )}
+          <RoutesPanel dc={dc} tenant={tenant} component={id} />
         </>
       )}
       <h3>Event history</h3>

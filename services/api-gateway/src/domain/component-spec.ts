@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import { invalidArgument } from '@wharf/errors';
 import { validatePlacement } from '@wharf/nodes';
-import type { ComponentSpecInput } from './schemas';
+import type { ComponentSpecInput, RouteInput, TcpPortInput } from './schemas';
 import type { SecretSealer } from './secret-sealer';
 
 /**
@@ -52,14 +52,28 @@ export function toComponentSpec(componentId: string, name: string, s: ComponentS
     },
     volumes: s.volumes.map((v) => ({ name: v.name, mountPath: v.mount_path, sizeMib: v.size_mib })),
     dependsOn: s.depends_on,
-    routes: s.routes.map((r) => ({
+    routes: toRouteSpecs(componentId, s.routes, sealer),
+    tcpPorts: toTcpPortSpecs(s.tcp_ports),
+    placement,
+  });
+}
+
+/** Routes as the events carry them, each private key sealed for `<component id>/tls/<host>` (as lb-manager opens it). */
+export function toRouteSpecs(componentId: string, routes: readonly RouteInput[], sealer: SecretSealer): eventsV1.HttpRoute[] {
+  return routes.map((r) =>
+    create(eventsV1.HttpRouteSchema, {
       host: r.host,
       pathPrefix: r.path_prefix,
       port: r.port,
       httpsRedirect: r.https_redirect,
-      tls: r.tls && { certificatePem: r.tls.certificate_pem, sealedPrivateKey: sealer.seal(r.tls.private_key_pem, `${componentId}/tls/${r.host}`) },
-    })),
-    tcpPorts: s.tcp_ports.map((t) => ({ listenPort: t.listen_port, port: t.port })),
-    placement,
-  });
+      tls: r.tls && { certificatePem: r.tls.certificate_pem, sealedPrivateKey: sealer.seal(r.tls.private_key_pem, routeKeyContext(componentId, r.host)) },
+    }),
+  );
 }
+
+export function toTcpPortSpecs(ports: readonly TcpPortInput[]): eventsV1.TcpPort[] {
+  return ports.map((t) => create(eventsV1.TcpPortSchema, { listenPort: t.listen_port, port: t.port }));
+}
+
+/** What a route's private key is sealed for: its component and host. */
+export const routeKeyContext = (componentId: string, host: string) => `${componentId}/tls/${host}`;

@@ -1,21 +1,22 @@
-import { create, type Message } from '@bufbuild/protobuf';
+import { clone, create, type Message } from '@bufbuild/protobuf';
 import { eventsV1 } from '@wharf/contracts';
 import { ConflictError } from '@wharf/errors';
 import { ClaimConflictError, type ExpectedVersion } from '@wharf/event-store';
 import type { Principal } from '@wharf/identity';
 import type { ComponentView } from './catalog';
-import { toComponentSpec } from './component-spec';
+import { toComponentSpec, toRouteSpecs, toTcpPortSpecs } from './component-spec';
 import type { GatewayContext } from './gateway-context';
 import { expectedVersion } from './if-match';
 import type { OperationsService } from './operations.service';
 import { mapPage, pageOfSorted, paginate, type Page, type PageQuery } from './pagination';
 import { assertComponentQuota } from './quota';
 import { assertRoutesAllowed, planRouteClaims, type RouteCandidate, type RouteRules } from './route-claims';
-import type { ComponentSpecInput, CreateComponentInput } from './schemas';
+import { applyRoutePatch } from './route-patch';
+import type { ComponentPatchInput, ComponentSpecInput, CreateComponentInput } from './schemas';
 import type { SecretSealer } from './secret-sealer';
 import { componentSummary, componentSummaryJson, componentView } from './views/component.view';
 
-/** Components: create, read, replace the spec (guarded by If-Match, gateway routes checked); delete is an operation. */
+/** Components: create, read, replace or patch the spec (guarded by If-Match, gateway routes checked); delete is an operation. */
 export class ComponentsService {
   constructor(
     private readonly ctx: GatewayContext,
@@ -82,6 +83,27 @@ export class ComponentsService {
     await this.appendWithRoutes(
       { id: componentId, tenantId, appId: c.appId, name: c.name, spec },
       create(eventsV1.ComponentUpdatedSchema, { componentId, spec: toComponentSpec(componentId, c.name, spec, this.sealer) }),
+      expected,
+      p,
+    );
+    return componentView(this.ctx.catalog.components.get(componentId)!);
+  }
+
+  /**
+   * Changes only the fields a PATCH gives (routes, TCP ports), guarded like a PUT. A TLS route
+   * may leave its key out to keep the one stored for its host (applyRoutePatch): the key is
+   * opened to be checked against the (maybe new) certificate and sealed again, never returned.
+   */
+  async patchComponent(p: Principal, tenantId: string, componentId: string, patch: ComponentPatchInput, ifMatch: number | undefined) {
+    const c = this.ctx.componentFor(p, tenantId, componentId, 'write');
+    const expected = expectedVersion(`component ${componentId}`, c.version, ifMatch);
+    const { routes, tcp_ports, keptKeys } = applyRoutePatch(componentId, c.spec, patch, this.sealer);
+    const spec = clone(eventsV1.ComponentSpecSchema, c.spec);
+    spec.routes = toRouteSpecs(componentId, routes, this.sealer);
+    spec.tcpPorts = toTcpPortSpecs(tcp_ports);
+    await this.appendWithRoutes(
+      { id: componentId, tenantId, appId: c.appId, name: c.name, spec: { ports: c.spec.ports, routes, tcp_ports }, keptKeys },
+      create(eventsV1.ComponentUpdatedSchema, { componentId, spec }),
       expected,
       p,
     );

@@ -1,12 +1,19 @@
 import { ConflictError, invalidArgument } from '@wharf/errors';
 import type { Claim, ClaimWrite, FeedPosition } from '@wharf/event-store';
-import { checkCertificate, claimKey, claimsOf, describeClaim, routeConflicts, type OwnedClaims, type RouteClaim } from '@wharf/routing';
+import { checkCertificate, claimKey, claimsOf, describeClaim, normalizePathPrefix, routeConflicts, type OwnedClaims, type RouteClaim } from '@wharf/routing';
 import type { Catalog, ComponentView } from './catalog';
-import type { ComponentSpecInput } from './schemas';
+import type { RouteInput, TcpPortInput } from './schemas';
 
 /** What the API needs to know of the gateway to check routes: the data center's domain (lb-manager's WHARF_LB_DOMAIN). */
 export interface RouteRules {
   domain: string;
+}
+
+/** The parts of a spec (as a request body gives them, keys in clear) that make routes. */
+export interface RoutedInput {
+  ports: readonly { port: number; protocol: string; public: boolean }[];
+  routes: readonly RouteInput[];
+  tcp_ports: readonly TcpPortInput[];
 }
 
 /** The candidate of a create or an update: who it is and the spec it asks for. */
@@ -15,7 +22,9 @@ export interface RouteCandidate {
   tenantId: string;
   appId: string;
   name: string;
-  spec: ComponentSpecInput;
+  spec: RoutedInput;
+  /** Route index -> the host whose stored key it keeps (PATCH): a certificate that does not fit that key is the certificate's fault. */
+  keptKeys?: ReadonlyMap<number, string>;
 }
 
 function namesOf(catalog: Catalog, c: { tenantId: string; appId: string; name: string }) {
@@ -23,7 +32,7 @@ function namesOf(catalog: Catalog, c: { tenantId: string; appId: string; name: s
 }
 
 /** The request body's routes in the shape @wharf/routing reads (the generated ComponentSpec's). */
-function routedSpec(s: ComponentSpecInput) {
+function routedSpec(s: RoutedInput) {
   return {
     ports: s.ports,
     routes: s.routes.map((r) => ({ host: r.host, pathPrefix: r.path_prefix, port: r.port, httpsRedirect: r.https_redirect })),
@@ -66,7 +75,11 @@ export function assertRoutesAllowed(catalog: Catalog, candidate: RouteCandidate,
   candidate.spec.routes.forEach((r, i) => {
     if (!r.tls) return;
     const check = checkCertificate({ certificatePem: r.tls.certificate_pem, privateKeyPem: r.tls.private_key_pem, host: r.host, nowMs });
-    if (!check.ok) throw invalidArgument(`routes[${i}].tls`, check.reason);
+    if (check.ok) return;
+    const keptFrom = candidate.keptKeys?.get(i);
+    if (keptFrom === undefined) throw invalidArgument(`routes[${i}].tls.${check.part === 'private_key' ? 'private_key_pem' : 'certificate_pem'}`, check.reason);
+    const reason = check.part === 'private_key' ? `the private key stored for ${keptFrom} does not belong to this certificate` : check.reason;
+    throw invalidArgument(`routes[${i}].tls.certificate_pem`, reason);
   });
   const conflicts = routeConflicts({ owner: { componentId: candidate.id, name: candidate.name }, claims }, ownedElsewhere(catalog, candidate.id, rules));
   if (!conflicts.length) return claims.map(routeClaimName);
@@ -76,7 +89,17 @@ export function assertRoutesAllowed(catalog: Catalog, candidate: RouteCandidate,
       ? first.message
       : `${describeClaim(first.claim)} is already routed to a component of another tenant`;
   const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : '';
-  throw new ConflictError(`${owner}${more}`, { reason: 'route_owned', field: first.field });
+  throw new ConflictError(`${owner}${more}`, { reason: 'route_owned', field: conflictField(candidate.spec, first.claim) ?? first.field });
+}
+
+/** The request body's field a conflicting claim came from: `routes[i]` (its host + path prefix) or `tcp_ports[i].listen_port`. */
+function conflictField(spec: RoutedInput, claim: RouteClaim): string | undefined {
+  if (claim.kind === 'tcp') {
+    const i = spec.tcp_ports.findIndex((t) => t.listen_port === claim.listenPort);
+    return i < 0 ? undefined : `tcp_ports[${i}].listen_port`;
+  }
+  const i = spec.routes.findIndex((r) => r.host === claim.host && normalizePathPrefix(r.path_prefix === '' ? '/' : r.path_prefix) === claim.pathPrefix);
+  return i < 0 ? undefined : `routes[${i}]`;
 }
 
 /** The event store claim of one host + path or TCP port. */

@@ -42,6 +42,34 @@ export const sourceSchema = z.union([
   z.object({ git: z.object({ url: gitUrl, branch: gitRef.default('main'), sub_dir: relPath.default(''), dockerfile: relPath.default('') }).strict() }).strict(),
 ]);
 
+const routeHost = z
+  .string()
+  .max(253)
+  .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS host name');
+const certificatePem = z
+  .string()
+  .max(65536)
+  .refine(
+    (pem) => !/PRIVATE KEY-----/.test(pem),
+    'must hold certificates only: the private key goes in private_key_pem (the certificate is shown to every reader)',
+  )
+  .describe("the host's certificate and its chain, PEM (leaf first)");
+const privateKeyPem = z.string().max(16384).describe('its private key, unencrypted PEM; stored sealed, never shown again');
+const httpRouteFields = {
+  host: routeHost,
+  path_prefix: z
+    .string()
+    .max(1024)
+    .regex(/^\/[^\s]*$/, 'must start with "/"')
+    .default('/'),
+  port,
+  https_redirect: z.boolean().default(false),
+};
+const routeSchema = z
+  .object({ ...httpRouteFields, tls: z.object({ certificate_pem: certificatePem, private_key_pem: privateKeyPem }).strict().optional() })
+  .strict();
+const tcpPortSchema = z.object({ listen_port: port, port }).strict();
+
 export const componentSpecSchema = z
   .object({
     source: sourceSchema,
@@ -88,37 +116,8 @@ export const componentSpecSchema = z
       .max(20)
       .default([]),
     depends_on: z.array(dnsName).max(50).default([]),
-    routes: z
-      .array(
-        z
-          .object({
-            host: z
-              .string()
-              .max(253)
-              .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS host name'),
-            path_prefix: z
-              .string()
-              .max(1024)
-              .regex(/^\/[^\s]*$/, 'must start with "/"')
-              .default('/'),
-            port,
-            https_redirect: z.boolean().default(false),
-            tls: z
-              .object({
-                certificate_pem: z.string().max(65536).describe("the host's certificate and its chain, PEM (leaf first)"),
-                private_key_pem: z.string().max(16384).describe('its private key, unencrypted PEM; stored sealed, never shown again'),
-              })
-              .strict()
-              .optional(),
-          })
-          .strict(),
-      )
-      .max(50)
-      .default([]),
-    tcp_ports: z
-      .array(z.object({ listen_port: port, port }).strict())
-      .max(20)
-      .default([]),
+    routes: z.array(routeSchema).max(50).default([]),
+    tcp_ports: z.array(tcpPortSchema).max(20).default([]),
     placement: z
       .record(z.string(), z.unknown())
       .default({})
@@ -127,6 +126,46 @@ export const componentSpecSchema = z
   .strict();
 
 export const createComponentSchema = componentSpecSchema.extend({ name: dnsName }).strict();
+/**
+ * PATCH of a component: the fields given replace the spec's (routes, TCP ports), the rest is kept.
+ * A TLS route may leave its private key out to keep the key this component already stores for
+ * the host (the data center never returns it, so a client could not send it back).
+ */
+export const componentPatchSchema = z
+  .object({
+    routes: z
+      .array(
+        z
+          .object({
+            ...httpRouteFields,
+            tls: z
+              .object({
+                certificate_pem: certificatePem,
+                private_key_pem: privateKeyPem.optional().describe("leave it out to keep the key stored for key_from_host (default: the route's own host)"),
+                key_from_host: routeHost
+                  .optional()
+                  .describe(
+                    'with no private_key_pem: the host (a route of this component) whose stored key this route keeps, for a route moved to another host',
+                  ),
+              })
+              .strict()
+              .refine((t) => t.private_key_pem === undefined || t.key_from_host === undefined, {
+                message: 'give either private_key_pem or key_from_host, not both',
+                path: ['key_from_host'],
+              })
+              .nullable()
+              .optional(),
+          })
+          .strict(),
+      )
+      .max(50)
+      .optional()
+      .describe('every HTTP route from now on'),
+    tcp_ports: z.array(tcpPortSchema).max(20).optional().describe('every TCP port from now on'),
+  })
+  .strict()
+  .refine((b) => b.routes !== undefined || b.tcp_ports !== undefined, { message: 'give routes and/or tcp_ports (the fields a PATCH can change)' });
+
 export const createAppSchema = z.object({ name: dnsName, description: z.string().max(1024).default('') }).strict();
 export const createTenantSchema = z.object({ name: dnsName }).strict();
 export const createUserSchema = z.object({ name: dnsName, admin: z.boolean().default(false) }).strict();
@@ -250,6 +289,9 @@ export const versionPageSchema = z
 
 export type ComponentSpecInput = z.infer<typeof componentSpecSchema>;
 export type CreateComponentInput = z.infer<typeof createComponentSchema>;
+export type ComponentPatchInput = z.infer<typeof componentPatchSchema>;
+export type RouteInput = ComponentSpecInput['routes'][number];
+export type TcpPortInput = ComponentSpecInput['tcp_ports'][number];
 
 /** Node routes (administrators only; @wharf/nodes checks labels, roles and task names with messages of its own). */
 export const nodeStateSchema = z

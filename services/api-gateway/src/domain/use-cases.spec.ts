@@ -17,7 +17,7 @@ import { ComponentsService } from './components.service';
 import { GatewayContext } from './gateway-context';
 import { IdentityService } from './identity.service';
 import { OperationsService } from './operations.service';
-import { componentSpecSchema, createComponentSchema, operationSchema } from './schemas';
+import { componentPatchSchema, componentSpecSchema, createComponentSchema, operationSchema } from './schemas';
 import { TaskDispatcher, type TaskQueue } from './task-dispatcher';
 import { TenantsService } from './tenants.service';
 import { VersionsService } from './versions.service';
@@ -269,7 +269,7 @@ describe('gateway routes (the rules of @wharf/routing, before anything is writte
     const { make, store } = await routed();
     const before = store.events.length;
     const refused = await error(make('copy', { routes: [{ host: 'shop.example.com', path_prefix: '/v1', port: 8080 }] }));
-    expect(refused).toMatchObject({ status: 409, reason: 'route_owned', field: 'routes' });
+    expect(refused).toMatchObject({ status: 409, reason: 'route_owned', field: 'routes[0]' });
     expect(refused?.body.error.message).toBe('shop.example.com/v1 is already routed to component acme/shop/web (acme.shop.web)');
     expect(store.events.length).toBe(before);
     expect(await status(make('v2', { routes: [{ host: 'shop.example.com', path_prefix: '/v2', port: 8080 }] }))).toBe('ok');
@@ -281,7 +281,7 @@ describe('gateway routes (the rules of @wharf/routing, before anything is writte
     const route = { routes: [{ host: 'race.example.com', port: 8080 }] };
     const [a, b] = await Promise.all([error(make('a', route)), error(make('b', route))]);
     expect([a, b].filter((e) => e === undefined)).toHaveLength(1);
-    expect(a ?? b).toMatchObject({ status: 409, reason: 'route_owned', field: 'routes' });
+    expect(a ?? b).toMatchObject({ status: 409, reason: 'route_owned', field: 'routes[0]' });
     const holder = a === undefined ? 'acme.shop.a' : 'acme.shop.b';
     expect([...store.claims.values()].find((c) => c.name === 'route/http race.example.com/')?.holder).toBe(holder);
     expect(store.events.filter((e) => e.type === 'wharf.events.v1.ComponentCreated').map((e) => e.stream)).not.toContain(
@@ -300,7 +300,7 @@ describe('gateway routes (the rules of @wharf/routing, before anything is writte
     });
     const tcp = { ports: [{ port: 5432, protocol: 'tcp' }], tcp_ports: [{ listen_port: 15432, port: 5432 }] };
     expect(await status(make('db', tcp))).toBe('ok');
-    expect(await error(make('db2', tcp))).toMatchObject({ status: 409, reason: 'route_owned', field: 'tcp_ports' });
+    expect(await error(make('db2', tcp))).toMatchObject({ status: 409, reason: 'route_owned', field: 'tcp_ports[0].listen_port' });
     const same = componentSpecSchema.parse({
       source: { image: 'nginx:2' },
       ports: [web],
@@ -350,9 +350,12 @@ describe('gateway routes (the rules of @wharf/routing, before anything is writte
     const { make, clock, box, catalog } = await routed();
     const tls = { certificate_pem: fixture('shop.crt'), private_key_pem: fixture('shop.key') };
     clock.set(Date.parse('2030-01-01T00:00:00Z'));
-    expect(await error(make('tls', { routes: [{ host: 'other.example.com', port: 8080, tls }] }))).toMatchObject({ status: 400, field: 'routes[0].tls' });
+    expect(await error(make('tls', { routes: [{ host: 'other.example.com', port: 8080, tls }] }))).toMatchObject({
+      status: 400,
+      field: 'routes[0].tls.certificate_pem',
+    });
     expect(await error(make('tls', { routes: [{ host: 'shop.example.com', port: 8080, tls: { ...tls, private_key_pem: 'nope' } }] }))).toMatchObject({
-      field: 'routes[0].tls',
+      field: 'routes[0].tls.private_key_pem',
     });
     expect(await status(make('tls', { routes: [{ host: 'shop.example.com', port: 8080, https_redirect: true, tls }] }))).toBe('ok');
     const c = catalog().components.get('acme.shop.tls')!;
@@ -365,7 +368,141 @@ describe('gateway routes (the rules of @wharf/routing, before anything is writte
     expect(JSON.stringify(componentView(c))).not.toContain('PRIVATE KEY');
     clock.set(Date.parse('2200-01-01T00:00:00Z'));
     expect(await error(make('late', { routes: [{ host: 'shop.example.com', path_prefix: '/late', port: 8080, tls }] }))).toMatchObject({
-      field: 'routes[0].tls',
+      field: 'routes[0].tls.certificate_pem',
     });
+  });
+});
+
+describe('PATCH of a component (routes and TCP ports; a TLS route may keep its stored key)', () => {
+  const web = { port: 8080, protocol: 'http', public: true };
+  const db = { port: 5432, protocol: 'tcp', public: false };
+  const fixture = (name: string) => readFileSync(join(__dirname, '__fixtures__', name), 'utf8');
+  const error = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (err) {
+      if (err instanceof WharfError) return { ...httpErrorOf(err), reason: err.reason, field: err.field };
+      throw err;
+    }
+    return undefined;
+  };
+  async function tlsComponent() {
+    const t = await setup();
+    t.clock.set(Date.parse('2030-01-01T00:00:00Z'));
+    const tls = { certificate_pem: fixture('shop.crt'), private_key_pem: fixture('shop.key') };
+    await t.gw.components.createComponent(
+      t.admin,
+      'acme',
+      'acme.shop',
+      createComponentSchema.parse({
+        name: 'web',
+        source: { image: 'nginx' },
+        ports: [web, db],
+        env: [{ name: 'PW', value: 'kept', secret: true }],
+        routes: [{ host: 'shop.example.com', port: 8080, tls }],
+        tcp_ports: [{ listen_port: 15432, port: 5432 }],
+      }),
+    );
+    const patch = (body: object, ifMatch?: number) =>
+      t.gw.components.patchComponent(t.admin, 'acme', 'acme.shop.web', componentPatchSchema.parse(body), ifMatch);
+    const stored = () => t.catalog().components.get('acme.shop.web')!;
+    const keyOf = (i: number) => t.box.open(stored().spec.routes[i].tls!.sealedPrivateKey, `acme.shop.web/tls/${stored().spec.routes[i].host}`);
+    return { ...t, tls, patch, stored, keyOf };
+  }
+
+  it('keeps the stored key when a TLS route leaves it out (a new certificate is checked against it), sealed again, never shown', async () => {
+    const { patch, stored, keyOf, tls } = await tlsComponent();
+    const before = stored().spec;
+    const view = await patch(
+      { routes: [{ host: 'shop.example.com', port: 8080, https_redirect: true, tls: { certificate_pem: fixture('shop-chain.crt') } }] },
+      1,
+    );
+    expect(view.routes).toEqual([
+      { host: 'shop.example.com', path_prefix: '/', port: 8080, https_redirect: true, tls: { certificate_pem: fixture('shop-chain.crt') } },
+    ]);
+    expect(keyOf(0)).toBe(tls.private_key_pem);
+    expect(JSON.stringify(view)).not.toContain('PRIVATE KEY');
+    // Everything a PATCH does not name stays: source, env (sealed secret included), TCP ports.
+    const after = stored().spec;
+    expect(after.env).toEqual(before.env);
+    expect(after.tcpPorts).toEqual(before.tcpPorts);
+    expect(after.source).toEqual(before.source);
+    expect(view.version).toBe(2);
+  });
+
+  it('refuses a certificate that does not fit the kept key, naming the certificate, and appends nothing', async () => {
+    const { patch, store } = await tlsComponent();
+    const events = store.events.length;
+    const refused = await error(patch({ routes: [{ host: 'shop.example.com', port: 8080, tls: { certificate_pem: fixture('wild.crt') } }] }));
+    expect(refused).toMatchObject({ status: 400, field: 'routes[0].tls.certificate_pem' });
+    expect(refused?.body.error.message).toBe('routes[0].tls.certificate_pem: the private key stored for shop.example.com does not belong to this certificate');
+    expect(await error(patch({ routes: [{ host: 'shop.example.com', port: 8080, tls: { certificate_pem: 'not pem' } }] }))).toMatchObject({
+      field: 'routes[0].tls.certificate_pem',
+    });
+    expect(store.events.length).toBe(events);
+  });
+
+  it('needs a key for a host that has none stored, unless key_from_host names the host whose key to keep', async () => {
+    const { patch, keyOf, tls } = await tlsComponent();
+    const wildTls = { certificate_pem: fixture('wild.crt') };
+    expect(await error(patch({ routes: [{ host: 'www.example.com', port: 8080, tls: wildTls }] }))).toMatchObject({
+      status: 400,
+      field: 'routes[0].tls.private_key_pem',
+    });
+    expect(await error(patch({ routes: [{ host: 'www.example.com', port: 8080, tls: { ...wildTls, key_from_host: 'nope.example.com' } }] }))).toMatchObject({
+      field: 'routes[0].tls.key_from_host',
+    });
+    const both = componentPatchSchema.safeParse({
+      routes: [{ host: 'shop.example.com', port: 8080, tls: { certificate_pem: tls.certificate_pem, private_key_pem: 'x', key_from_host: 'a.example.com' } }],
+    });
+    expect(both.error?.issues[0]).toMatchObject({
+      path: ['routes', 0, 'tls', 'key_from_host'],
+      message: 'give either private_key_pem or key_from_host, not both',
+    });
+    // A route moved to another host with its key: the key is sealed again for the new host.
+    await patch({
+      routes: [
+        { host: 'shop.example.com', path_prefix: '/moved', port: 8080, tls: { certificate_pem: tls.certificate_pem, key_from_host: 'shop.example.com' } },
+      ],
+    });
+    expect(keyOf(0)).toBe(tls.private_key_pem);
+  });
+
+  it('changes only what it names: TCP ports alone keep the routes and their keys; a stale If-Match is 409', async () => {
+    const { patch, stored, keyOf, tls } = await tlsComponent();
+    await patch({ tcp_ports: [{ listen_port: 15433, port: 5432 }] });
+    expect(stored().spec.tcpPorts.map((t) => t.listenPort)).toEqual([15433]);
+    expect(stored().spec.routes.map((r) => r.host)).toEqual(['shop.example.com']);
+    expect(keyOf(0)).toBe(tls.private_key_pem);
+    expect(await error(patch({ tcp_ports: [] }, 1))).toMatchObject({ status: 409, reason: 'version_mismatch' });
+    await patch({ routes: [] });
+    expect(stored().spec.routes).toEqual([]);
+    expect(() => componentPatchSchema.parse({})).toThrow(/routes and\/or tcp_ports/);
+    expect(() => componentPatchSchema.parse({ replicas: 3 })).toThrow();
+  });
+
+  it('checks ownership like a PUT: a host + path another component holds is 409 naming the route given', async () => {
+    const { gw, admin, patch } = await tlsComponent();
+    await gw.components.createComponent(
+      admin,
+      'acme',
+      'acme.shop',
+      createComponentSchema.parse({
+        name: 'other',
+        source: { image: 'nginx' },
+        ports: [web],
+        routes: [{ host: 'www.example.com', path_prefix: '/a', port: 8080 }],
+      }),
+    );
+    const refused = await error(
+      patch({
+        routes: [
+          { host: 'shop.example.com', port: 8080, tls: { certificate_pem: fixture('shop.crt') } },
+          { host: 'www.example.com', path_prefix: '/a/', port: 8080 },
+        ],
+      }),
+    );
+    expect(refused).toMatchObject({ status: 409, reason: 'route_owned', field: 'routes[1]' });
+    expect(refused?.body.error.message).toBe('www.example.com/a is already routed to component acme/shop/other (acme.shop.other)');
   });
 });

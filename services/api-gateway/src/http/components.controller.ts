@@ -1,4 +1,4 @@
-import { Body, Delete, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { Body, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
 import type { Principal } from '@wharf/identity';
 import type { FastifyReply } from 'fastify';
@@ -77,6 +77,28 @@ export class ComponentsController {
       pathId(tenant, 'tenant'),
       pathId(component, 'component'),
       parseBody(S.componentSpecSchema, body),
+      parseIfMatch(ifMatch),
+    );
+    res.header('ETag', `"${view.version}"`);
+    return view;
+  }
+
+  /** Only the fields given (routes, tcp_ports); a TLS route without private_key_pem keeps its stored key. */
+  @Patch('tenants/:tenant/components/:component')
+  @ApiBody(bodySchema(S.componentPatchSchema))
+  async patchComponent(
+    @Caller() p: Principal,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Param('tenant') tenant: string,
+    @Param('component') component: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
+    const view = await this.components.patchComponent(
+      p,
+      pathId(tenant, 'tenant'),
+      pathId(component, 'component'),
+      parseBody(S.componentPatchSchema, body),
       parseIfMatch(ifMatch),
     );
     res.header('ETag', `"${view.version}"`);
