@@ -113,7 +113,12 @@ function world(
       },
       untag: async (ref) => void calls.push(`untag ${ref}`),
     },
-    { enqueue: async (task) => void enqueued.push(task) },
+    {
+      enqueue: async (task) => {
+        calls.push('enqueue');
+        enqueued.push(task);
+      },
+    },
     new SecretBox(key),
   );
   return { service, recorded, pushed, enqueued, builds, checkouts, written, calls };
@@ -161,7 +166,7 @@ describe('BuildService', () => {
     const { outcome } = await run(w, gitTask());
     const image = `reg.test:5000/acme/acme.shop.api:${(outcome as { versionId: string }).versionId}`;
     expect(w.builds[0].tag).toBe(image);
-    expect(w.calls).toEqual([`push ${image}`, `inspect ${image}`, 'record', 'dispose', `untag ${image}`]);
+    expect(w.calls).toEqual([`push ${image}`, `inspect ${image}`, 'record', `untag ${image}`, 'dispose']);
     expect(w.recorded[0]).toMatchObject({ image, sizeBytes: 123n });
   });
 
@@ -188,6 +193,10 @@ describe('BuildService', () => {
     expect(log.events).not.toContain('done');
     expect(w.enqueued).toHaveLength(1);
     expect(w.enqueued[0].kind).toMatchObject({ case: 'upgrade', value: { ...header, versionId: (outcome as { versionId: string }).versionId } });
+    // The local tag is gone before app-manager (which may pull that tag on the same engine) hears of the version.
+    const untagged = w.calls.findIndex((c) => c.startsWith('untag '));
+    expect(untagged).toBeGreaterThan(w.calls.indexOf('record'));
+    expect(w.calls.indexOf('enqueue')).toBeGreaterThan(untagged);
   });
 
   it('fails the build step with the failing instruction and its last lines, and pushes nothing', async () => {

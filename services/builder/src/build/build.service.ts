@@ -119,8 +119,9 @@ export class BuildService {
       signal.throwIfAborted();
       return open(name);
     };
-    // Scratch space and the local tag go once the outcome is known, not between build and push or push and record.
+    // Scratch space and the local tag go once the version is recorded (or the build failed), not between build and push or push and record.
     const cleanup: (() => unknown)[] = [];
+    let dropLocalTag: (() => Promise<void>) | undefined;
     try {
       const facts = await this.infra('clone', 'reading the component from the event store', () => this.versions.facts(task.componentId, task.eventId));
       if (facts.recorded) return await this.alreadyRecorded(task, facts.recorded.versionId, ctx);
@@ -174,8 +175,8 @@ export class BuildService {
         if (/unreachable|connection refused|timeout/i.test(message)) throw new InfrastructureError(message, 'push');
         throw push.failure(message, err instanceof RegistryError ? err.lines : undefined);
       } finally {
-        // The local tag goes once the outcome is known (the registry has the image; the engine keeps the layers for the cache).
-        if (!this.settings.keepImages) cleanup.push(() => this.registry.untag(image));
+        // The local tag goes after the record (the registry has the image; the engine keeps the layers for the cache).
+        if (!this.settings.keepImages) dropLocalTag = once(() => this.registry.untag(image));
       }
       push.line(`pushed ${plan.repository}@${digest} (${(size / 1048576).toFixed(1)} MiB)`);
       push.ok();
@@ -205,6 +206,8 @@ export class BuildService {
         appended ? `recorded version ${version.versionId}: ${image} (${digest})` : `version ${version.versionId} was already recorded for this build`,
       );
       record.ok();
+      // Before the deploy is handed over: app-manager may pull this very tag on this engine.
+      await dropLocalTag?.();
       const deploying = await this.handOver(task, version.versionId, record, ctx);
       return { kind: 'recorded', versionId: version.versionId, image, digest, deploying };
     } catch (err) {
@@ -216,8 +219,9 @@ export class BuildService {
       ctx.log.done();
       return { kind: 'failed', step: failure.step, reason: failure.reason };
     } finally {
-      // In order, the checkout (and any key file) first and synchronously: gone before event-log can hear the operation is over.
+      // The checkout (and any key file) first and synchronously: gone before event-log can hear the operation is over.
       for (const f of cleanup) await f();
+      await dropLocalTag?.();
     }
   }
 
@@ -527,4 +531,10 @@ export class BuildService {
       throw build.failure(failed ? `${failed.name} failed${code !== undefined ? ` with exit code ${code}` : ''}` : err.message, err.lastLines);
     }
   }
+}
+
+/** fn, run at most once; later calls answer the first call's promise. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
 }
