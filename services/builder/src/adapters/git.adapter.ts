@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { GitRef, GitUrl } from '../domain/git-source';
@@ -70,7 +70,7 @@ export class GitAdapter {
     });
     try {
       await this.fetch(git, req);
-      const commit = (await git.cwd(req.dir).revparse(['HEAD'])).trim();
+      const commit = headCommit(join(req.dir, '.git')) ?? (await git.cwd(req.dir).revparse(['HEAD'])).trim();
       rmSync(join(req.dir, '.git'), { recursive: true, force: true });
       const bytes = directorySize(req.dir, req.maxBytes + 1);
       if (bytes > req.maxBytes) tooBig = true;
@@ -179,6 +179,34 @@ export class GitAdapter {
 }
 
 const mib = (bytes: number) => `${Math.round(bytes / 1048576)} MiB`;
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * The commit HEAD names, read from the files a fresh clone or detached checkout leaves
+ * (HEAD, the branch's loose ref or packed-refs): one git process less per build. Undefined
+ * when the layout is anything else; the caller asks git then.
+ */
+export function headCommit(gitDir: string): string | undefined {
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(gitDir, name), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const head = read('HEAD');
+  if (!head) return undefined;
+  if (OBJECT_ID.test(head)) return head;
+  const ref = /^ref: (refs\/heads\/[^\s]+)$/.exec(head)?.[1];
+  if (!ref || ref.split('/').includes('..')) return undefined;
+  const loose = read(ref);
+  if (loose !== undefined) return OBJECT_ID.test(loose) ? loose : undefined;
+  for (const line of (read('packed-refs') ?? '').split('\n')) {
+    const [id, name] = line.split(' ');
+    if (name === ref && OBJECT_ID.test(id)) return id;
+  }
+  return undefined;
+}
 const firstLine = (text: string) => text.trim().split('\n')[0];
 
 /**

@@ -8,6 +8,8 @@ export interface ComponentFacts {
   spec?: eventsV1.ComponentSpec;
   /** The version this build recorded earlier (a redelivered task), if any. */
   recorded?: eventsV1.VersionRecorded;
+  /** The stream's version these facts were read at. */
+  streamVersion?: number;
 }
 
 export type VersionInit = MessageInitShape<typeof eventsV1.VersionRecordedSchema>;
@@ -26,16 +28,30 @@ export class VersionsAdapter {
   ) {}
 
   async facts(componentId: string, buildEventId: string): Promise<ComponentFacts> {
-    const { facts } = await this.read(componentId, buildEventId);
-    return facts;
+    const { facts, streamVersion } = await this.read(componentId, buildEventId);
+    return { ...facts, streamVersion };
   }
 
-  /** Appends the version unless this build already recorded one; answers the one that is in the stream. */
-  async record(init: VersionInit & { componentId: string; buildEventId: string }): Promise<{ version: eventsV1.VersionRecorded; appended: boolean }> {
+  /**
+   * Appends the version unless this build already recorded one; answers the one that is in the
+   * stream. `knownVersion` is the stream's version when facts() found the component existing
+   * and this build unrecorded: the first append expects it, so an unchanged stream costs no
+   * second read, and any append since (a change, a delete, another builder's record) makes it
+   * fail and the stream is read and checked again.
+   */
+  async record(
+    init: VersionInit & { componentId: string; buildEventId: string },
+    knownVersion?: number,
+  ): Promise<{ version: eventsV1.VersionRecorded; appended: boolean }> {
     for (let attempt = 1; ; attempt++) {
-      const { facts, streamVersion } = await this.read(init.componentId, init.buildEventId);
-      if (facts.recorded) return { version: facts.recorded, appended: false };
-      if (!facts.exists) throw new ComponentGoneError(init.componentId);
+      let streamVersion: number;
+      if (attempt === 1 && knownVersion !== undefined && knownVersion > 0) streamVersion = knownVersion;
+      else {
+        const read = await this.read(init.componentId, init.buildEventId);
+        if (read.facts.recorded) return { version: read.facts.recorded, appended: false };
+        if (!read.facts.exists) throw new ComponentGoneError(init.componentId);
+        streamVersion = read.streamVersion;
+      }
       const message = create(eventsV1.VersionRecordedSchema, init);
       try {
         await this.store.append(streamOf(init.componentId), [{ message, eventId: init.buildEventId, actor: this.actor }], streamVersion);

@@ -56,6 +56,8 @@ function world(
   const builds: ImageBuildRequest[] = [];
   const checkouts: CheckoutRequest[] = [];
   const written = new Map<string, string>();
+  /** Registry calls, the record and the workspace's disposal, in the order they happened. */
+  const calls: string[] = [];
   const service = new BuildService(
     settings,
     {
@@ -68,12 +70,13 @@ function world(
         };
       },
       record: async (init) => {
+        calls.push('record');
         recorded.push(init);
         return { version: create(eventsV1.VersionRecordedSchema, init), appended: true };
       },
     },
     {
-      workspace: () => ({ root: '/ws', source: '/ws/src', secrets: '/ws/secrets', gen: '/ws/gen', dispose: () => undefined }),
+      workspace: () => ({ root: '/ws', source: '/ws/src', secrets: '/ws/secrets', gen: '/ws/gen', dispose: () => void calls.push('dispose') }),
       checkout: async (req) => {
         checkouts.push(req);
         req.onLine(`cloning with token ${req.auth.token ?? '(none)'}`);
@@ -97,19 +100,28 @@ function world(
     },
     {
       pull: async () => undefined,
-      tag: async () => undefined,
+      tag: async (source, repo, tag) => void calls.push(`tag ${source} ${repo}:${tag}`),
       push: async (repo, tag) => {
+        calls.push(`push ${repo}:${tag}`);
         if (options.pushFails) throw new RegistryError('push reg.test:5000/x: the registry is unreachable', ['a: Preparing']);
         pushed.push(`${repo}:${tag}`);
         return { digest: `sha256:${'d'.repeat(64)}` };
       },
-      inspect: async () => ({ id: 'sha256:1', size: 123, repoDigests: [] }),
-      untag: async () => undefined,
+      inspect: async (ref) => {
+        calls.push(`inspect ${ref}`);
+        return { id: 'sha256:1', size: 123, repoDigests: [] };
+      },
+      untag: async (ref) => void calls.push(`untag ${ref}`),
     },
-    { enqueue: async (task) => void enqueued.push(task) },
+    {
+      enqueue: async (task) => {
+        calls.push('enqueue');
+        enqueued.push(task);
+      },
+    },
     new SecretBox(key),
   );
-  return { service, recorded, pushed, enqueued, builds, checkouts, written };
+  return { service, recorded, pushed, enqueued, builds, checkouts, written, calls };
 }
 
 const header = { eventId: 'evt-1', tenantId: 'acme', componentId: 'acme.shop.api' };
@@ -149,6 +161,22 @@ describe('BuildService', () => {
     expect(w.builds[0].secrets).toEqual({ 'wharf-ca': settings.caBundle });
   });
 
+  it('pushes the tag the build made, reads its size beside the push, and drops the local tag and checkout only once the version is recorded', async () => {
+    const w = world();
+    const { outcome } = await run(w, gitTask());
+    const image = `reg.test:5000/acme/acme.shop.api:${(outcome as { versionId: string }).versionId}`;
+    expect(w.builds[0].tag).toBe(image);
+    expect(w.calls).toEqual([`push ${image}`, `inspect ${image}`, 'record', `untag ${image}`, 'dispose']);
+    expect(w.recorded[0]).toMatchObject({ image, sizeBytes: 123n });
+  });
+
+  it('removes the checkout even when the push fails', async () => {
+    const w = world({ pushFails: true });
+    await w.service.run(gitTask(), { log: new RecordingLog(), signal: new AbortController().signal, lastAttempt: true });
+    expect(w.calls).toContain('dispose');
+    expect(w.calls).not.toContain('record');
+  });
+
   it('records nothing again for a task delivered after its version was recorded', async () => {
     const w = world({ recorded: 'v-already' });
     const { outcome, log } = await run(w, gitTask());
@@ -165,6 +193,10 @@ describe('BuildService', () => {
     expect(log.events).not.toContain('done');
     expect(w.enqueued).toHaveLength(1);
     expect(w.enqueued[0].kind).toMatchObject({ case: 'upgrade', value: { ...header, versionId: (outcome as { versionId: string }).versionId } });
+    // The local tag is gone before app-manager (which may pull that tag on the same engine) hears of the version.
+    const untagged = w.calls.findIndex((c) => c.startsWith('untag '));
+    expect(untagged).toBeGreaterThan(w.calls.indexOf('record'));
+    expect(w.calls.indexOf('enqueue')).toBeGreaterThan(untagged);
   });
 
   it('fails the build step with the failing instruction and its last lines, and pushes nothing', async () => {

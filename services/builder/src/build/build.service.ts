@@ -119,6 +119,9 @@ export class BuildService {
       signal.throwIfAborted();
       return open(name);
     };
+    // Scratch space and the local tag go once the version is recorded (or the build failed), not between build and push or push and record.
+    const cleanup: (() => unknown)[] = [];
+    let dropLocalTag: (() => Promise<void>) | undefined;
     try {
       const facts = await this.infra('clone', 'reading the component from the event store', () => this.versions.facts(task.componentId, task.eventId));
       if (facts.recorded) return await this.alreadyRecorded(task, facts.recorded.versionId, ctx);
@@ -147,50 +150,64 @@ export class BuildService {
         warnings: string[];
       };
       if (source?.case === 'image') built = await this.fromImage(plan, source.value, step, signal);
-      else if (source?.case === 'git') built = await this.fromGit(plan, source.value, step, signal);
+      else if (source?.case === 'git') built = await this.fromGit(plan, source.value, step, signal, cleanup);
       else throw step('clone').failure('the task has no source (an image or a git repository)', []);
 
       const push = step('push');
-      push.line(`pushing ${plan.repository}:${plan.versionId} to the data center's registry`);
+      const image = `${plan.repository}:${plan.versionId}`;
+      push.line(`pushing ${image} to the data center's registry`);
       let digest: string;
       let size: number;
       try {
-        await this.registry.tag(built.localRef, plan.repository, plan.versionId);
-        digest = (await this.registry.push(plan.repository, plan.versionId, this.dcAuth(), push.line)).digest;
-        size = (await this.registry.inspect(`${plan.repository}:${plan.versionId}`)).size;
+        // A build already tagged its image as the version; a pulled image is tagged here.
+        if (built.localRef !== image) await this.registry.tag(built.localRef, plan.repository, plan.versionId);
+        // The size is the local image's: read beside the push, not after it.
+        const [pushed, info] = await Promise.all([
+          this.registry.push(plan.repository, plan.versionId, this.dcAuth(), push.line),
+          this.registry.inspect(image).catch((err: unknown) => err as Error),
+        ]);
+        if (info instanceof Error) throw info;
+        digest = pushed.digest;
+        size = info.size;
       } catch (err) {
         const message = err instanceof RegistryError ? err.message : `push failed: ${(err as Error).message}`;
         // The data center's own registry being down is not the build's fault: another attempt may pass.
         if (/unreachable|connection refused|timeout/i.test(message)) throw new InfrastructureError(message, 'push');
         throw push.failure(message, err instanceof RegistryError ? err.lines : undefined);
+      } finally {
+        // The local tag goes after the record (the registry has the image; the engine keeps the layers for the cache).
+        if (!this.settings.keepImages) dropLocalTag = once(() => this.registry.untag(image));
       }
       push.line(`pushed ${plan.repository}@${digest} (${(size / 1048576).toFixed(1)} MiB)`);
       push.ok();
-      if (!this.settings.keepImages) await this.registry.untag(`${plan.repository}:${plan.versionId}`);
 
       const record = step('record');
-      const image = `${plan.repository}:${plan.versionId}`;
       const { version, appended } = await this.infra('record', 'recording the version in the event store', () =>
-        this.versions.record({
-          componentId: task.componentId,
-          versionId: plan.versionId,
-          buildEventId: task.eventId,
-          source: built.source,
-          image,
-          digest,
-          commit: built.commit,
-          sizeBytes: BigInt(size),
-          buildKind: built.kind,
-          stack: built.stack,
-          detectReason: built.reason,
-          warnings: built.warnings,
-          status: 'success',
-        }),
+        this.versions.record(
+          {
+            componentId: task.componentId,
+            versionId: plan.versionId,
+            buildEventId: task.eventId,
+            source: built.source,
+            image,
+            digest,
+            commit: built.commit,
+            sizeBytes: BigInt(size),
+            buildKind: built.kind,
+            stack: built.stack,
+            detectReason: built.reason,
+            warnings: built.warnings,
+            status: 'success',
+          },
+          facts.streamVersion,
+        ),
       );
       record.line(
         appended ? `recorded version ${version.versionId}: ${image} (${digest})` : `version ${version.versionId} was already recorded for this build`,
       );
       record.ok();
+      // Before the deploy is handed over: app-manager may pull this very tag on this engine.
+      await dropLocalTag?.();
       const deploying = await this.handOver(task, version.versionId, record, ctx);
       return { kind: 'recorded', versionId: version.versionId, image, digest, deploying };
     } catch (err) {
@@ -201,6 +218,10 @@ export class BuildService {
       (steps.get(failure.step) ?? open(failure.step)).log.fail(failure.stepMessage);
       ctx.log.done();
       return { kind: 'failed', step: failure.step, reason: failure.reason };
+    } finally {
+      // The checkout (and any key file) first and synchronously: gone before event-log can hear the operation is over.
+      for (const f of cleanup) await f();
+      await dropLocalTag?.();
     }
   }
 
@@ -314,6 +335,7 @@ export class BuildService {
     git: tasksV1.GitBuildSource,
     step: (n: BuildStep) => Step,
     signal: AbortSignal,
+    cleanup: (() => unknown)[],
   ): Promise<{ localRef: string; source: string; commit: string; kind: 'dockerfile' | 'source'; stack: string; reason: string; warnings: string[] }> {
     const clone = step('clone');
     const options = plan.task.options;
@@ -329,58 +351,55 @@ export class BuildService {
       throw clone.failure((err as Error).message, []);
     }
     const ws = this.source.workspace(plan.task.eventId);
+    cleanup.push(() => ws.dispose());
+    const what = ref.kind === 'commit' ? `commit ${ref.sha}` : `${ref.kind === 'branch' ? 'branch' : 'ref'} ${ref.name}`;
+    clone.line(`cloning ${url.display} (${what}${options?.fullClone ? ', whole history' : ', shallow'})`);
+    const auth = plan.credentials;
+    let checkout;
     try {
-      const what = ref.kind === 'commit' ? `commit ${ref.sha}` : `${ref.kind === 'branch' ? 'branch' : 'ref'} ${ref.name}`;
-      clone.line(`cloning ${url.display} (${what}${options?.fullClone ? ', whole history' : ', shallow'})`);
-      const auth = plan.credentials;
-      let checkout;
-      try {
-        checkout = await this.source.checkout({
-          url,
-          ref,
-          fullClone: options?.fullClone ?? false,
-          dir: ws.source,
-          secretsDir: ws.secrets,
-          auth: { username: auth.gitUsername, token: auth.gitToken, sshPrivateKey: auth.sshPrivateKey, sshKnownHosts: auth.sshKnownHosts },
-          maxBytes: this.settings.maxRepoBytes,
-          signal,
-          onLine: clone.line,
-        });
-      } catch (err) {
-        if (err instanceof CheckoutError) throw clone.failure(err.message, err.lines);
-        throw err;
-      }
-      clone.line(`checked out ${checkout.commit} (${(checkout.bytes / 1048576).toFixed(1)} MiB)`);
-      clone.ok();
-
-      const detectStep = step('detect');
-      let buildDir: string;
-      try {
-        buildDir = this.source.inside(ws.source, subDir, 'sub-directory');
-      } catch (err) {
-        throw detectStep.failure((err as Error).message, []);
-      }
-      if (dockerfilePath) {
-        const dockerfile = this.findDockerfile(ws.source, subDir, dockerfilePath, detectStep);
-        const reason = `the component names its Dockerfile: ${dockerfile.shown}`;
-        detectStep.line(reason);
-        detectStep.ok();
-        return await this.buildDockerfile(plan, ws, buildDir, dockerfile.path, reason, checkout.commit, url, step, signal);
-      }
-      const files = this.source.files(buildDir);
-      const detection = detect(files);
-      detectStep.line(detection.reason);
-      if (detection.stack === null) throw detectStep.failure(detection.reason, []);
-      if (detection.stack === 'dockerfile') {
-        detectStep.ok();
-        return await this.buildDockerfile(plan, ws, buildDir, join(buildDir, detection.dockerfile), detection.reason, checkout.commit, url, step, signal);
-      }
-      detectStep.line(`stack: ${detection.stack}`);
-      detectStep.ok();
-      return await this.buildSource(plan, ws, buildDir, detection.stack, detection.reason, files, checkout.commit, url, step, signal);
-    } finally {
-      ws.dispose();
+      checkout = await this.source.checkout({
+        url,
+        ref,
+        fullClone: options?.fullClone ?? false,
+        dir: ws.source,
+        secretsDir: ws.secrets,
+        auth: { username: auth.gitUsername, token: auth.gitToken, sshPrivateKey: auth.sshPrivateKey, sshKnownHosts: auth.sshKnownHosts },
+        maxBytes: this.settings.maxRepoBytes,
+        signal,
+        onLine: clone.line,
+      });
+    } catch (err) {
+      if (err instanceof CheckoutError) throw clone.failure(err.message, err.lines);
+      throw err;
     }
+    clone.line(`checked out ${checkout.commit} (${(checkout.bytes / 1048576).toFixed(1)} MiB)`);
+    clone.ok();
+
+    const detectStep = step('detect');
+    let buildDir: string;
+    try {
+      buildDir = this.source.inside(ws.source, subDir, 'sub-directory');
+    } catch (err) {
+      throw detectStep.failure((err as Error).message, []);
+    }
+    if (dockerfilePath) {
+      const dockerfile = this.findDockerfile(ws.source, subDir, dockerfilePath, detectStep);
+      const reason = `the component names its Dockerfile: ${dockerfile.shown}`;
+      detectStep.line(reason);
+      detectStep.ok();
+      return await this.buildDockerfile(plan, ws, buildDir, dockerfile.path, reason, checkout.commit, url, step, signal);
+    }
+    const files = this.source.files(buildDir);
+    const detection = detect(files);
+    detectStep.line(detection.reason);
+    if (detection.stack === null) throw detectStep.failure(detection.reason, []);
+    if (detection.stack === 'dockerfile') {
+      detectStep.ok();
+      return await this.buildDockerfile(plan, ws, buildDir, join(buildDir, detection.dockerfile), detection.reason, checkout.commit, url, step, signal);
+    }
+    detectStep.line(`stack: ${detection.stack}`);
+    detectStep.ok();
+    return await this.buildSource(plan, ws, buildDir, detection.stack, detection.reason, files, checkout.commit, url, step, signal);
   }
 
   private findDockerfile(root: string, subDir: string, path: string, detectStep: Step): { path: string; shown: string } {
@@ -512,4 +531,10 @@ export class BuildService {
       throw build.failure(failed ? `${failed.name} failed${code !== undefined ? ` with exit code ${code}` : ''}` : err.message, err.lastLines);
     }
   }
+}
+
+/** fn, run at most once; later calls answer the first call's promise. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
 }

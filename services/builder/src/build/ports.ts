@@ -27,7 +27,11 @@ export interface OperationLog {
 
 export interface VersionsPort {
   facts(componentId: string, buildEventId: string): Promise<ComponentFacts>;
-  record(init: VersionInit & { componentId: string; buildEventId: string }): Promise<{ version: eventsV1.VersionRecorded; appended: boolean }>;
+  /** knownVersion: the stream's version facts() read (exists, not recorded), expected by the first append. */
+  record(
+    init: VersionInit & { componentId: string; buildEventId: string },
+    knownVersion?: number,
+  ): Promise<{ version: eventsV1.VersionRecorded; appended: boolean }>;
 }
 
 export interface SourcePort {
