@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # Generated once here, before two Nx runs (the build's and lint's) would both want to write it.
 npx nx run contracts:generate --output-style=static >/dev/null
 lint_log="$(mktemp)"
-setsid bash scripts/lint.sh >"$lint_log" 2>&1 &
+setsid -w bash scripts/lint.sh >"$lint_log" 2>&1 &
 lint_pid=$!
 # If the run stops early, the checks stop with it (their own process group).
 trap 'kill -- "-$lint_pid" 2>/dev/null || true; rm -f "$lint_log"' EXIT
