@@ -7,5 +7,9 @@ module.exports = {
   testTimeout: 120000,
   globalSetup: '<rootDir>/test/setup/docker-engine.global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/docker-engine.global-teardown.ts',
-  maxWorkers: 1,
+  // Two at a time: every file has its own state dir, ports, data-center name and cluster slot,
+  // and a file spends much of its time waiting on what it started (pods, rollouts, builds).
+  // Longest first (test/setup/test-sequencer.js).
+  maxWorkers: 2,
+  testSequencer: '<rootDir>/test/setup/test-sequencer.js',
 };
