@@ -204,7 +204,9 @@ export interface RunningConsole {
 
 /** Starts the built console server as a real process on a free port, on its own etcd prefix (a test key for data-center tokens, a cheap bcrypt cost). */
 export async function startConsole(etcd: EtcdInstance, env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunningConsole> {
-  const proc = spawnProcess(process.execPath, [join(ROOT, 'console', 'server', 'dist', 'main.js')], {
+  // WHARF_TEST_CONSOLE_NODE_ARGS (diagnosis only): extra node flags, e.g. --cpu-prof.
+  const nodeArgs = process.env.WHARF_TEST_CONSOLE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawnProcess(process.execPath, [...nodeArgs, join(ROOT, 'console', 'server', 'dist', 'main.js')], {
     env: {
       ...process.env,
       ...serviceEnv(etcd, 'console'),
