@@ -3,7 +3,8 @@ import { createCa, issueTlsMaterial } from '@wharf/pki';
 import { noop } from 'cockatiel';
 import { Etcd3 as RawEtcd3 } from 'etcd3';
 import { existsSync, readFileSync } from 'node:fs';
-import { startEtcd, type EtcdInstance } from './index';
+import { createServer } from 'node:net';
+import { freePort, startEtcd, type EtcdInstance } from './index';
 
 // The harness itself: a real etcd per test file that keeps its data across a crash and
 // leaves nothing behind.
@@ -72,5 +73,23 @@ describe('startEtcd', () => {
     expect(existsSync(other.dataDir)).toBe(true);
     await other.destroy();
     expect(existsSync(other.dataDir)).toBe(false);
+  });
+
+  it('starts on other ports when a port it picked was taken before etcd bound it', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as { port: number }).port;
+    const picks = [takenPort];
+    const other = await startEtcd({ pickPort: async () => picks.shift() ?? freePort() });
+    try {
+      expect(other.endpoint).not.toContain(`:${takenPort}`);
+      const c = createEtcdClient({ endpoints: [other.endpoint], security: other.security, maxAttempts: 2 });
+      await c.put('k').value('v');
+      expect(await c.get('k').string()).toBe('v');
+      c.close();
+    } finally {
+      await other.destroy();
+      taken.close();
+    }
   });
 });

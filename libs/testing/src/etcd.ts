@@ -1,5 +1,5 @@
 import type { TransportSecurity } from '@wharf/pki';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,8 @@ export interface StartEtcdOptions {
   tls?: boolean;
   /** The PKI to use (default: a new one in a temp dir, removed by destroy()). */
   pki?: TestPki;
+  /** Picks each listening port (default: freePort); a test can hand out a taken one. */
+  pickPort?: () => Promise<number>;
 }
 
 /** GET over https with a client certificate (node's fetch cannot present one). */
@@ -72,49 +74,68 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdIns
   const tls = options.tls ?? true;
   const ownPki = !options.pki;
   const pki = options.pki ?? (await createTestPki());
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const pickPort = options.pickPort ?? freePort;
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-etcd-'));
-  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const server = pki.files('etcd');
-  const peer = `http://127.0.0.1:${peerPort}`;
-  const args = [
-    '--name',
-    'wharf-test',
-    '--data-dir',
-    dataDir,
-    '--listen-client-urls',
-    endpoint,
-    '--advertise-client-urls',
-    endpoint,
-    '--listen-peer-urls',
-    peer,
-    '--initial-advertise-peer-urls',
-    peer,
-    '--initial-cluster',
-    `wharf-test=${peer}`,
-    '--log-level',
-    'warn',
-    '--logger',
-    'zap',
-    '--quota-backend-bytes',
-    String(quotaBytes),
-    ...(tls ? ['--client-cert-auth', '--trusted-ca-file', server.caFile, '--cert-file', server.certFile, '--key-file', server.keyFile] : []),
-  ];
+  const listenArgs = (clientPort: number, peerPort: number) => {
+    const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
+    const peer = `http://127.0.0.1:${peerPort}`;
+    const args = [
+      '--name',
+      'wharf-test',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `wharf-test=${peer}`,
+      '--log-level',
+      'warn',
+      '--logger',
+      'zap',
+      '--quota-backend-bytes',
+      String(quotaBytes),
+      ...(tls ? ['--client-cert-auth', '--trusted-ca-file', server.caFile, '--cert-file', server.certFile, '--key-file', server.keyFile] : []),
+    ];
+    return { endpoint, args };
+  };
+  let { endpoint, args } = listenArgs(await pickPort(), await pickPort());
   let proc: ManagedProcess | undefined;
   const start = async () => {
     proc = spawnProcess(etcdBinary(), args);
     const running = proc;
-    await waitFor(`etcd on ${endpoint}`, async () => {
-      if (running.child.exitCode !== null) throw new Error(`etcd exited: ${running.output().slice(-2000)}`);
+    const outcome = await waitFor(`etcd on ${endpoint}`, async () => {
+      if (running.child.exitCode !== null) return 'exited';
       const body = JSON.parse(tls ? await httpsGet(`${endpoint}/health`, pki) : await (await fetch(`${endpoint}/health`)).text()) as { health?: string };
-      return body.health === 'true' ? true : undefined;
+      return body.health === 'true' ? 'healthy' : undefined;
     });
+    if (outcome === 'exited') throw new Error(`etcd exited: ${running.output().slice(-2000)}`);
   };
   const halt = async (signal: NodeJS.Signals) => {
     if (proc) await proc.stop(signal);
     proc = undefined;
   };
-  await start();
+  // A port free a moment ago can be taken by another process before etcd binds it (many test
+  // files start services at once): the first start picks new ports then, a restart never does.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (!(err instanceof Error && /address already in use/.test(err.message)) || attempt === 3) throw err;
+      await halt('SIGKILL');
+      // Nothing of the failed start may be taken for this member's history.
+      rmSync(dataDir, { recursive: true, force: true });
+      mkdirSync(dataDir);
+      ({ endpoint, args } = listenArgs(await pickPort(), await pickPort()));
+    }
+  }
   return {
     endpoint,
     dataDir,
