@@ -1,4 +1,4 @@
-import { DriverLogCollector, KubernetesDriver, type ReplicaEvent, type ReplicaState, type RuntimeLogLine, type WorkloadSpec } from '@wharf/runtime';
+import { DriverLogCollector, KubernetesDriver, LABEL, type ReplicaEvent, type ReplicaState, type RuntimeLogLine, type WorkloadSpec } from '@wharf/runtime';
 import { randomBytes } from 'node:crypto';
 import { buildTestImage, dockerClient, httpTestImage } from './docker';
 import { startKubernetesCluster, type KubernetesCluster } from './kubernetes-cluster';
@@ -205,6 +205,42 @@ describe('KubernetesDriver on a real cluster', () => {
     } finally {
       stop();
     }
+  });
+
+  it('deploys a worker without ports: no Service (the API server refuses a portless one), ready by its pod, removed again', async () => {
+    const c = cluster!;
+    const ns = driver.namespace('acme');
+    const base = workload({ replicas: 1, readiness: undefined, liveness: undefined });
+    const worker: WorkloadSpec = {
+      ...base,
+      template: {
+        ...base.template,
+        labels: { ...base.template.labels, componentId: 'acme.shop.worker' },
+        names: { ...base.template.names, component: 'worker' },
+        ports: [],
+        aliases: [],
+      },
+    };
+    await driver.applyWorkload(worker);
+    const [pod] = await waitFor(
+      'the worker ready',
+      async () => {
+        const list = (await driver.listReplicas({ componentId: 'acme.shop.worker' })).filter((r) => r.phase !== 'removing');
+        return list.length === 1 && list[0].ready ? list : undefined;
+      },
+      90_000,
+      250,
+    );
+    expect(pod.labels.componentId).toBe('acme.shop.worker');
+    const services = (await c.api<Json>('GET', `/api/v1/namespaces/${ns}/services`)).body.items as Json[];
+    expect(services.filter((svc) => svc.spec.selector?.[LABEL.componentId] === 'acme.shop.worker')).toEqual([]);
+    await driver.removeWorkload({ tenantId: 'acme', componentId: 'acme.shop.worker' });
+    await waitFor(
+      'the worker gone',
+      async () => ((await driver.listReplicas({ componentId: 'acme.shop.worker' })).length === 0 ? true : undefined),
+      60_000,
+      250,
+    );
   });
 
   it('removes a workload with its objects, then the tenant namespace once nothing is left', async () => {

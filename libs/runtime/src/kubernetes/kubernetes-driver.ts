@@ -250,7 +250,9 @@ export class KubernetesDriver implements RuntimeDriver {
     const uid = applied.metadata?.uid;
     if (!uid) throw new ReplicaCreateError('start_failed', `${kindNow} ${name} has no uid after apply`);
     if (o.envSecret && !before?.metadata?.uid) await this.apply(ownedBy(o.envSecret, owner(uid)));
-    await this.apply(ownedBy(o.service, owner(uid)));
+    if (o.service) await this.apply(ownedBy(o.service, owner(uid)));
+    // A component whose last port went has no Service any more.
+    else await this.ignoring404('service delete', () => this.core.deleteNamespacedService({ name, namespace: ns }));
     if (o.budget) await this.apply(ownedBy(o.budget, owner(uid)));
     else if (choice.podDisruptionBudget)
       await this.ignoring404('budget delete', () =>

@@ -135,8 +135,9 @@ describe('EndpointSlice shapes (one mapping for discovery.k8s.io/v1beta1 and v1)
 });
 
 describe('servedPods and podReadiness', () => {
-  const pod = (name: string, ready: boolean, over: { ip?: string; instance?: string } = {}): V1Pod => ({
+  const pod = (name: string, ready: boolean, over: { ip?: string; instance?: string; ports?: number[] } = {}): V1Pod => ({
     metadata: { name, namespace: 'wharf-acme', labels: { 'app.kubernetes.io/instance': over.instance ?? 'shop-api-1a2b3c' } },
+    spec: { containers: [{ name: 'app', ports: (over.ports ?? [8080]).map((containerPort) => ({ containerPort })) }] },
     status: { podIP: over.ip ?? '10.128.1.3', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
   });
   const served = servedPods([sliceFromObject(v1beta1)!, sliceFromObject(v1)!]);
@@ -154,6 +155,11 @@ describe('servedPods and podReadiness', () => {
     // The Service lists it ready before the pod's own status reached this listing.
     expect(podReadiness(pod('api-c', false, { ip: '10.128.2.5' }), served)).toEqual({ ready: true, address: '10.128.2.5' });
     expect(podReadiness(pod('api-d', true, { ip: '10.128.2.6' }), served).ready).toBe(false);
+  });
+
+  it('a pod without ports (a worker, no Service) is ready by its own condition even where slices are served', () => {
+    expect(podReadiness(pod('worker-a', true, { instance: 'shop-worker-9f8e7d', ports: [] }), served)).toEqual({ ready: true, address: '10.128.1.3' });
+    expect(podReadiness(pod('worker-b', false, { instance: 'shop-worker-9f8e7d', ports: [] }), served).ready).toBe(false);
   });
 
   it("counts only the pod's own Service (another Service selecting it says nothing about the component)", () => {

@@ -136,11 +136,14 @@ export interface PodReadiness {
  * own Ready condition, and its pod IP. With one, its Service's slices: ready only while a slice
  * of its Service lists it ready (so a rollout is in place when the Service routes to the new
  * pods, and a pod the Service dropped is no endpoint), at the address the slice gives (the pod
- * IP where the slice has it too); a pod no slice lists yet is not ready.
+ * IP where the slice has it too); a pod no slice lists yet is not ready. A pod with no container
+ * port has no Service to be listed by (see workloadObjects): its own Ready condition again.
  */
 export function podReadiness(pod: V1Pod, served: ServedPods | undefined): PodReadiness {
   const podIp = pod.status?.podIP ?? '';
-  if (!served) return { ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false, address: podIp };
+  // A pod without ports (a worker) is in no Service's slices: its own condition says it.
+  const listens = pod.spec?.containers.some((c) => (c.ports?.length ?? 0) > 0) ?? false;
+  if (!served || !listens) return { ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false, address: podIp };
   const entry = served.get(`${pod.metadata?.namespace ?? ''}/${serviceOfPod(pod) ?? ''}/${pod.metadata?.name ?? ''}`);
   if (!entry?.ready) return { ready: false, address: podIp };
   return { ready: true, address: entry.addresses.includes(podIp) ? podIp : entry.addresses[0] };

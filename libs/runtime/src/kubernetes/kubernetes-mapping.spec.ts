@@ -120,7 +120,7 @@ describe('workloadObjects', () => {
     expect(env).toContainEqual({ name: 'GREETING', value: 'hello' });
     expect(env).toContainEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: o.envSecret!.metadata!.name, key: 'DB_PASSWORD' } } });
     expect(JSON.stringify(o.workload)).not.toContain('s3cr3t-value');
-    expect(JSON.stringify(o.service)).not.toContain('s3cr3t-value');
+    expect(JSON.stringify(o.service!)).not.toContain('s3cr3t-value');
     expect(o.envSecret!.stringData).toEqual({ DB_PASSWORD: 's3cr3t-value' });
     expect(workloadObjects(spec({ template: { ...spec().template, env: [] } }), naming).envSecret).toBeUndefined();
   });
@@ -165,18 +165,35 @@ describe('workloadObjects', () => {
     expect(st.spec.template.spec.containers[0].volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
     // No `paused` on a StatefulSet: a partition as high as the replicas holds every pod.
     expect(st.spec.updateStrategy.rollingUpdate.partition).toBe(3);
-    expect(o.service.spec!.clusterIP).toBe('None');
+    expect(o.service!.spec!.clusterIP).toBe('None');
   });
 
   it('makes a Service of the component ports selecting the component, and a budget only with several replicas', () => {
     const o = workloadObjects(spec(), naming);
-    expect(o.service.spec!.selector).toEqual({ [LABEL.dataCenter]: 'dc1', [LABEL.componentId]: 'acme.shop.api' });
-    expect(o.service.spec!.ports).toEqual([{ name: 'p8080', port: 8080, targetPort: 8080, protocol: 'TCP' }]);
-    expect(o.service.spec!.clusterIP).toBeUndefined();
+    expect(o.service!.spec!.selector).toEqual({ [LABEL.dataCenter]: 'dc1', [LABEL.componentId]: 'acme.shop.api' });
+    expect(o.service!.spec!.ports).toEqual([{ name: 'p8080', port: 8080, targetPort: 8080, protocol: 'TCP' }]);
+    expect(o.service!.spec!.clusterIP).toBeUndefined();
     expect(o.budget).toMatchObject({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', spec: { maxUnavailable: 1 } });
     expect(workloadObjects(spec({ replicas: 1 }), naming).budget).toBeUndefined();
     expect(workloadObjects(spec(), { ...naming, pdbApiVersion: 'policy/v1beta1' }).budget!.apiVersion).toBe('policy/v1beta1');
     expect(workloadObjects(spec(), { ...naming, pdbApiVersion: undefined }).budget).toBeUndefined();
+  });
+
+  it('makes no Service for a stateless component without ports (the API server refuses a portless one), a headless one for a stateful one', () => {
+    const worker = { ...spec().template, ports: [] };
+    const o = workloadObjects(spec({ template: worker, readiness: undefined, liveness: undefined }), naming);
+    expect(o.service).toBeUndefined();
+    expect((o.workload as Any).spec.template.spec.containers[0].ports).toEqual([]);
+    const stateful = workloadObjects(
+      spec({
+        stateful: true,
+        template: { ...worker, volumes: [{ name: 'data', mountPath: '/data', sizeMib: 10 }] },
+        readiness: undefined,
+        liveness: undefined,
+      }),
+      naming,
+    );
+    expect(stateful.service!.spec).toMatchObject({ clusterIP: 'None', ports: [] });
   });
 
   it('isolates the tenant namespace: same-namespace pods and the gateway only', () => {
@@ -262,11 +279,11 @@ describe('workloadObjects', () => {
 
   it('sets the owner reference that takes a child with its workload', () => {
     const o = workloadObjects(spec(), naming);
-    const owned = ownedBy(o.service, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop-api-x', uid: 'u-1' });
+    const owned = ownedBy(o.service!, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop-api-x', uid: 'u-1' });
     expect(owned.metadata!.ownerReferences).toEqual([
       { apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop-api-x', uid: 'u-1', controller: false, blockOwnerDeletion: true },
     ]);
-    expect(owned.metadata!.labels).toEqual(o.service.metadata!.labels);
+    expect(owned.metadata!.labels).toEqual(o.service!.metadata!.labels);
   });
 });
 
@@ -346,7 +363,7 @@ describe('pods as replicas', () => {
   };
   const pod = (status: V1Pod['status'], over: Partial<V1Pod['metadata']> = {}): V1Pod => ({
     metadata: { name: 'shop-api-x-5d9c-abcde', namespace: 'wharf-acme', uid: 'u1', labels, ...over },
-    spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'reg/api:v2' }] },
+    spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'reg/api:v2', ports: [{ containerPort: 8080 }] }] },
     status,
   });
 

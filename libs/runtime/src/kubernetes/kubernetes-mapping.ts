@@ -39,7 +39,12 @@ export interface WorkloadObjects {
   /** Only when the component has secret env. */
   envSecret?: V1Secret;
   workload: KubernetesObject & { spec: Record<string, unknown> };
-  service: V1Service;
+  /**
+   * None for a stateless component without ports (a worker): the API server refuses a Service
+   * with no port unless it is headless, and nothing would reach it. A stateful one keeps its
+   * headless Service (its pods' DNS names), ports or not.
+   */
+  service?: V1Service;
   budget?: KubernetesObject;
 }
 
@@ -288,18 +293,21 @@ export function workloadObjects(spec: WorkloadSpec, naming: KubernetesNaming): W
         },
       };
 
-  const service: V1Service = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: meta(name),
-    spec: {
-      selector,
-      // Stateful replicas are reached one by one (their own DNS names): no virtual IP.
-      ...(spec.stateful ? { clusterIP: 'None' } : {}),
-      publishNotReadyAddresses: false,
-      ports: t.ports.map((p) => ({ name: `p${p.port}`, port: p.port, targetPort: p.port, protocol: 'TCP' })),
-    },
-  };
+  const service: V1Service | undefined =
+    t.ports.length === 0 && !spec.stateful
+      ? undefined
+      : {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: meta(name),
+          spec: {
+            selector,
+            // Stateful replicas are reached one by one (their own DNS names): no virtual IP.
+            ...(spec.stateful ? { clusterIP: 'None' } : {}),
+            publishNotReadyAddresses: false,
+            ports: t.ports.map((p) => ({ name: `p${p.port}`, port: p.port, targetPort: p.port, protocol: 'TCP' })),
+          },
+        };
 
   const budget =
     naming.pdbApiVersion && spec.replicas > 1
