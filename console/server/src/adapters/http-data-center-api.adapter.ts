@@ -1,5 +1,5 @@
 import type { Clock } from '@wharf/system';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { DcBackoff, type BackoffSettings } from '../domain/dc-backoff';
 import { DataCenterUnreachableError, type DataCenterApi, type DcHealth, type DcResponse, type DcTarget } from '../domain/ports';
 
@@ -58,7 +58,7 @@ export class HttpDataCenterApi implements DataCenterApi {
     try {
       const res = await request(`${dc.apiUrl}${path}`, {
         dispatcher: this.dispatcher,
-        method: method as 'GET',
+        method: method as Dispatcher.HttpMethod,
         headers: {
           accept: 'application/json',
           ...(token ? { authorization: `Bearer ${token}` } : {}),
