@@ -8,6 +8,7 @@ import {
   parsePodId,
   podFinished,
   podTrouble,
+  PULL_RETRY_GRACE_MS,
   quantityBytes,
   usageFromSummary,
   replicaFromPod,
@@ -500,6 +501,33 @@ describe('pods as replicas', () => {
       expect(r.phase).toBe('creating');
       expect(r.error).toBe(`${reason}: image reg/api:v2 cannot be pulled: not found`);
     }
+  });
+
+  it('lets a pull the kubelet will retry pass for PULL_RETRY_GRACE_MS from the start, unless the registry says the image is absent', () => {
+    const started = Date.parse('2026-12-02T10:00:00Z');
+    const pulling = (reason: string, message: string) =>
+      pod({
+        phase: 'Pending',
+        startTime: new Date(started),
+        containerStatuses: [{ name: 'app', image: 'reg/api:v2', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, message } } }],
+      });
+    const unauthorized = 'pulling from host reg failed with status code [manifests v2]: 401 Unauthorized';
+    for (const reason of ['ErrImagePull', 'ImagePullBackOff']) {
+      const p = pulling(reason, unauthorized);
+      // Within the grace: no trouble, the replica is still being created.
+      expect(podTrouble(p, started + PULL_RETRY_GRACE_MS - 1)).toBeUndefined();
+      expect(replicaFromPod(p, 'dc1', undefined, undefined, started + 5000)).toMatchObject({ phase: 'creating', ready: false });
+      expect(replicaFromPod(p, 'dc1', undefined, undefined, started + 5000)!.error).toBeUndefined();
+      // Past it: the failure stands, in the cluster's words.
+      expect(replicaFromPod(p, 'dc1', undefined, undefined, started + PULL_RETRY_GRACE_MS)!.error).toBe(
+        `${reason}: image reg/api:v2 cannot be pulled: ${unauthorized}`,
+      );
+    }
+    // Absent from the registry (containerd's and the registry's words): failed at once.
+    for (const message of ['rpc error: code = NotFound desc = failed to pull and unpack image "reg/api:v2"', 'manifest unknown'])
+      expect(podTrouble(pulling('ErrImagePull', message), started + 1000)?.reason).toContain(message);
+    // An invalid name is never retried.
+    expect(podTrouble(pulling('InvalidImageName', 'bad'), started + 1000)?.reason).toMatch(/^InvalidImageName/);
   });
 
   it("says Unschedulable with the scheduler's message", () => {

@@ -374,6 +374,18 @@ export interface PodTrouble {
 }
 
 const IMAGE_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'ErrImageNeverPull', 'InvalidImageName']);
+/** Pull failures the kubelet tries again (after a 10 s back-off, then 20 s, ...). */
+const RETRIED_PULL_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull']);
+/** The registry says the image is not there: no retry will change that. */
+const IMAGE_ABSENT = /code = NotFound|manifest unknown|not found/i;
+/**
+ * How long a pull failure other than "not found" counts as passing, from the pod's start: long
+ * enough for the kubelet's first retry. The kubelet waits only briefly (1 s in 1.20's
+ * watch-based secret manager) for a new pod's pull secret to reach its cache and pulls without it
+ * when that is late: seen in CI on a loaded machine as a 401 from the data center's own registry,
+ * which failed the deploy on the first pull.
+ */
+export const PULL_RETRY_GRACE_MS = 30_000;
 
 function statusOf(pod: V1Pod): V1ContainerStatus | undefined {
   return pod.status?.containerStatuses?.find((c) => c.name === CONTAINER) ?? pod.status?.containerStatuses?.[0];
@@ -383,12 +395,22 @@ function terminatedOf(c: V1ContainerStatus | undefined) {
   return c?.state?.terminated ?? c?.lastState?.terminated;
 }
 
-export function podTrouble(pod: V1Pod): PodTrouble | undefined {
+const time = (t: Date | string | undefined) => {
+  const ms = t ? new Date(t).getTime() : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+};
+
+/** `nowMs`: the time a failing pull is judged at (a pull that may still succeed is no trouble yet). */
+export function podTrouble(pod: V1Pod, nowMs = Date.now()): PodTrouble | undefined {
   const c = statusOf(pod);
   const waiting = c?.state?.waiting;
   const image = pod.spec?.containers?.find((x) => x.name === CONTAINER)?.image ?? c?.image ?? '';
-  if (waiting?.reason && IMAGE_REASONS.has(waiting.reason))
+  if (waiting?.reason && IMAGE_REASONS.has(waiting.reason)) {
+    const since = time(pod.status?.startTime) ?? time(pod.metadata?.creationTimestamp);
+    const retried = RETRIED_PULL_REASONS.has(waiting.reason) && !IMAGE_ABSENT.test(waiting.message ?? '');
+    if (retried && since !== undefined && nowMs - since < PULL_RETRY_GRACE_MS) return undefined;
     return { reason: `${waiting.reason}: image ${image} cannot be pulled${waiting.message ? `: ${waiting.message}` : ''}`, wantsLogs: false };
+  }
   const last = terminatedOf(c);
   if (waiting?.reason === 'CrashLoopBackOff') {
     const what = last?.reason === 'OOMKilled' ? 'OOMKilled (it used more memory than its limit)' : `exited with code ${last?.exitCode ?? 'unknown'}`;
@@ -404,11 +426,6 @@ export function podTrouble(pod: V1Pod): PodTrouble | undefined {
   if (pod.status?.phase === 'Failed') return { reason: `${pod.status.reason ?? 'Failed'}: ${pod.status.message ?? ''}`.trim(), wantsLogs: true };
   return undefined;
 }
-
-const time = (t: Date | string | undefined) => {
-  const ms = t ? new Date(t).getTime() : NaN;
-  return Number.isFinite(ms) ? ms : undefined;
-};
 
 /** Replica id of a pod: `<namespace>/<name>`, readable and enough to read it again. */
 export function podId(pod: V1Pod): string {
@@ -436,13 +453,13 @@ function slotOf(pod: V1Pod): number {
  * crash's last log lines, when read. `served`: what its Service's EndpointSlices say (then its
  * readiness and address are theirs, see podReadiness), undefined where the cluster has none.
  */
-export function replicaFromPod(pod: V1Pod, dataCenter: string, lastLines?: string, served?: ServedPods): ReplicaState | undefined {
+export function replicaFromPod(pod: V1Pod, dataCenter: string, lastLines?: string, served?: ServedPods, nowMs = Date.now()): ReplicaState | undefined {
   const raw = pod.metadata?.labels ?? {};
   if (raw[LABEL.dataCenter] !== dataCenter) return undefined;
   const c = statusOf(pod);
   const labels = fromLabels({ ...raw, [LABEL.slot]: String(slotOf(pod)), [LABEL.restarts]: String(c?.restartCount ?? 0) });
   if (!labels) return undefined;
-  const trouble = podTrouble(pod);
+  const trouble = podTrouble(pod, nowMs);
   const last = terminatedOf(c);
   let phase: ReplicaPhase;
   if (pod.metadata?.deletionTimestamp) phase = 'removing';
