@@ -7,12 +7,17 @@
 // 20.10 CLI with BuildKit, the same engine) of the same generated Dockerfile, and `docker push`
 // of that image to the same registry, in the same run. Cold builds are cold for both: each
 // component has its own cache mount id, so its dependency step is new to BuildKit's cache.
-// Stack images are made before (they are built once per recipe and reused). Everything is on
-// 127.0.0.1 and bounded in count and time. The JSON line is printed last.
+// Stack images are made before (they are built once per recipe and reused). The sample is
+// served over HTTPS (`git http-backend`, a certificate from a CA of its own that the builder's
+// CA bundle holds), as git hosts serve repositories; BENCH_GIT=daemon serves it with
+// `git daemon` (git://) instead, whose small writes meet TCP's delayed ACK on loopback (two
+// ~40 ms stalls per protocol v2 clone, seen with GIT_TRACE_PACKET).
+// Everything is on 127.0.0.1 and bounded in count and time. The JSON line is printed last.
+// BENCH_TIMELINE=1 prints every build's event-log entries with their times from the API call.
 import type { eventsV1 } from '@wharf/contracts';
 import { createEtcdClient } from '@wharf/etcd';
 import { EtcdEventStore, type RecordedEvent } from '@wharf/event-store';
-import { startApiGateway, startBuilder, startEtcd, startEventLog, startGitDaemon, startMq, startRegistry } from '@wharf/testing';
+import { startApiGateway, startBuilder, startEtcd, startEventLog, startGitDaemon, startGitHttpServer, startMq, startRegistry } from '@wharf/testing';
 import Docker from 'dockerode';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -37,6 +42,7 @@ const BUILD_CAP_MS = 300_000;
 // are the platform's overhead at equal resources. The builder's default (WHARF_BUILDER_CPUS=1 per RUN
 // step) is a fairness policy, and on a 2-core machine it alone makes a parallel `npm install` slower.
 const BUILDER_CPUS = process.env.BENCH_BUILDER_CPUS ?? '0';
+const GIT_TRANSPORT = process.env.BENCH_GIT === 'daemon' ? 'daemon' : 'https';
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -51,6 +57,12 @@ async function main(): Promise<void> {
   const etcd = await startEtcd();
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-build-bench-'));
   const [mq, eventLog, registry, git] = await Promise.all([startMq(etcd), startEventLog(etcd, join(dataDir, 'eventlog')), startRegistry(), startGitDaemon()]);
+  // The repositories live in the daemon's directory; over HTTP, git http-backend serves that directory.
+  const gitHttp = GIT_TRANSPORT === 'https' ? await startGitHttpServer({ projectRoot: git.dir, tls: true }) : undefined;
+  // The CAs builds trust, plus the git host's: what an operator with a private git host configures.
+  const caBundle = join(dataDir, 'ca-bundle.crt');
+  writeFileSync(caBundle, `${readFileSync(CA, 'utf8')}\n${gitHttp?.caPem ?? ''}`);
+  const gitUrl = (name: string) => gitHttp?.url(name) ?? git.url(name);
   const client = createEtcdClient({ endpoints: [etcd.endpoint], security: etcd.security });
   const store = new EtcdEventStore({ client });
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -67,6 +79,7 @@ async function main(): Promise<void> {
       WHARF_BUILDER_WORK_DIR: WORK,
       WHARF_BUILDER_CONCURRENCY: '1',
       WHARF_BUILDER_CPUS: BUILDER_CPUS,
+      WHARF_BUILDER_CA_BUNDLE: caBundle,
     });
     log(`bench: builder RUN steps limited to ${BUILDER_CPUS === '0' ? 'no CPU limit (as plain docker build)' : `${BUILDER_CPUS} CPUs`}`);
     cleanup.push(() => builder.stop());
@@ -97,7 +110,7 @@ async function main(): Promise<void> {
       git.publish(name, FIXTURE);
       const c = await call(`/tenants/${tenant}/apps/${app}/components`, {
         name,
-        source: { git: { url: git.url(name), branch: 'main' } },
+        source: { git: { url: gitUrl(name), branch: 'main' } },
         ports: [{ port: 8080, protocol: 'http' }],
       });
       return c.id as string;
@@ -118,6 +131,7 @@ async function main(): Promise<void> {
     /** Ours: from the API call (POST .../operations {kind: build}) to the Version on the event store's feed. */
     const ours = async (componentId: string): Promise<number> => {
       const t0 = performance.now();
+      const w0 = Date.now();
       const eventId = (await call(`/tenants/${tenant}/components/${componentId}/operations`, { kind: 'build' })).event_id as string;
       lastEvent.id = eventId;
       for (const deadline = t0 + BUILD_CAP_MS; !recorded.has(eventId);) {
@@ -129,6 +143,12 @@ async function main(): Promise<void> {
         const res = await fetch(`${api.url}/api/v1/tenants/${tenant}/operations/${eventId}`, { headers: { authorization: `Bearer ${api.adminToken}` } });
         if (((await res.json()) as { status?: string }).status === 'success') break;
         await new Promise((r) => setTimeout(r, 20));
+      }
+      if (process.env.BENCH_TIMELINE) {
+        const res = await fetch(`${eventLog.url}/api/v1/operations/${eventId}/entries?limit=5000`, { headers: { authorization: `Bearer ${api.adminToken}` } });
+        const body = (await res.json()) as { entries: { type: string; step?: string; text?: string; stored_ms: number; time_ms?: number }[] };
+        log(`bench: timeline of ${eventId} (ms from the API call; recorded at +${Math.round(recorded.get(eventId)! - t0)})`);
+        for (const e of body.entries) log(`  +${(e.time_ms || e.stored_ms) - w0} ${e.type} ${e.step ?? ''} ${(e.text ?? '').slice(0, 70)}`);
       }
       return (recorded.get(eventId)! - t0) / 1000;
     };
@@ -250,6 +270,7 @@ async function main(): Promise<void> {
       warm_nochange_ratio: r3(median(nochange.ours) / (median(nochange.build) + median(nochange.push))),
       source_steps_s: sourceSteps,
       builder_cpus: Number(BUILDER_CPUS),
+      git_transport: GIT_TRANSPORT,
       plain_cold_build_s: r3(coldBuild),
       plain_cold_push_s: r3(coldPush),
       plain_nochange_build_s: r3(median(nochange.build)),
@@ -262,7 +283,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     for (const f of cleanup.reverse()) await f().catch(() => undefined);
-    await Promise.allSettled([mq.stop(), eventLog.stop(), registry.destroy(), git.stop()]);
+    await Promise.allSettled([mq.stop(), eventLog.stop(), registry.destroy(), git.stop(), gitHttp?.stop()]);
     client.close();
     await etcd.destroy();
     rmSync(dataDir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { SecretBox } from '@wharf/secrets';
 import type { ReadinessCheck } from '@wharf/service-kit';
 import { randomIds } from '@wharf/system';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { BuildkitAdapter } from './adapters/buildkit.adapter';
 import { CgroupLimiter } from './adapters/cgroup-limits.adapter';
@@ -102,7 +102,12 @@ export function createBuilder(config: BuilderConfig, logger: Logger, metrics: Bu
   const workspaces = new WorkspaceAdapter(workDir);
   const swept = workspaces.sweep(config.WHARF_BUILDER_TIMEOUT_S * 2000, Date.now());
   if (swept) logger.info(`removed ${swept} build directories left by earlier processes`);
-  const git = new GitAdapter({ idleTimeoutMs: config.WHARF_BUILDER_GIT_IDLE_TIMEOUT_S * 1000 });
+  const emptyCaDir = join(workDir, 'git-ca-dir');
+  mkdirSync(emptyCaDir, { recursive: true, mode: 0o700 });
+  const git = new GitAdapter({
+    idleTimeoutMs: config.WHARF_BUILDER_GIT_IDLE_TIMEOUT_S * 1000,
+    trust: { caBundle: config.WHARF_BUILDER_CA_BUNDLE, emptyCaDir },
+  });
   const source: SourcePort = {
     workspace: (label) => workspaces.create(label),
     checkout: (req) => git.checkout(req),

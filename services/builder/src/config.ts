@@ -35,7 +35,10 @@ export const builderConfigShape = {
   WHARF_BUILDER_MEMORY_MIB: fields.positiveInt(2048, 'memory limit of each RUN step of a build, MiB'),
   WHARF_BUILDER_CPUS: z.coerce.number().min(0).max(256).default(1).describe('CPUs of each RUN step of a build (0 = no limit)'),
   WHARF_BUILDER_MAX_REPO_MIB: fields.positiveInt(512, 'largest checked-out repository, MiB'),
-  WHARF_BUILDER_CA_BUNDLE: z.string().default('/etc/ssl/certs/ca-certificates.crt').describe('CA bundle builds trust, passed as a build secret'),
+  WHARF_BUILDER_CA_BUNDLE: z
+    .string()
+    .default('/etc/ssl/certs/ca-certificates.crt')
+    .describe('CA bundle builds (as a build secret) and git clones over HTTPS trust; add a private git host CA to it'),
   WHARF_BUILDER_DOCKER_CLI: z.string().default('/usr/bin/docker').describe("Debian's docker 20.10 CLI (BuildKit built in)"),
   WHARF_DOCKER_SOCKET: z.string().default('/var/run/docker.sock').describe("the Docker Engine's unix socket"),
   WHARF_BUILDER_STACK_SUITE: z

@@ -27,6 +27,17 @@ describe('explainGitError', () => {
     }
   });
 
+  it("says an untrusted TLS certificate is one, in gnutls's and OpenSSL's words, and where to add its CA", () => {
+    const url = 'https://git.corp.example/acme/app.git';
+    for (const line of [
+      "fatal: unable to access 'https://git.corp.example/acme/app.git/': server certificate verification failed. CAfile: /etc/ssl/certs/ca-certificates.crt CRLfile: none",
+      "fatal: unable to access 'https://git.corp.example/acme/app.git/': SSL certificate problem: unable to get local issuer certificate",
+    ])
+      expect(explainGitError(request(url), 'exit 128', [line], 60_000)).toBe(
+        "the TLS certificate of git.corp.example is not trusted: add the CA that signed it to the builder's CA bundle (WHARF_BUILDER_CA_BUNDLE)",
+      );
+  });
+
   it("reads git's HTTP 403 as an authentication failure and its 404 as a missing repository", () => {
     const url = 'http://127.0.0.1:8080/acme/app.git';
     expect(
