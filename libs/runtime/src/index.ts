@@ -8,7 +8,8 @@ export { LABEL, fromLabels, matchesSelector, selectorFilters, toLabels } from '.
 export { networkName, replicaName, volumeName, withSuffix } from './names';
 export { validateReplicaSpec } from './validate-spec';
 export { DriverLogCollector, lastLines, type DriverLogCollectorOptions, type RuntimeLogCollector, type RuntimeLogLine } from './runtime-log-collector';
-export { DockerDriver, registryOf, type DockerDriverOptions } from './docker/docker-driver';
+export { DockerDriver, type DockerDriverOptions } from './docker/docker-driver';
+export { registryOf } from './names';
 export { DockerLogDemuxer, parseTimestamped, usageFromStats } from './docker/docker-mapping';
 export { KubernetesDriver, type KubernetesDriverOptions } from './kubernetes/kubernetes-driver';
 export { chooseApiVersions, type ApiChoice, type ApiGroupInfo } from './kubernetes/kubernetes-discovery';

@@ -22,3 +22,11 @@ export function volumeName(prefix: string, names: { tenant: string; app: string;
 export function withSuffix(name: string, componentId: string): string {
   return `${name}-${createHash('sha256').update(componentId).digest('hex').slice(0, 6)}`;
 }
+
+/** Registry host of an image reference ("docker.io" when the first part is not a host). */
+export function registryOf(image: string): string {
+  const slash = image.indexOf('/');
+  if (slash < 0) return 'docker.io';
+  const first = image.slice(0, slash);
+  return /[.:]/.test(first) || first === 'localhost' ? first : 'docker.io';
+}

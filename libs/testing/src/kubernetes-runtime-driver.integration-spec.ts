@@ -62,7 +62,14 @@ describe('KubernetesDriver on a real cluster', () => {
     await buildTestImage(docker, IMAGES.crash, { cmd: ['sh', '-c', 'echo starting; echo boom; exit 3'] });
     cluster = await startKubernetesCluster();
     for (const image of Object.values(IMAGES)) await cluster.importImage(image);
-    driver = new KubernetesDriver({ dataCenter: DC, kubeconfigPath: cluster.kubeconfigPath, gatewayCidrs: [`${cluster.nodes[0].ip}/32`] });
+    // The test images are on the node (imported), named as Docker Hub's; the one registry nodes may
+    // pull from is none of theirs, so no pull ever leaves the machine.
+    driver = new KubernetesDriver({
+      dataCenter: DC,
+      kubeconfigPath: cluster.kubeconfigPath,
+      gatewayCidrs: [`${cluster.nodes[0].ip}/32`],
+      pullRegistries: ['127.0.0.1:32500'],
+    });
     stopWatch = driver.watch((e) => events.push(e));
   }, 300_000);
 
@@ -111,7 +118,8 @@ describe('KubernetesDriver on a real cluster', () => {
     expect(deployments).toHaveLength(1);
     const d = deployments[0];
     expect(d.metadata.managedFields.map((f: Json) => [f.manager, f.operation])).toContainEqual(['wharf-app-manager', 'Apply']);
-    expect(d.spec.template.spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
+    // The test image is on the node, from no registry the data center pulls from: never pulled.
+    expect(d.spec.template.spec.containers[0].imagePullPolicy).toBe('Never');
     // Children go with the workload.
     const svc = (await c.api<Json>('GET', `/api/v1/namespaces/${ns}/services/${d.metadata.name}`)).body;
     expect(svc.metadata.ownerReferences[0]).toMatchObject({ kind: 'Deployment', uid: d.metadata.uid });
@@ -241,6 +249,29 @@ describe('KubernetesDriver on a real cluster', () => {
       60_000,
       250,
     );
+  });
+
+  it('never pulls an image from a registry the data center does not pull from: absent from the node, it says so at once', async () => {
+    const base = workload({ replicas: 1 }, `ghcr.io/acme/never-pulled-${runId}:1`);
+    const ghost: WorkloadSpec = {
+      ...base,
+      template: {
+        ...base.template,
+        labels: { ...base.template.labels, componentId: 'acme.shop.ghost' },
+        names: { ...base.template.names, component: 'ghost' },
+        aliases: [],
+      },
+    };
+    await driver.applyWorkload(ghost);
+    const failed = await waitFor(
+      'the ghost replica failing',
+      async () => (await driver.listReplicas({ componentId: 'acme.shop.ghost' })).find((r) => r.error),
+      60_000,
+      250,
+    );
+    expect(failed.error).toMatch(new RegExp(`^ErrImageNeverPull: image ghcr\\.io/acme/never-pulled-${runId}:1 cannot be pulled`));
+    await driver.removeWorkload({ tenantId: 'acme', componentId: 'acme.shop.ghost' });
+    await waitFor('the ghost gone', async () => ((await driver.listReplicas({ componentId: 'acme.shop.ghost' })).length === 0 ? true : undefined), 60_000, 250);
   });
 
   it('removes a workload with its objects, then the tenant namespace once nothing is left', async () => {

@@ -71,6 +71,7 @@ function kubernetesDriver(
     WHARF_KUBERNETES_GATEWAY_CIDRS: string[];
     WHARF_KUBERNETES_STORAGE_CLASS?: string;
     WHARF_KUBERNETES_CLUSTER_DOMAIN?: string;
+    WHARF_PULL_REGISTRIES: string[];
   },
   pullAuth: KubernetesDriverOptions['registryAuth'],
 ): KubernetesDriver {
@@ -83,6 +84,7 @@ function kubernetesDriver(
       storageClass: config.WHARF_KUBERNETES_STORAGE_CLASS,
       clusterDomain: config.WHARF_KUBERNETES_CLUSTER_DOMAIN,
       registryAuth: pullAuth,
+      pullRegistries: config.WHARF_PULL_REGISTRIES,
     });
   } catch (err) {
     const where = config.WHARF_KUBECONFIG ? `cannot load ${config.WHARF_KUBECONFIG}` : 'unset, and this is not a pod with a service account';

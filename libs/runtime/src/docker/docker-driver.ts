@@ -2,7 +2,7 @@ import { UnavailableError } from '@wharf/errors';
 import Docker from 'dockerode';
 import { hostname } from 'node:os';
 import { fromLabels, LABEL, matchesSelector, selectorFilters } from '../labels';
-import { networkName, replicaName, volumeName, withSuffix } from '../names';
+import { networkName, registryOf, replicaName, volumeName, withSuffix } from '../names';
 import {
   ReplicaCreateError,
   type CreateOptions,
@@ -60,14 +60,6 @@ function messageOf(err: unknown): string {
 function unreachable(err: unknown): boolean {
   const e = err as DockerError;
   return (e.code !== undefined && CONNECTION_ERRORS.has(e.code)) || /socket hang up|connect E/.test(e.message ?? '');
-}
-
-/** Registry host of an image reference ("docker.io" when the first part is not a host). */
-export function registryOf(image: string): string {
-  const slash = image.indexOf('/');
-  if (slash < 0) return 'docker.io';
-  const first = image.slice(0, slash);
-  return /[.:]/.test(first) || first === 'localhost' ? first : 'docker.io';
 }
 
 /**

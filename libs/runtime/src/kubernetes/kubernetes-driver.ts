@@ -52,6 +52,8 @@ export interface KubernetesDriverOptions {
   namePrefix?: string;
   /** Credentials of the data center's registry: an image pull secret in every tenant namespace. */
   registryAuth?: { username: string; password: string; serveraddress: string };
+  /** Registry hosts nodes may pull from; an image from any other must be on the node already (imagePullPolicy Never). Undefined: any. */
+  pullRegistries?: string[];
   storageClass?: string;
   /** Where the gateway reaches pods from when it is not a pod itself (node addresses). */
   gatewayCidrs?: string[];
@@ -194,6 +196,7 @@ export class KubernetesDriver implements RuntimeDriver {
     return {
       namePrefix: this.namePrefix,
       pullSecret: auth ? { name: PULL_SECRET, registry: auth.serveraddress, username: auth.username, password: auth.password } : undefined,
+      pullRegistries: this.options.pullRegistries,
       storageClass: this.options.storageClass,
       cpuRequestRatio: this.options.cpuRequestRatio ?? 0.25,
       gatewayCidrs: this.options.gatewayCidrs ?? [],

@@ -221,6 +221,17 @@ describe('workloadObjects', () => {
     expect(workloadObjects(spec(), naming).pullSecret).toBeUndefined();
   });
 
+  it('lets nodes pull only from the data center registries: any other image must be on the node (imagePullPolicy Never)', () => {
+    const policy = (image: string, pullRegistries?: string[]) =>
+      (workloadObjects(spec({ template: { ...spec().template, image } }), { ...naming, pullRegistries }).workload as Any).spec.template.spec.containers[0]
+        .imagePullPolicy as string;
+    expect(policy('127.0.0.1:32500/acme/api:v2', ['127.0.0.1:32500'])).toBe('IfNotPresent');
+    for (const image of ['nginx:1.25', 'library/redis:7', 'ghcr.io/acme/api:v2', '127.0.0.1:5000/acme/api:v2'])
+      expect(policy(image, ['127.0.0.1:32500'])).toBe('Never');
+    // No list given: any registry, as before.
+    expect(policy('ghcr.io/acme/api:v2')).toBe('IfNotPresent');
+  });
+
   it('refuses input that could reach the cluster as something else, naming the field', () => {
     const bad: [Partial<WorkloadSpec>, RegExp][] = [
       [{ template: { ...spec().template, image: '--privileged' } }, /image/],

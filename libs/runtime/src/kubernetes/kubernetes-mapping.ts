@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Container, V1ContainerStatus, V1EnvVar, V1NetworkPolicy, V1Pod, V1Probe, V1Secret, V1Service } from '@kubernetes/client-node';
 import { fromLabels, LABEL } from '../labels';
+import { registryOf } from '../names';
 import { ReplicaCreateError, type ReplicaPhase, type ReplicaState, type ReplicaUsage, type WorkloadProbe, type WorkloadSpec } from '../runtime-driver';
 import { validateReplicaSpec } from '../validate-spec';
 import { podReadiness, type ServedPods } from './kubernetes-endpoint-slices';
@@ -22,6 +23,11 @@ export interface KubernetesNaming {
   namePrefix: string;
   /** Image pull secret (in every tenant namespace) when the data center's registry needs credentials. */
   pullSecret?: { name: string; registry: string; username: string; password: string };
+  /**
+   * Registry hosts the cluster's nodes may pull from (the data center's); an image from any other
+   * gets imagePullPolicy Never, so no node reaches out for it. Undefined: any registry.
+   */
+  pullRegistries?: readonly string[];
   /** Storage class of the volumes' claims (the cluster's default when undefined). */
   storageClass?: string;
   /** cpu request as a share of the limit (0-1]: Docker reserves nothing, so a request of the whole limit would fill a node early. */
@@ -168,7 +174,8 @@ function containerOf(spec: WorkloadSpec, secretName: string, naming: KubernetesN
     name: CONTAINER,
     image: t.image,
     // Images come from the data center's registry by immutable tags; a node that has one uses it.
-    imagePullPolicy: 'IfNotPresent',
+    // One from any other registry is never pulled (as on Docker): the node must have it already.
+    imagePullPolicy: naming.pullRegistries && !naming.pullRegistries.includes(registryOf(t.image)) ? 'Never' : 'IfNotPresent',
     env: envOf(spec, secretName),
     ports: t.ports.map((p) => ({ containerPort: p.port, protocol: 'TCP' })),
     resources: { limits, requests },
