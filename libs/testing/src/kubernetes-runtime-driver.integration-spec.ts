@@ -49,6 +49,15 @@ function workload(over: Partial<WorkloadSpec> = {}, image = IMAGES.v1, versionId
   };
 }
 
+/** The same workload as another component of the app (acme.shop.<component>), with no aliases. */
+function asComponent(spec: WorkloadSpec, component: string): WorkloadSpec {
+  const t = spec.template;
+  return {
+    ...spec,
+    template: { ...t, labels: { ...t.labels, componentId: `acme.shop.${component}` }, names: { ...t.names, component }, aliases: [] },
+  };
+}
+
 describe('KubernetesDriver on a real cluster', () => {
   let cluster: KubernetesCluster | undefined;
   let driver: KubernetesDriver;
@@ -218,17 +227,8 @@ describe('KubernetesDriver on a real cluster', () => {
   it('deploys a worker without ports: no Service (the API server refuses a portless one), ready by its pod, removed again', async () => {
     const c = cluster!;
     const ns = driver.namespace('acme');
-    const base = workload({ replicas: 1, readiness: undefined, liveness: undefined });
-    const worker: WorkloadSpec = {
-      ...base,
-      template: {
-        ...base.template,
-        labels: { ...base.template.labels, componentId: 'acme.shop.worker' },
-        names: { ...base.template.names, component: 'worker' },
-        ports: [],
-        aliases: [],
-      },
-    };
+    const base = asComponent(workload({ replicas: 1, readiness: undefined, liveness: undefined }), 'worker');
+    const worker: WorkloadSpec = { ...base, template: { ...base.template, ports: [] } };
     await driver.applyWorkload(worker);
     const [pod] = await waitFor(
       'the worker ready',
@@ -252,16 +252,7 @@ describe('KubernetesDriver on a real cluster', () => {
   });
 
   it('never pulls an image from a registry the data center does not pull from: absent from the node, it says so at once', async () => {
-    const base = workload({ replicas: 1 }, `ghcr.io/acme/never-pulled-${runId}:1`);
-    const ghost: WorkloadSpec = {
-      ...base,
-      template: {
-        ...base.template,
-        labels: { ...base.template.labels, componentId: 'acme.shop.ghost' },
-        names: { ...base.template.names, component: 'ghost' },
-        aliases: [],
-      },
-    };
+    const ghost = asComponent(workload({ replicas: 1 }, `ghcr.io/acme/never-pulled-${runId}:1`), 'ghost');
     await driver.applyWorkload(ghost);
     const failed = await waitFor(
       'the ghost replica failing',

@@ -37,15 +37,6 @@ export class CheckoutError extends Error {
 
 const PROTOCOLS = 'https:http:ssh:git';
 
-/**
- * Checks sources out with simple-git. Only one commit is fetched unless asked otherwise
- * (depth 1 of the branch or tag, or of the commit itself), git never prompts, only network
- * transports are allowed (GIT_ALLOW_PROTOCOL, on top of the URL validation), and
- * credentials travel in the environment of the git process only: a token as an HTTP header
- * (GIT_CONFIG_*), never in the URL or .git/config; an SSH key as a 0600 file outside the
- * checkout. The .git directory is removed once the commit is known, so nothing of the
- * transport reaches the build context.
- */
 export interface GitAdapterOptions {
   idleTimeoutMs: number;
   sizeCheckIntervalMs?: number;
@@ -60,6 +51,15 @@ export interface GitAdapterOptions {
   trust?: { caBundle: string; emptyCaDir: string };
 }
 
+/**
+ * Checks sources out with simple-git. Only one commit is fetched unless asked otherwise
+ * (depth 1 of the branch or tag, or of the commit itself), git never prompts, only network
+ * transports are allowed (GIT_ALLOW_PROTOCOL, on top of the URL validation), and
+ * credentials travel in the environment of the git process only: a token as an HTTP header
+ * (GIT_CONFIG_*), never in the URL or .git/config; an SSH key as a 0600 file outside the
+ * checkout. The .git directory is removed once the commit is known, so nothing of the
+ * transport reaches the build context.
+ */
 export class GitAdapter {
   constructor(private readonly options: GitAdapterOptions = { idleTimeoutMs: 120_000 }) {}
 
