@@ -141,7 +141,6 @@ export interface PodReadiness {
  */
 export function podReadiness(pod: V1Pod, served: ServedPods | undefined): PodReadiness {
   const podIp = pod.status?.podIP ?? '';
-  // A pod without ports (a worker) is in no Service's slices: its own condition says it.
   const listens = pod.spec?.containers.some((c) => (c.ports?.length ?? 0) > 0) ?? false;
   if (!served || !listens) return { ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false, address: podIp };
   const entry = served.get(`${pod.metadata?.namespace ?? ''}/${serviceOfPod(pod) ?? ''}/${pod.metadata?.name ?? ''}`);
