@@ -321,7 +321,9 @@ it('builds and deploys an image component through the API in the cluster: status
   expect(lines.join('\n')).toMatch(/pulling 127\.0\.0\.1:\d+\/smoke\/web:1/);
   expect(lines.join('\n')).toMatch(/recorded version /);
   expect(lines.join('\n')).toMatch(/applied Deployment of v-\S+ .*: 2 replica\(s\)/);
-  expect((log.body.entries as Json[]).at(-1)).toMatchObject({ type: 'final', status: 'success' });
+  // One final entry, success. event-log stores frames that come after it without changing it
+  // (its contract); in CI on a loaded machine a successful step_finished came after it.
+  expect((log.body.entries as Json[]).filter((e) => e.type === 'final')).toEqual([expect.objectContaining({ type: 'final', status: 'success' })]);
 
   const status = await waitFor(
     'the running status',
